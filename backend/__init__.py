@@ -1,0 +1,1 @@
+"""Qiyou (七优): the resident-services backend of the Gaozhao sub-district."""

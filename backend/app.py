@@ -1,0 +1,130 @@
+"""create_app(settings): the one place where the service is wired together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.plugins.prometheus import PrometheusMiddleware
+
+from backend.catalog import routes as catalog_routes
+from backend.config import Settings
+from backend.core import health
+from backend.core.auth import AuthUser, build_jwt_auth
+from backend.core.clock import Clock
+from backend.core.database import build_sqlalchemy_config, resolve_database_url
+from backend.core.errors import EXCEPTION_HANDLERS
+from backend.core.observability import (
+    MetricsController,
+    prometheus_config,
+    request_id_middleware,
+    structlog_plugin,
+)
+from backend.core.stores import build_store_registry
+from backend.events import routes as events_routes
+from backend.hub import routes as hub_routes
+from backend.identity import routes as identity_routes
+from backend.notifications import routes as notification_routes
+
+API_PREFIX = "/api/v1"
+VERSION = "0.1.0"
+
+
+def _api_router() -> Router:
+    handlers: list[Any] = [
+        *identity_routes.ROUTES,
+        *catalog_routes.ROUTES,
+        *notification_routes.ROUTES,
+        *hub_routes.ROUTES,
+        *events_routes.ROUTES,
+    ]
+    return Router(path=API_PREFIX, route_handlers=handlers)
+
+
+def _openapi_config() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Qiyou API (七优)",
+        version=VERSION,
+        description=(
+            "Resident services of the Gaozhao sub-district: identity, the seven programs, "
+            "the three-in-one community hub, 艳阳高照 cultural events and the inbox. "
+            "Errors are application/problem+json with a stable `code`."
+        ),
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        servers=[Server(url="/")],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="The accessToken from login, register or refresh.",
+                )
+            }
+        ),
+        use_handler_docstrings=True,
+        create_examples=False,
+    )
+
+
+async def _provide_user(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser:
+    user = connection.scope.get("user")
+    if not isinstance(user, AuthUser):
+        from litestar.exceptions import NotAuthorizedException
+
+        raise NotAuthorizedException()
+    return user
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database_url: str | None = None,
+    clock: Clock | None = None,
+) -> Litestar:
+    settings = settings or Settings.from_env()
+    clock = clock or Clock()
+    url = database_url or resolve_database_url(settings)
+    db_config = build_sqlalchemy_config(settings, url)
+    jwt_auth = build_jwt_auth(settings)
+
+    def provide_settings() -> Settings:
+        return settings
+
+    def provide_clock() -> Clock:
+        return clock
+
+    app = Litestar(
+        route_handlers=[_api_router(), *health.ROUTES, MetricsController],
+        plugins=[SQLAlchemyPlugin(config=db_config), structlog_plugin(settings)],
+        on_app_init=[jwt_auth.on_app_init],
+        middleware=[request_id_middleware, prometheus_config().middleware],
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
+            "clock": Provide(provide_clock, sync_to_thread=False, use_cache=True),
+            "user": Provide(_provide_user),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,
+        stores=build_store_registry(settings.redis_url),
+        openapi_config=_openapi_config(),
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
+        if settings.cors_origins
+        else None,
+        request_max_body_size=settings.max_request_body_bytes,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.db_engine = db_config.get_engine()
+    return app
+
+
+__all__ = ["API_PREFIX", "PrometheusMiddleware", "create_app"]

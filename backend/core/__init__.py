@@ -1,0 +1,1 @@
+"""Cross-cutting parts every domain stands on."""

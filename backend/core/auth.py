@@ -1,0 +1,168 @@
+"""Access tokens and role guards.
+
+Access tokens are short JWTs (HS256 pinned, ``iss``/``aud``/``exp``/``iat``/``jti``/``sub``)
+checked by Litestar's JWT middleware without a database round trip: the token carries the
+user's role and login session (``sid``). Logging out or revoking a session puts the ``sid`` on a
+deny list in the shared store for the token lifetime, so a revoked device loses access at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID, uuid4
+
+import jwt
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.security.jwt import JWTAuth, Token
+
+from backend.config import Settings
+from backend.core.errors import AppError
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss", "aud")
+REVOKED_SESSIONS_STORE = "revoked_sessions"
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    WORKER = "worker"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+ALL_ROLES = tuple(Role)
+
+
+class AuthUser(msgspec.Struct, frozen=True):
+    """Who is calling, as the access token says."""
+
+    id: UUID
+    role: Role
+    session_id: UUID
+
+    def has(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+def issue_access_token(
+    settings: Settings, *, user_id: UUID, role: str, session_id: UUID, now: datetime
+) -> str:
+    claims = {
+        "sub": str(user_id),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=settings.access_token_ttl_seconds)).timestamp()),
+        "jti": uuid4().hex,
+        "sid": str(session_id),
+        "role": role,
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+
+
+def _user_from_token(token: Token) -> AuthUser:
+    try:
+        return AuthUser(
+            id=UUID(token.sub),
+            role=Role(token.extras["role"]),
+            session_id=UUID(token.extras["sid"]),
+        )
+    except (KeyError, ValueError) as exc:
+        raise NotAuthorizedException() from exc
+
+
+async def _retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser:
+    return _user_from_token(token)
+
+
+async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    sid = token.extras.get("sid")
+    if not sid:
+        return True
+    store = connection.app.stores.get(REVOKED_SESSIONS_STORE)
+    return await store.exists(str(sid))
+
+
+async def revoke_sessions(
+    connection_or_app: Any, session_ids: list[UUID], settings: Settings
+) -> None:
+    """Deny the access tokens of these sessions for as long as any of them can live."""
+    app = getattr(connection_or_app, "app", connection_or_app)
+    store = app.stores.get(REVOKED_SESSIONS_STORE)
+    for sid in session_ids:
+        await store.set(str(sid), b"1", expires_in=settings.access_token_ttl_seconds + 60)
+
+
+def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
+    return JWTAuth[AuthUser, Token](
+        retrieve_user_handler=_retrieve_user,
+        revoked_token_handler=_is_revoked,
+        token_secret=settings.jwt_secret,
+        algorithm=ALGORITHM,
+        accepted_audiences=[settings.jwt_audience],
+        accepted_issuers=[settings.jwt_issuer],
+        require_claims=list(REQUIRED_CLAIMS),
+        strict_audience=True,
+        exclude_opt_key="exclude_from_auth",
+        exclude=["^/health", "^/schema", "^/metrics"],
+        description="The accessToken from login, register or refresh.",
+    )
+
+
+async def optional_user(
+    connection: ASGIConnection[Any, Any, Any, Any], settings: Settings
+) -> AuthUser | None:
+    """For public routes that say more to a signed-in caller (home screen).
+
+    A token that is present but invalid is still a 401: the app should refresh, not silently
+    see the anonymous view.
+    """
+    header = connection.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "bearer" or not encoded:
+        raise NotAuthorizedException()
+    token = Token.decode(
+        encoded.strip(),
+        secret=settings.jwt_secret,
+        algorithm=ALGORITHM,
+        audience=[settings.jwt_audience],
+        issuer=[settings.jwt_issuer],
+        require_claims=list(REQUIRED_CLAIMS),
+        strict_audience=True,
+    )
+    if await _is_revoked(token, connection):
+        raise NotAuthorizedException()
+    return _user_from_token(token)
+
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def requires(*roles: Role) -> Guard:
+    """A guard admitting only the given roles (403 for the others)."""
+    allowed = frozenset(roles)
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = connection.scope.get("user")
+        if not isinstance(user, AuthUser):
+            raise NotAuthorizedException()
+        if user.role not in allowed:
+            raise AppError(403, "forbidden")
+
+    guard.__name__ = "requires_" + "_".join(sorted(r.value for r in allowed))
+    return guard
+
+
+resident_only = requires(Role.RESIDENT)
+staff_or_admin = requires(Role.STAFF, Role.ADMIN)
+worker_or_admin = requires(Role.WORKER, Role.ADMIN)
+admin_only = requires(Role.ADMIN)
+any_user = requires(*ALL_ROLES)

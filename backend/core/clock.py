@@ -1,0 +1,45 @@
+"""Time, injectable so tests can stand still or jump ahead.
+
+Times are stored and compared in UTC; business rules that speak of "today" or opening hours use
+``LOCAL_TZ`` (Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+class Clock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        """Today's date in Asia/Shanghai."""
+        return self.now().astimezone(LOCAL_TZ).date()
+
+
+class FrozenClock(Clock):
+    """A clock that only moves when told to (tests)."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FrozenClock needs an aware datetime")
+        self._at = at.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = at.astimezone(UTC)
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> None:
+        self._at += delta if delta is not None else timedelta(**kwargs)
+
+
+def local_date_of(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()

@@ -1,0 +1,229 @@
+"""Errors as RFC 9457 problem details with a stable ``code``, in the caller's language.
+
+Services raise :class:`AppError` (never an HTTP exception); the handlers here turn it, and every
+exception Litestar raises, into ``application/problem+json``. Nothing internal — stack traces,
+SQL, exception text — ever reaches a client: a 500 is logged with its request id and answered
+with that id only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.types import ExceptionHandlersMap
+
+from backend.core import i18n
+
+log = logging.getLogger("qiyou.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class AppError(Exception):
+    """A domain error: its HTTP status, stable code and the parameters its message needs."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        errors: Sequence[FieldError] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.params = dict(params or {})
+        self.errors = list(errors) if errors else None
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+    def __repr__(self) -> str:
+        return f"AppError({self.status}, {self.code!r})"
+
+
+def not_found(code: str = "not_found") -> AppError:
+    return AppError(404, code)
+
+
+def forbidden(code: str = "forbidden") -> AppError:
+    return AppError(403, code)
+
+
+def conflict(code: str, params: Mapping[str, Any] | None = None, **extra: Any) -> AppError:
+    return AppError(409, code, params, extra=extra)
+
+
+def unprocessable(code: str, params: Mapping[str, Any] | None = None, **extra: Any) -> AppError:
+    return AppError(422, code, params, extra=extra)
+
+
+def invalid_field(field: str, message: str, code: str = "validation_error") -> AppError:
+    return AppError(422, code, errors=[FieldError(field=field, message=message)])
+
+
+def rate_limited(retry_after: int, code: str = "rate_limited") -> AppError:
+    retry_after = max(1, int(retry_after))
+    return AppError(
+        429, code, {"retryAfter": retry_after}, headers={"Retry-After": str(retry_after)}
+    )
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    errors: Sequence[FieldError] | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response[bytes]:
+    language = i18n.negotiate(request.headers.get("accept-language"))
+    request_id = request.scope.get("state", {}).get("request_id")
+    title, detail = i18n.message(code, language, {"requestId": request_id, **(params or {})})
+    body: dict[str, Any] = {
+        "type": f"urn:qiyou:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+    if extra:
+        body.update(extra)
+    if request_id:
+        body["requestId"] = request_id
+    response_headers = {"Content-Language": language, **(headers or {})}
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=response_headers,
+    )
+
+
+def _app_error_handler(request: Request[Any, Any, Any], exc: AppError) -> Response[bytes]:
+    return problem_response(
+        request,
+        exc.status,
+        exc.code,
+        exc.params,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
+    )
+
+
+_STATUS_CODES = {
+    400: "error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    503: "service_unavailable",
+}
+
+
+def _validation_errors(exc: ValidationException) -> list[FieldError]:
+    found: list[FieldError] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if not isinstance(item, dict):
+            continue
+        field = str(item.get("key") or item.get("source") or "body")
+        message = str(item.get("message") or "invalid")
+        found.append(FieldError(field=_camel_path(field), message=message))
+    return found
+
+
+def _camel_path(path: str) -> str:
+    """Report field paths in the wire's camelCase (``$.display_name`` → ``displayName``)."""
+    path = path.removeprefix("$.").removeprefix("data.")
+    parts = []
+    for part in path.split("."):
+        head, *rest = part.split("_")
+        parts.append(head + "".join(word[:1].upper() + word[1:] for word in rest))
+    return ".".join(parts)
+
+
+def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(exc)
+        detail = str(exc.detail or "")
+        if not errors and ("JSON" in detail or "decode" in detail.lower()):
+            return problem_response(request, 400, "invalid_json")
+        if not errors:
+            errors = [FieldError(field="body", message=detail or "invalid")]
+        return problem_response(request, 422, "validation_error", errors=errors)
+    if isinstance(exc, NotAuthorizedException):
+        return problem_response(
+            request, 401, "unauthorized", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if isinstance(exc, PermissionDeniedException):
+        return problem_response(request, 403, "forbidden")
+    if isinstance(exc, NotFoundException):
+        return problem_response(request, 404, "not_found")
+    if isinstance(exc, MethodNotAllowedException):
+        return problem_response(request, 405, "method_not_allowed", headers=exc.headers or {})
+    if status == 429:
+        retry = (exc.headers or {}).get("Retry-After", "60")
+        return problem_response(
+            request, 429, "rate_limited", {"retryAfter": retry}, headers={"Retry-After": retry}
+        )
+    if status >= 500:
+        return _internal(request, exc)
+    code = _STATUS_CODES.get(status, "error")
+    return problem_response(request, status, code)
+
+
+def _internal(request: Request[Any, Any, Any], exc: BaseException) -> Response[bytes]:
+    request_id = request.scope.get("state", {}).get("request_id")
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"request_id": request_id, "path": request.url.path, "method": request.method},
+    )
+    return problem_response(request, 500, "internal_error")
+
+
+def _unhandled_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    return _internal(request, exc)
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    AppError: _app_error_handler,
+    HTTPException: _http_exception_handler,
+    Exception: _unhandled_handler,
+}
+
+
+def status_phrase(status: int) -> str:
+    return HTTPStatus(status).phrase

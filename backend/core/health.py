@@ -1,0 +1,48 @@
+"""Liveness and readiness, for the load balancer and the orchestrator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backend.core.errors import AppError
+from schemas.common import Wire
+
+
+class HealthStatus(Wire):
+    status: str
+
+
+@get(
+    "/health/live",
+    operation_id="healthLive",
+    tags=["health"],
+    exclude_from_auth=True,
+    summary="The process is up",
+)
+async def live() -> HealthStatus:
+    return HealthStatus(status="ok")
+
+
+@get(
+    "/health/ready",
+    operation_id="healthReady",
+    tags=["health"],
+    exclude_from_auth=True,
+    summary="The database answers",
+    responses={},
+)
+async def ready(request: Request[Any, Any, Any]) -> HealthStatus:
+    engine: AsyncEngine = request.app.state.db_engine
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise AppError(503, "service_unavailable") from exc
+    return HealthStatus(status="ok")
+
+
+ROUTES = [live, ready]

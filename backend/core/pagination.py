@@ -1,0 +1,82 @@
+"""Cursor pagination: keyset cursors that stay stable while rows are inserted.
+
+A cursor encodes the sort key of the last row a page showed; the next page starts strictly after
+it. Cursors are opaque to clients (URL-safe base64 of JSON) and checked on the way in.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+import msgspec
+from litestar.params import Parameter
+
+from backend.core.errors import AppError
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, UUID):
+        return {"u": str(value)}
+    raise TypeError(f"cannot put {type(value).__name__} in a cursor")
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = msgspec.json.encode(list(values), enc_hook=_default)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _revive(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, text),) = value.items()
+        if kind == "t":
+            return datetime.fromisoformat(text)
+        if kind == "u":
+            return UUID(text)
+    return value
+
+
+def decode_cursor(cursor: str | None, arity: int) -> tuple[Any, ...] | None:
+    """The sort key in ``cursor``, or ``None`` for the first page; 422 when it is not ours."""
+    if cursor is None or cursor == "":
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = msgspec.json.decode(raw)
+        if not isinstance(values, list) or len(values) != arity:
+            raise ValueError("wrong arity")
+        return tuple(_revive(v) for v in values)
+    except (ValueError, TypeError, msgspec.DecodeError) as exc:
+        raise AppError(422, "invalid_cursor") from exc
+
+
+# Route parameters every list endpoint declares: ``limit: Limit = DEFAULT_LIMIT``.
+Limit = Annotated[
+    int,
+    Parameter(ge=1, le=MAX_LIMIT, description=f"page size, 1 to {MAX_LIMIT} (default 20)"),
+]
+Cursor = Annotated[
+    str | None,
+    Parameter(description="opaque cursor from the previous page's nextCursor"),
+]
+
+
+def paginate(
+    rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]
+) -> tuple[list[T], str | None]:
+    """Cut a ``limit + 1`` fetch into a page and the cursor of the next one."""
+    if len(rows) > limit:
+        page = list(rows[:limit])
+        return page, encode_cursor(key(page[-1]))
+    return list(rows), None

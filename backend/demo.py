@@ -1,0 +1,22 @@
+"""``qiyou demo``: a demo data set, loaded by each domain in turn; safe to run twice."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.config import Settings
+from backend.identity import demo as identity_demo
+
+Loader = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
+
+# Order matters: later loaders use the accounts and rooms earlier ones created.
+LOADERS: list[Loader] = [identity_demo.load]
+
+
+async def load(session: AsyncSession, settings: Settings) -> list[str]:
+    summary: list[str] = []
+    for loader in LOADERS:
+        summary.extend(await loader(session, settings))
+    return summary

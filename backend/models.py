@@ -1,0 +1,15 @@
+"""Every table, imported in one place so Alembic and the tests see the whole schema."""
+
+from backend.core.base import metadata
+from backend.core.models import IdempotencyKey
+from backend.identity.models import AuthSession, HouseholdMember, RefreshToken, SmsCode, User
+
+__all__ = [
+    "AuthSession",
+    "HouseholdMember",
+    "IdempotencyKey",
+    "RefreshToken",
+    "SmsCode",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""The wire contract: msgspec Structs per domain (camelCase on the wire)."""
