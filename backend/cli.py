@@ -40,9 +40,9 @@ def _with_session(url: str, settings: Settings, work: Callable[[Any], Awaitable[
     async def main() -> T:
         engine = create_async_engine(url)
         try:
-            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
-                async with session.begin():
-                    return await work(session)
+            factory = async_sessionmaker(engine, expire_on_commit=False)
+            async with factory() as session, session.begin():
+                return await work(session)
         finally:
             await engine.dispose()
 

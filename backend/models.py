@@ -3,11 +3,13 @@
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
 from backend.identity.models import AuthSession, HouseholdMember, RefreshToken, SmsCode, User
+from backend.notifications.models import Notification
 
 __all__ = [
     "AuthSession",
     "HouseholdMember",
     "IdempotencyKey",
+    "Notification",
     "RefreshToken",
     "SmsCode",
     "User",
