@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.cors import CORSConfig
-from litestar.connection import ASGIConnection
 from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
@@ -20,7 +20,8 @@ from backend.core import health
 from backend.core.auth import AuthUser, build_jwt_auth
 from backend.core.clock import Clock
 from backend.core.database import build_sqlalchemy_config, resolve_database_url
-from backend.core.errors import EXCEPTION_HANDLERS
+from backend.core.errors import EXCEPTION_HANDLERS, document_problems
+from backend.core.i18n import request_language
 from backend.core.observability import (
     MetricsController,
     prometheus_config,
@@ -75,11 +76,11 @@ def _openapi_config() -> OpenAPIConfig:
     )
 
 
-async def _provide_user(connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser:
-    user = connection.scope.get("user")
+async def _provide_user(request: Request[Any, Any, Any]) -> AuthUser:
+    # The parameter must be called ``request``: Litestar injects only reserved names, and any
+    # other (``connection``) became a required query parameter of every authenticated route.
+    user = request.scope.get("user")
     if not isinstance(user, AuthUser):
-        from litestar.exceptions import NotAuthorizedException
-
         raise NotAuthorizedException()
     return user
 
@@ -111,6 +112,7 @@ def create_app(
             "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
             "clock": Provide(provide_clock, sync_to_thread=False, use_cache=True),
             "user": Provide(_provide_user),
+            "language": Provide(request_language, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         stores=build_store_registry(settings.redis_url),
@@ -121,6 +123,7 @@ def create_app(
         request_max_body_size=settings.max_request_body_bytes,
         debug=False,
     )
+    document_problems(app)
     app.state.settings = settings
     app.state.clock = clock
     app.state.db_engine = db_config.get_engine()

@@ -39,6 +39,15 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+class TrustedProxies(tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]):
+    """The proxy networks whose ``X-Forwarded-For`` is believed.
+
+    A named tuple type rather than ``tuple[IPv4Network | IPv6Network, ...]``: Litestar checks
+    every dependency a handler asks for with msgspec, which cannot represent a union of two
+    classes, so with the bare union any handler taking ``settings`` answered 500.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: Environment = "development"
@@ -54,12 +63,17 @@ class Settings:
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     rate_limit_enabled: bool = True
-    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
     log_level: str = "INFO"
     log_json: bool = False
     access_log: bool = True
     max_request_body_bytes: int = 1_048_576
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        # Tests and callers may pass a plain tuple; msgspec accepts only the named type.
+        if not isinstance(self.trusted_proxies, TrustedProxies):
+            object.__setattr__(self, "trusted_proxies", TrustedProxies(self.trusted_proxies))
 
     @property
     def is_production(self) -> bool:
@@ -79,7 +93,7 @@ class Settings:
             )
         data_dir = Path(env.get("QIYOU_DATA_DIR") or ".qiyou")
         rate_limit_enabled = _bool(env.get("QIYOU_RATE_LIMIT_ENABLED"), True)
-        trusted = tuple(
+        trusted = TrustedProxies(
             ipaddress.ip_network(part.strip(), strict=False)
             for part in env.get("QIYOU_TRUSTED_PROXIES", "").split(",")
             if part.strip()

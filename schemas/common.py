@@ -23,12 +23,24 @@ class Page(Wire, Generic[T]):
     next_cursor: str | None = None
 
 
+class FieldProblem(Wire):
+    """One invalid field: its camelCase path in the request and what is wrong with it."""
+
+    field: str
+    message: str
+
+
 class Problem(Wire):
-    """An RFC 9457 problem document as this API answers it."""
+    """An RFC 9457 problem document as this API answers it.
+
+    ``code`` is the stable, machine-readable reason; ``title`` and ``detail`` follow
+    ``Accept-Language``. Some codes add members of their own (e.g. ``retryAfter``).
+    """
 
     type: str
     title: str
     status: int
     detail: str
     code: str
+    errors: list[FieldProblem] | None = None
     request_id: str | None = None

@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 import jwt
 import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
@@ -115,15 +116,18 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
     )
 
 
-async def optional_user(
-    connection: ASGIConnection[Any, Any, Any, Any], settings: Settings
-) -> AuthUser | None:
+async def optional_user(request: Request[Any, Any, Any], settings: Settings) -> AuthUser | None:
     """For public routes that say more to a signed-in caller (home screen).
+
+    Use it as a dependency of a route with ``exclude_from_auth=True``:
+    ``dependencies={"viewer": Provide(optional_user)}``. (Its first parameter is named
+    ``request`` because Litestar injects only reserved names; a parameter called
+    ``connection`` would be read as a query parameter.)
 
     A token that is present but invalid is still a 401: the app should refresh, not silently
     see the anonymous view.
     """
-    header = connection.headers.get("authorization")
+    header = request.headers.get("authorization")
     if not header:
         return None
     scheme, _, encoded = header.partition(" ")
@@ -138,7 +142,7 @@ async def optional_user(
         require_claims=list(REQUIRED_CLAIMS),
         strict_audience=True,
     )
-    if await _is_revoked(token, connection):
+    if await _is_revoked(token, request):
         raise NotAuthorizedException()
     return _user_from_token(token)
 

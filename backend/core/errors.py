@@ -14,7 +14,8 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
+from litestar import Litestar, Request, Response
+from litestar.constants import RESERVED_KWARGS
 from litestar.exceptions import (
     HTTPException,
     MethodNotAllowedException,
@@ -23,9 +24,12 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.routes import HTTPRoute
 from litestar.types import ExceptionHandlersMap
 
 from backend.core import i18n
+from schemas.common import Problem
 
 log = logging.getLogger("qiyou.errors")
 
@@ -227,3 +231,74 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 
 def status_phrase(status: int) -> str:
     return HTTPStatus(status).phrase
+
+
+# --- The errors in the OpenAPI document -------------------------------------------------------
+#
+# Litestar documents its own error shape (``status_code``/``detail``/``extra`` as JSON); the
+# phone team's generated client must instead see what we answer: ``application/problem+json``.
+# ``document_problems`` derives the usual statuses of every operation from the handler itself, so
+# a domain declares only what is special to it (``responses=problem_responses(409)``).
+
+_PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request: the body is not valid JSON (`invalid_json`).",
+    401: "Missing, invalid, expired or revoked access token (`unauthorized`).",
+    403: "The caller's role may not do this (`forbidden`).",
+    404: "No such object, or one that belongs to someone else (`not_found` or a specific code).",
+    409: "The request conflicts with the current state.",
+    413: "The body is larger than the server accepts (`payload_too_large`).",
+    422: "Invalid input: `validation_error` with `errors`, or a specific code.",
+    429: "Too many requests: retry after the seconds in `Retry-After` (`rate_limited`).",
+    503: "The service cannot answer right now (`service_unavailable`).",
+}
+
+
+def problem_responses(
+    *statuses: int, describe: Mapping[int, str] | None = None
+) -> dict[int, ResponseSpec]:
+    """``responses=`` for a route handler: these statuses answer with a problem document."""
+    described = {**_PROBLEM_DESCRIPTIONS, **(describe or {})}
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_MEDIA_TYPE,
+            description=described.get(status, status_phrase(status)),
+            generate_examples=False,
+        )
+        for status in statuses
+    }
+
+
+def _problem_statuses(route: HTTPRoute, handler: Any) -> set[int]:
+    statuses: set[int] = set()
+    if not handler.opt.get("exclude_from_auth"):
+        statuses.add(401)
+    if handler.resolve_guards():
+        statuses.add(403)
+    if "{" in route.path:
+        statuses.add(404)
+    injected = set(handler.resolve_dependencies()) | RESERVED_KWARGS
+    inputs = set(handler.parsed_fn_signature.parameters) - (injected - {"data"})
+    if inputs:
+        # Litestar answers bad parameters with a validation error; we map it to 400/422.
+        statuses |= {400, 422}
+    if "data" in inputs:
+        statuses.add(413)
+    return statuses
+
+
+def document_problems(app: Litestar) -> None:
+    """Declare the problem responses of every operation of ``app`` in its OpenAPI document.
+
+    Statuses a handler declares itself keep its description; the rest are derived: 401 unless
+    the route is public, 403 when it has guards, 404 when its path has parameters, 400/422 when
+    it takes input, 413 when it takes a body.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not handler.resolve_include_in_schema():
+                continue
+            derived = problem_responses(*sorted(_problem_statuses(route, handler)))
+            handler.responses = {**derived, **(handler.responses or {})}

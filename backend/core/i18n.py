@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from litestar import Request
+
 Language = Literal["zh-CN", "en"]
 DEFAULT_LANGUAGE: Language = "zh-CN"
 LANGUAGES: tuple[Language, ...] = ("zh-CN", "en")
@@ -32,27 +34,32 @@ def known(code: str) -> bool:
 
 
 def negotiate(accept_language: str | None) -> Language:
-    """Pick zh-CN or en from an ``Accept-Language`` header (q-values honoured)."""
+    """Pick zh-CN or en from an ``Accept-Language`` header (q-values honoured).
+
+    Any Chinese tag (``zh``, ``zh-TW``, ``zh-Hans-CN``) reads zh-CN, the only Chinese we write;
+    anything unparseable falls back to zh-CN rather than failing the request.
+    """
     if not accept_language:
         return DEFAULT_LANGUAGE
     best: tuple[float, int, Language] | None = None
     for index, part in enumerate(accept_language.split(",")):
         pieces = part.strip().split(";")
-        tag = pieces[0].strip().lower()
+        primary = pieces[0].strip().lower().split("-")[0]
         quality = 1.0
         for param in pieces[1:]:
             name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
+            if name.strip().lower() == "q":
                 try:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        if quality <= 0:
+        # ``not (0 < q <= 1)`` also rejects NaN, which compares false to everything.
+        if not 0.0 < quality <= 1.0:
             continue
         language: Language | None
-        if tag.startswith("zh"):
+        if primary == "zh":
             language = "zh-CN"
-        elif tag.startswith("en"):
+        elif primary == "en":
             language = "en"
         else:
             language = None
@@ -64,9 +71,20 @@ def negotiate(accept_language: str | None) -> Language:
     return best[2] if best else DEFAULT_LANGUAGE
 
 
+def request_language(request: Request[Any, Any, Any]) -> Language:
+    """The ``language`` dependency every handler can ask for: the caller's language."""
+    return negotiate(request.headers.get("accept-language"))
+
+
 class _SafeDict(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def template(code: str, language: Language) -> tuple[str, str] | None:
+    """The raw title and detail templates of ``code``, or ``None`` when it is not registered."""
+    entry = _CATALOGUE.get(code)
+    return entry[language] if entry else None
 
 
 def message(

@@ -13,7 +13,7 @@ from uuid import uuid4
 import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.logging.config import StructLoggingConfig
+from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
@@ -53,19 +53,42 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
 
 def structlog_plugin(settings: Settings) -> StructlogPlugin:
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if settings.log_json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
-        structlog.processors.JSONRenderer()
-        if settings.log_json
-        else structlog.dev.ConsoleRenderer(colors=False),
+        renderer,
+    ]
+    # Records from the standard library (ours in core.errors, SQLAlchemy's, uvicorn's) take this
+    # chain. Litestar's default one has no ``format_exc_info``, so a record carrying a traceback
+    # failed to serialise and the 500 it reported was never logged.
+    stdlib_processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.format_exc_info,
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        renderer,
     ]
     return StructlogPlugin(
         config=StructlogConfig(
             structlog_logging_config=StructLoggingConfig(
                 processors=processors,
+                standard_lib_logging_config=LoggingConfig(
+                    formatters={
+                        "standard": {
+                            "()": structlog.stdlib.ProcessorFormatter,
+                            "processors": stdlib_processors,
+                        }
+                    }
+                ),
                 log_exceptions="never",
             ),
             middleware_logging_config=LoggingMiddlewareConfig(

@@ -19,6 +19,8 @@ from backend.core.errors import AppError
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Our cursors hold a few sort keys; anything this long was not made by us.
+MAX_CURSOR_LENGTH = 512
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -40,23 +42,46 @@ def encode_cursor(values: Sequence[Any]) -> str:
 def _revive(value: Any) -> Any:
     if isinstance(value, dict) and len(value) == 1:
         ((kind, text),) = value.items()
+        if not isinstance(text, str):
+            raise TypeError("tagged cursor value is not text")
         if kind == "t":
-            return datetime.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
+            # A naive time would fail the comparison with a timestamptz column in the database.
+            if moment.tzinfo is None:
+                raise ValueError("naive time in cursor")
+            return moment
         if kind == "u":
             return UUID(text)
+    if isinstance(value, str) and "\x00" in value:
+        # PostgreSQL text cannot hold NUL; the query would fail as a 500.
+        raise ValueError("NUL in cursor")
     return value
 
 
-def decode_cursor(cursor: str | None, arity: int) -> tuple[Any, ...] | None:
-    """The sort key in ``cursor``, or ``None`` for the first page; 422 when it is not ours."""
+def decode_cursor(
+    cursor: str | None, arity: int, *, types: Sequence[type] | None = None
+) -> tuple[Any, ...] | None:
+    """The sort key in ``cursor``, or ``None`` for the first page; 422 when it is not ours.
+
+    Pass ``types`` (one per value, e.g. ``(datetime, UUID)``) so that a forged cursor carrying a
+    value of another type is refused here instead of failing in the database as a 500.
+    """
     if cursor is None or cursor == "":
         return None
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError("cursor too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = msgspec.json.decode(raw)
         if not isinstance(values, list) or len(values) != arity:
             raise ValueError("wrong arity")
-        return tuple(_revive(v) for v in values)
+        revived = tuple(_revive(v) for v in values)
+        if types is not None and not all(
+            isinstance(v, t) and not (t is int and isinstance(v, bool))
+            for v, t in zip(revived, types, strict=True)
+        ):
+            raise TypeError("wrong types")
+        return revived
     except (ValueError, TypeError, msgspec.DecodeError) as exc:
         raise AppError(422, "invalid_cursor") from exc
 
