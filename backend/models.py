@@ -2,6 +2,7 @@
 
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
+from backend.hub.models import Booking, Closure, Room, Venue, WorkerVenue  # noqa: F401
 from backend.identity.models import AuthSession, HouseholdMember, RefreshToken, SmsCode, User
 from backend.notifications.models import Notification
 
