@@ -26,16 +26,20 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _default(value: Any) -> Any:
+def _tag(value: Any) -> Any:
+    # msgspec would write datetimes and UUIDs as plain strings (its enc_hook never sees them),
+    # and they would come back as strings; tag them so decoding restores the type.
     if isinstance(value, datetime):
         return {"t": value.isoformat()}
     if isinstance(value, UUID):
         return {"u": str(value)}
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
     raise TypeError(f"cannot put {type(value).__name__} in a cursor")
 
 
 def encode_cursor(values: Sequence[Any]) -> str:
-    raw = msgspec.json.encode(list(values), enc_hook=_default)
+    raw = msgspec.json.encode([_tag(v) for v in values])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
