@@ -38,7 +38,7 @@ API_PREFIX = "/api/v1"
 VERSION = "0.1.0"
 
 
-def _api_router() -> Router:
+def _api_router(settings: Settings) -> Router:
     handlers: list[Any] = [
         *identity_routes.ROUTES,
         *catalog_routes.ROUTES,
@@ -46,6 +46,9 @@ def _api_router() -> Router:
         *hub_routes.ROUTES,
         *events_routes.ROUTES,
     ]
+    if not settings.is_production:
+        # Development helpers (the SMS outbox) must not exist at all in production.
+        handlers.extend(identity_routes.DEV_ROUTES)
     return Router(path=API_PREFIX, route_handlers=handlers)
 
 
@@ -104,7 +107,7 @@ def create_app(
         return clock
 
     app = Litestar(
-        route_handlers=[_api_router(), *health.ROUTES, MetricsController],
+        route_handlers=[_api_router(settings), *health.ROUTES, MetricsController],
         plugins=[SQLAlchemyPlugin(config=db_config), structlog_plugin(settings)],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[request_id_middleware, prometheus_config().middleware],

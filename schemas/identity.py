@@ -2,10 +2,63 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
+from msgspec import UNSET, Meta, UnsetType
+
 from schemas.common import Wire
+
+SmsPurpose = Literal["register", "login", "reset_password"]
+Role = Literal["resident", "worker", "staff", "admin"]
+StaffRole = Literal["worker", "staff", "admin"]
+Gender = Literal["male", "female", "unspecified"]
+Relation = Literal[
+    "spouse",
+    "father",
+    "mother",
+    "son",
+    "daughter",
+    "grandfather",
+    "grandmother",
+    "grandson",
+    "granddaughter",
+    "brother",
+    "sister",
+    "father_in_law",
+    "mother_in_law",
+    "son_in_law",
+    "daughter_in_law",
+    "other",
+]
+AgeGroup = Literal["child", "adult", "elder"]
+
+# Lengths here only bound the input; the rules (phone format, password strength, code format)
+# are the service's, so they answer with their own stable codes.
+Phone = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=32,
+        description="mainland mobile number `1[3-9]xxxxxxxxx`, optionally with +86",
+        examples=["13812345678"],
+    ),
+]
+SmsCodeText = Annotated[
+    str, Meta(min_length=1, max_length=16, description="the 6-digit code", examples=["123456"])
+]
+Password = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=128,
+        description="at least 8 characters, not only digits, not the phone number",
+    ),
+]
+DisplayName = Annotated[str, Meta(min_length=1, max_length=50)]
+PersonName = Annotated[str, Meta(min_length=1, max_length=50)]
+Notes = Annotated[str, Meta(max_length=500)]
 
 
 class UserOut(Wire):
@@ -25,3 +78,104 @@ class TokenPair(Wire):
     expires_in: int
     user: UserOut
     token_type: str = "Bearer"
+
+
+class SmsCodeRequest(Wire):
+    phone: Phone
+    purpose: SmsPurpose
+
+
+class SmsCodeSent(Wire):
+    """When the code expires and when the next one may be requested, in seconds."""
+
+    expires_in: int
+    resend_after: int
+
+
+class DevSmsCode(Wire):
+    code: str
+
+
+class RegisterRequest(Wire):
+    phone: Phone
+    sms_code: SmsCodeText
+    password: Password
+    display_name: DisplayName
+
+
+class LoginRequest(Wire):
+    phone: Phone
+    password: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class SmsLoginRequest(Wire):
+    phone: Phone
+    sms_code: SmsCodeText
+
+
+class PasswordResetRequest(Wire):
+    phone: Phone
+    sms_code: SmsCodeText
+    new_password: Password
+
+
+class RefreshRequest(Wire):
+    refresh_token: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class LogoutRequest(Wire):
+    refresh_token: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class UpdateMeRequest(Wire):
+    display_name: DisplayName | UnsetType = UNSET
+
+
+class SessionOut(Wire):
+    """One device logged in: a login and the refresh tokens that rotated from it."""
+
+    id: UUID
+    created_at: datetime
+    last_used_at: datetime
+    current: bool
+    device_name: str | None = None
+    client_ip: str | None = None
+
+
+class VerificationRequest(Wire):
+    real_name: Annotated[str, Meta(min_length=1, max_length=50)]
+    id_number: Annotated[str, Meta(min_length=1, max_length=32)]
+
+
+class MemberIn(Wire):
+    name: PersonName
+    relation: Relation
+    birth_date: date
+    gender: Gender = "unspecified"
+    notes: Notes | None = None
+
+
+class MemberPatch(Wire):
+    name: PersonName | UnsetType = UNSET
+    relation: Relation | UnsetType = UNSET
+    birth_date: date | UnsetType = UNSET
+    gender: Gender | UnsetType = UNSET
+    notes: Notes | UnsetType | None = UNSET
+
+
+class MemberOut(Wire):
+    id: UUID
+    name: str
+    relation: str
+    birth_date: date
+    gender: str
+    age_group: AgeGroup
+    created_at: datetime
+    notes: str | None = None
+
+
+class AdminUserCreate(Wire):
+    phone: Phone
+    password: Password
+    role: StaffRole
+    display_name: DisplayName

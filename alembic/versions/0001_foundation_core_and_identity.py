@@ -56,6 +56,7 @@ def upgrade() -> None:
             "purpose IN ('register', 'login', 'reset_password')",
             name=op.f("ck_sms_codes_purpose_known"),
         ),
+        sa.CheckConstraint("attempts >= 0", name=op.f("ck_sms_codes_attempts_not_negative")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_codes")),
     )
     op.create_index(
@@ -93,6 +94,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "role IN ('resident', 'worker', 'staff', 'admin')", name=op.f("ck_users_role_known")
         ),
+        sa.CheckConstraint("gender IN ('male', 'female')", name=op.f("ck_users_gender_known")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("id_fingerprint", name=op.f("uq_users_id_fingerprint")),
         sa.UniqueConstraint("phone", name=op.f("uq_users_phone")),
@@ -148,6 +150,16 @@ def upgrade() -> None:
             ["users.id"],
             name=op.f("fk_household_members_owner_id_users"),
             ondelete="CASCADE",
+        ),
+        sa.CheckConstraint(
+            "gender IN ('male', 'female', 'unspecified')",
+            name=op.f("ck_household_members_gender_known"),
+        ),
+        sa.CheckConstraint(
+            "relation IN ('spouse', 'father', 'mother', 'son', 'daughter', 'grandfather', "
+            "'grandmother', 'grandson', 'granddaughter', 'brother', 'sister', 'father_in_law', "
+            "'mother_in_law', 'son_in_law', 'daughter_in_law', 'other')",
+            name=op.f("ck_household_members_relation_known"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_household_members")),
     )

@@ -24,6 +24,28 @@ from backend.core.base import AuditedBase, UUIDv7Base
 
 ROLES = ("resident", "worker", "staff", "admin")
 GENDERS = ("male", "female", "unspecified")
+RELATIONS = (
+    "spouse",
+    "father",
+    "mother",
+    "son",
+    "daughter",
+    "grandfather",
+    "grandmother",
+    "grandson",
+    "granddaughter",
+    "brother",
+    "sister",
+    "father_in_law",
+    "mother_in_law",
+    "son_in_law",
+    "daughter_in_law",
+    "other",
+)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class User(AuditedBase):
@@ -47,7 +69,9 @@ class User(AuditedBase):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
-        CheckConstraint("role IN ('resident', 'worker', 'staff', 'admin')", name="role_known"),
+        CheckConstraint(_one_of("role", ROLES), name="role_known"),
+        # Derived from the ID number, which only knows these two.
+        CheckConstraint("gender IN ('male', 'female')", name="gender_known"),
     )
 
 
@@ -93,6 +117,7 @@ class SmsCode(UUIDv7Base):
     __table_args__ = (
         Index("ix_sms_codes_phone_created_at", "phone", "created_at"),
         CheckConstraint("purpose IN ('register', 'login', 'reset_password')", name="purpose_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     )
 
 
@@ -109,3 +134,8 @@ class HouseholdMember(AuditedBase):
     birth_date: Mapped[date] = mapped_column(Date)
     gender: Mapped[str] = mapped_column(String(12), server_default="unspecified")
     notes: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(_one_of("gender", GENDERS), name="gender_known"),
+        CheckConstraint(_one_of("relation", RELATIONS), name="relation_known"),
+    )

@@ -1,5 +1,481 @@
-"""HTTP routes of the identity domain."""
+"""HTTP routes of the identity domain: parse, authorize, call the service, shape the answer.
 
-from typing import Any
+Who may call what is declared here and nowhere else: public routes carry
+``exclude_from_auth=True``, the rest a role guard from ``core.auth``.
+"""
 
-ROUTES: list[Any] = []
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import (
+    HTTP_200_OK,
+    HTTP_201_CREATED,
+    HTTP_202_ACCEPTED,
+    HTTP_204_NO_CONTENT,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import backend.identity.messages  # noqa: F401  (registers the domain's error messages)
+from backend.config import Settings
+from backend.core.auth import AuthUser, admin_only, any_user, resident_only, revoke_sessions
+from backend.core.clock import Clock
+from backend.core.errors import AppError
+from backend.core.idempotency import idempotent
+from backend.core.net import client_address
+from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from backend.identity import admin, login, members, sessions, sms, verification
+from backend.identity.service import (
+    ClientInfo,
+    Revoker,
+    current_user,
+    normalize_phone,
+    update_display_name,
+    user_out,
+)
+from backend.identity.throttle import Throttle
+from schemas.common import Page
+from schemas.identity import (
+    AdminUserCreate,
+    DevSmsCode,
+    LoginRequest,
+    LogoutRequest,
+    MemberIn,
+    MemberOut,
+    MemberPatch,
+    PasswordResetRequest,
+    RefreshRequest,
+    RegisterRequest,
+    Role,
+    SessionOut,
+    SmsCodeRequest,
+    SmsCodeSent,
+    SmsLoginRequest,
+    TokenPair,
+    UpdateMeRequest,
+    UserOut,
+    VerificationRequest,
+)
+
+TAGS = ("identity",)
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _device_name(user_agent: str | None) -> str | None:
+    """The User-Agent, made safe to show on the devices list."""
+    if not user_agent:
+        return None
+    text = " ".join(_UNPRINTABLE.sub(" ", user_agent).split())
+    return text[:200] or None
+
+
+def provide_client(request: Request[Any, Any, Any], settings: Settings) -> ClientInfo:
+    return ClientInfo(
+        address=client_address(request, settings.trusted_proxies),
+        device_name=_device_name(request.headers.get("user-agent")),
+    )
+
+
+def provide_throttle(request: Request[Any, Any, Any], settings: Settings) -> Throttle:
+    return Throttle.for_app(request.app, enabled=settings.rate_limit_enabled)
+
+
+def provide_revoker(request: Request[Any, Any, Any], settings: Settings) -> Revoker:
+    return partial(revoke_sessions, request.app, settings=settings)
+
+
+def provide_sms_sender(request: Request[Any, Any, Any], settings: Settings) -> sms.SmsSender:
+    return sms.sender_for(settings, request.app.stores.get(sms.OUTBOX_STORE))
+
+
+DEPENDENCIES = {
+    "client": Provide(provide_client, sync_to_thread=False),
+    "throttle": Provide(provide_throttle, sync_to_thread=False),
+    "revoker": Provide(provide_revoker, sync_to_thread=False),
+    "sms_sender": Provide(provide_sms_sender, sync_to_thread=False),
+}
+
+
+class AuthController(Controller):
+    path = "/auth"
+    tags = TAGS
+    dependencies = DEPENDENCIES
+
+    @post(
+        "/sms-codes",
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="authRequestSmsCode",
+        summary="Send an SMS verification code",
+        exclude_from_auth=True,
+    )
+    async def request_sms_code(
+        self,
+        data: SmsCodeRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        throttle: Throttle,
+        sms_sender: sms.SmsSender,
+        client: ClientInfo,
+    ) -> SmsCodeSent:
+        """One code per phone per 60 s and ten per day (429 `sms_code_too_soon` /
+        `sms_daily_limit` with Retry-After); `phone_taken` 409 for `register`. Login and reset
+        codes are answered alike whether or not the phone has an account."""
+        return await login.request_sms_code(
+            db_session, settings, throttle, sms_sender, data, client=client, now=clock.now()
+        )
+
+    @post(
+        "/register",
+        status_code=HTTP_201_CREATED,
+        operation_id="authRegister",
+        summary="Register a resident account",
+        exclude_from_auth=True,
+    )
+    async def register(
+        self,
+        data: RegisterRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        throttle: Throttle,
+        client: ClientInfo,
+    ) -> TokenPair:
+        """`phone_taken` 409, `sms_code_invalid` 400, `weak_password` 422 (with the field)."""
+        return await login.register(
+            db_session, settings, throttle, data, client=client, now=clock.now()
+        )
+
+    @post(
+        "/login",
+        status_code=HTTP_200_OK,
+        operation_id="authLogin",
+        summary="Log in with phone and password",
+        exclude_from_auth=True,
+    )
+    async def login_password(
+        self,
+        data: LoginRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        throttle: Throttle,
+        client: ClientInfo,
+    ) -> TokenPair:
+        """Wrong phone or password: 401 `invalid_credentials`. Five failures for a phone in
+        15 minutes: 429 `login_throttled` with Retry-After."""
+        return await login.login_with_password(
+            db_session, settings, throttle, data, client=client, now=clock.now()
+        )
+
+    @post(
+        "/login/sms",
+        status_code=HTTP_200_OK,
+        operation_id="authLoginSms",
+        summary="Log in with an SMS code",
+        exclude_from_auth=True,
+    )
+    async def login_sms(
+        self,
+        data: SmsLoginRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        throttle: Throttle,
+        client: ClientInfo,
+    ) -> TokenPair:
+        """A code requested with purpose `login`; a wrong or expired one: 400
+        `sms_code_invalid` (five wrong tries burn it)."""
+        return await login.login_with_sms(
+            db_session, settings, throttle, data, client=client, now=clock.now()
+        )
+
+    @post(
+        "/refresh",
+        status_code=HTTP_200_OK,
+        operation_id="authRefresh",
+        summary="Trade a refresh token for a new token pair",
+        exclude_from_auth=True,
+    )
+    async def refresh(
+        self,
+        data: RefreshRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        revoker: Revoker,
+        client: ClientInfo,
+    ) -> TokenPair:
+        """The presented token is spent. Presenting a spent one again: 401
+        `refresh_token_reused`, and that login is revoked on every device holding it.
+        Unknown or expired: 401 `refresh_token_invalid`."""
+        return await sessions.refresh(
+            db_session, settings, revoker, data.refresh_token, client=client, now=clock.now()
+        )
+
+    @post(
+        "/logout",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="authLogout",
+        summary="Log this device out",
+        guards=[any_user],
+    )
+    async def logout(
+        self,
+        data: LogoutRequest,
+        db_session: AsyncSession,
+        clock: Clock,
+        revoker: Revoker,
+        user: AuthUser,
+    ) -> None:
+        await sessions.logout(
+            db_session,
+            revoker,
+            user_id=user.id,
+            current_session_id=user.session_id,
+            refresh_token=data.refresh_token,
+            now=clock.now(),
+        )
+
+    @post(
+        "/password-reset",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="authResetPassword",
+        summary="Set a new password with an SMS code",
+        exclude_from_auth=True,
+    )
+    async def reset_password(
+        self,
+        data: PasswordResetRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        throttle: Throttle,
+        revoker: Revoker,
+        client: ClientInfo,
+    ) -> None:
+        """Needs a code requested with purpose `reset_password`. Every login of the account
+        ends; log in again with the new password."""
+        await login.reset_password(
+            db_session, settings, throttle, revoker, data, client=client, now=clock.now()
+        )
+
+
+class MeController(Controller):
+    path = "/me"
+    tags = TAGS
+    dependencies = DEPENDENCIES
+    guards = (any_user,)
+
+    @get("/", operation_id="meGet", summary="The caller's account")
+    async def get_me(self, db_session: AsyncSession, user: AuthUser) -> UserOut:
+        return user_out(await current_user(db_session, user.id))
+
+    @patch("/", operation_id="meUpdate", summary="Change the display name")
+    async def update_me(
+        self, data: UpdateMeRequest, db_session: AsyncSession, user: AuthUser
+    ) -> UserOut:
+        if isinstance(data.display_name, str):
+            return await update_display_name(db_session, user.id, data.display_name)
+        return user_out(await current_user(db_session, user.id))
+
+    @get("/sessions", operation_id="meListSessions", summary="The devices logged in")
+    async def list_sessions(
+        self,
+        db_session: AsyncSession,
+        clock: Clock,
+        user: AuthUser,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[SessionOut]:
+        """Newest login first; `current` marks the device making this call."""
+        return await sessions.list_sessions(
+            db_session,
+            user_id=user.id,
+            current_session_id=user.session_id,
+            now=clock.now(),
+            limit=limit,
+            cursor=cursor,
+        )
+
+    @delete(
+        "/sessions/{session_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="meEndSession",
+        summary="Log a device out",
+    )
+    async def end_session(
+        self,
+        session_id: UUID,
+        db_session: AsyncSession,
+        clock: Clock,
+        revoker: Revoker,
+        user: AuthUser,
+    ) -> None:
+        """Its tokens stop working at once. Not one of the caller's live sessions: 404."""
+        await sessions.end_session(
+            db_session, revoker, user_id=user.id, session_id=session_id, now=clock.now()
+        )
+
+    @post(
+        "/verification",
+        status_code=HTTP_200_OK,
+        operation_id="meVerify",
+        summary="Real-name verification with the resident ID number",
+        guards=[resident_only],
+    )
+    async def verify(
+        self,
+        data: VerificationRequest,
+        db_session: AsyncSession,
+        settings: Settings,
+        clock: Clock,
+        user: AuthUser,
+    ) -> UserOut:
+        """The number is checked (GB 11643 check digit, birth date, province), stored
+        encrypted and only ever answered masked. 422 `invalid_id_number` / `invalid_real_name`;
+        409 `id_number_taken` when another account holds it."""
+        return await verification.verify(
+            db_session,
+            settings,
+            user_id=user.id,
+            real_name=data.real_name,
+            id_number=data.id_number,
+            now=clock.now(),
+            today=clock.today(),
+        )
+
+
+class MembersController(Controller):
+    path = "/me/members"
+    tags = TAGS
+    guards = (resident_only,)
+
+    @get("/", operation_id="membersList", summary="The household's members")
+    async def list_members(
+        self,
+        db_session: AsyncSession,
+        clock: Clock,
+        user: AuthUser,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[MemberOut]:
+        return await members.list_members(
+            db_session, user.id, today=clock.today(), limit=limit, cursor=cursor
+        )
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        operation_id="membersCreate",
+        summary="Add a household member",
+    )
+    async def create_member(
+        self,
+        request: Request[Any, Any, Any],
+        data: MemberIn,
+        db_session: AsyncSession,
+        clock: Clock,
+        user: AuthUser,
+    ) -> Response[MemberOut]:
+        """Honours `Idempotency-Key`. At most 20 members: 409 `member_limit_reached`;
+        a birth date in the future: 422 `invalid_birth_date`."""
+        now = clock.now()
+
+        async def create() -> tuple[int, MemberOut]:
+            created = await members.add_member(
+                db_session, user.id, data, now=now, today=clock.today()
+            )
+            return HTTP_201_CREATED, created
+
+        return await idempotent(request, db_session, user.id, now, create)
+
+    @get("/{member_id:uuid}", operation_id="membersGet", summary="One household member")
+    async def get_member(
+        self, member_id: UUID, db_session: AsyncSession, clock: Clock, user: AuthUser
+    ) -> MemberOut:
+        return await members.get_member(db_session, user.id, member_id, today=clock.today())
+
+    @patch("/{member_id:uuid}", operation_id="membersUpdate", summary="Change a member")
+    async def update_member(
+        self,
+        member_id: UUID,
+        data: MemberPatch,
+        db_session: AsyncSession,
+        clock: Clock,
+        user: AuthUser,
+    ) -> MemberOut:
+        """Only the fields sent change; `notes: null` clears the notes."""
+        return await members.update_member(
+            db_session, user.id, member_id, data, now=clock.now(), today=clock.today()
+        )
+
+    @delete(
+        "/{member_id:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="membersDelete",
+        summary="Remove a member",
+    )
+    async def delete_member(
+        self, member_id: UUID, db_session: AsyncSession, user: AuthUser
+    ) -> None:
+        await members.remove_member(db_session, user.id, member_id)
+
+
+class AdminUsersController(Controller):
+    path = "/admin/users"
+    tags = ("admin",)
+    guards = (admin_only,)
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        operation_id="adminCreateUser",
+        summary="Create a staff account",
+    )
+    async def create_user(
+        self, data: AdminUserCreate, db_session: AsyncSession, clock: Clock
+    ) -> UserOut:
+        """Roles `worker`, `staff` or `admin`. A phone that has an account: 409 `phone_taken`."""
+        return await admin.create_staff_account(db_session, data, now=clock.now())
+
+    @get("/", operation_id="adminListUsers", summary="Accounts, optionally of one role")
+    async def list_users(
+        self,
+        db_session: AsyncSession,
+        role: Annotated[Role | None, Parameter(description="only accounts of this role")] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[UserOut]:
+        return await admin.list_users(db_session, role=role, limit=limit, cursor=cursor)
+
+
+class DevController(Controller):
+    """Development helpers; ``create_app`` mounts them only outside production."""
+
+    path = "/dev"
+    tags = ("development",)
+
+    @get(
+        "/sms-codes/latest",
+        operation_id="devLatestSmsCode",
+        summary="The last SMS code sent to a phone (not in production)",
+        exclude_from_auth=True,
+    )
+    async def latest_sms_code(self, request: Request[Any, Any, Any], phone: str) -> DevSmsCode:
+        code = await sms.latest_outbox_code(
+            request.app.stores.get(sms.OUTBOX_STORE), normalize_phone(phone)
+        )
+        if code is None:
+            raise AppError(404, "not_found")
+        return DevSmsCode(code=code)
+
+
+ROUTES: list[Any] = [AuthController, MeController, MembersController, AdminUsersController]
+DEV_ROUTES: list[Any] = [DevController]

@@ -1,31 +1,74 @@
-"""Identity rules: accounts, login sessions and tokens. No HTTP here."""
+"""Identity rules: accounts, login sessions and tokens. No HTTP here.
+
+The flows that use these — registration and logins (``login.py``), sessions and refresh
+(``sessions.py``), real-name verification (``verification.py``), household members
+(``members.py``) and staff accounts (``admin.py``) — live beside this module.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.core.auth import issue_access_token
-from backend.core.errors import AppError
-from backend.core.security import hash_password, new_token, token_hash
+from backend.core.errors import AppError, FieldError
+from backend.core.security import new_token, token_hash
 from backend.identity.models import AuthSession, RefreshToken, User
+from backend.identity.passwords import hash_async
 from schemas.identity import TokenPair, UserOut
 
 _PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
+# Puts login sessions on the access-token deny list (``core.auth.revoke_sessions``).
+Revoker = Callable[[list[UUID]], Awaitable[None]]
 
-def normalize_phone(raw: str) -> str:
+
+@dataclass(frozen=True, slots=True)
+class ClientInfo:
+    """Where a request came from, as recorded on the login session it opens."""
+
+    address: str | None = None
+    device_name: str | None = None
+
+
+def normalize_phone(raw: str, field: str = "phone") -> str:
     """Mainland mobile numbers, stored as 11 digits (``+86`` and separators dropped)."""
-    compact = re.sub(r"[\s-]", "", raw or "")
+    compact = re.sub(r"[\s()-]", "", raw or "")
     match = _PHONE.match(compact)
     if not match:
-        raise AppError(422, "invalid_phone")
+        raise AppError(
+            422,
+            "invalid_phone",
+            errors=[FieldError(field=field, message="must be a mainland mobile number")],
+        )
     return match.group(1)
+
+
+def clean_text(raw: str, *, field: str, max_length: int) -> str:
+    """Trimmed, NFC-normalised single-line text that is not empty (422 otherwise)."""
+    text = unicodedata.normalize("NFC", raw).strip()
+    if not text:
+        raise AppError(422, "validation_error", errors=[FieldError(field, "must not be empty")])
+    if len(text) > max_length:
+        raise AppError(
+            422, "validation_error", errors=[FieldError(field, f"at most {max_length} characters")]
+        )
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise AppError(
+            422,
+            "validation_error",
+            errors=[FieldError(field, "must not contain control characters")],
+        )
+    return text
 
 
 def user_out(user: User) -> UserOut:
@@ -41,6 +84,12 @@ def user_out(user: User) -> UserOut:
     )
 
 
+def is_unique_violation(exc: IntegrityError, constraint: str) -> bool:
+    cause = getattr(exc.orig, "__cause__", None)
+    name = getattr(cause, "constraint_name", None) or getattr(exc.orig, "constraint_name", None)
+    return name == constraint or constraint in str(exc.orig)
+
+
 async def create_user(
     session: AsyncSession,
     *,
@@ -48,17 +97,26 @@ async def create_user(
     password: str | None,
     display_name: str,
     role: str = "resident",
+    now: datetime | None = None,
 ) -> User:
+    """Insert an account; 409 ``phone_taken`` when the phone has one (even a concurrent one)."""
+    now = now or datetime.now(UTC)
     user = User(
         phone=normalize_phone(phone),
-        password_hash=hash_password(password) if password else None,
+        password_hash=await hash_async(password) if password else None,
         display_name=display_name,
         role=role,
-        created_at=datetime.now(UTC),
-        updated_at=datetime.now(UTC),
+        created_at=now,
+        updated_at=now,
     )
-    session.add(user)
-    await session.flush()
+    # A savepoint, so that losing the race on the unique phone leaves a usable transaction.
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError as exc:
+        if is_unique_violation(exc, "uq_users_phone"):
+            raise AppError(409, "phone_taken") from None
+        raise
     return user
 
 
@@ -69,10 +127,25 @@ async def get_user(session: AsyncSession, user_id: UUID) -> User:
     return user
 
 
+async def current_user(session: AsyncSession, user_id: UUID) -> User:
+    """The caller's account; a token whose account is gone or disabled is no login (401)."""
+    user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AppError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
 async def find_user_by_phone(session: AsyncSession, phone: str) -> User | None:
     return (
         await session.execute(select(User).where(User.phone == normalize_phone(phone)))
     ).scalar_one_or_none()
+
+
+async def update_display_name(session: AsyncSession, user_id: UUID, display_name: str) -> UserOut:
+    user = await current_user(session, user_id)
+    user.display_name = clean_text(display_name, field="displayName", max_length=50)
+    await session.flush()
+    return user_out(user)
 
 
 async def open_session(
@@ -88,7 +161,7 @@ async def open_session(
     login = AuthSession(
         user_id=user.id,
         device_name=(device_name or "")[:200] or None,
-        client_ip=client_ip,
+        client_ip=(client_ip or "")[:64] or None,
         created_at=now,
         last_used_at=now,
         expires_at=now + timedelta(seconds=settings.refresh_token_ttl_seconds),
@@ -96,12 +169,13 @@ async def open_session(
     session.add(login)
     await session.flush()
     user.last_login_at = now
-    return await _issue_pair(session, settings, user, login, now=now)
+    return await issue_pair(session, settings, user, login, now=now)
 
 
-async def _issue_pair(
+async def issue_pair(
     session: AsyncSession, settings: Settings, user: User, login: AuthSession, *, now: datetime
 ) -> TokenPair:
+    """A fresh refresh token in ``login``'s family and an access token bound to it."""
     refresh = new_token(32)
     session.add(
         RefreshToken(
@@ -148,7 +222,7 @@ async def upsert_staff_account(
         )
         return str(user.id), True
     existing.role = role
-    existing.password_hash = hash_password(password)
+    existing.password_hash = await hash_async(password)
     if display_name:
         existing.display_name = display_name
     await session.flush()

@@ -1,0 +1,185 @@
+"""Getting in: SMS codes, registration, password and SMS logins, password reset."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.config import Settings
+from backend.core.errors import AppError
+from backend.identity import passwords, sms
+from backend.identity.models import AuthSession, User
+from backend.identity.service import (
+    ClientInfo,
+    Revoker,
+    clean_text,
+    create_user,
+    normalize_phone,
+    open_session,
+)
+from backend.identity.throttle import (
+    CODE_CHECKS_PER_ADDRESS,
+    LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_FAILURES_PER_PHONE,
+    REGISTRATIONS_PER_ADDRESS,
+    SMS_PER_ADDRESS,
+    Throttle,
+)
+from schemas.identity import (
+    LoginRequest,
+    PasswordResetRequest,
+    RegisterRequest,
+    SmsCodeRequest,
+    SmsCodeSent,
+    SmsLoginRequest,
+    TokenPair,
+)
+
+
+def _address(client: ClientInfo) -> str:
+    return client.address or "unknown"
+
+
+async def request_sms_code(
+    session: AsyncSession,
+    settings: Settings,
+    throttle: Throttle,
+    sender: sms.SmsSender,
+    data: SmsCodeRequest,
+    *,
+    client: ClientInfo,
+    now: datetime,
+) -> SmsCodeSent:
+    await throttle.hit(SMS_PER_ADDRESS, _address(client))
+    phone = normalize_phone(data.phone)
+    return await sms.issue_code(
+        session, settings, sender, phone=phone, purpose=data.purpose, now=now
+    )
+
+
+async def register(
+    session: AsyncSession,
+    settings: Settings,
+    throttle: Throttle,
+    data: RegisterRequest,
+    *,
+    client: ClientInfo,
+    now: datetime,
+) -> TokenPair:
+    await throttle.hit(REGISTRATIONS_PER_ADDRESS, _address(client))
+    phone = normalize_phone(data.phone)
+    display_name = clean_text(data.display_name, field="displayName", max_length=50)
+    # Checked before the code is spent, so fixing a weak password needs no new code.
+    passwords.check_strength(data.password, phone=phone)
+    taken = (await session.execute(select(User.id).where(User.phone == phone))).first()
+    if taken is not None:
+        raise AppError(409, "phone_taken")
+    await sms.consume_code(
+        session, settings, phone=phone, purpose="register", code=data.sms_code, now=now
+    )
+    # The unique phone decides a race between registrations the check above let through.
+    user = await create_user(
+        session, phone=phone, password=data.password, display_name=display_name, now=now
+    )
+    return await open_session(
+        session,
+        settings,
+        user,
+        now=now,
+        device_name=client.device_name,
+        client_ip=client.address,
+    )
+
+
+async def login_with_password(
+    session: AsyncSession,
+    settings: Settings,
+    throttle: Throttle,
+    data: LoginRequest,
+    *,
+    client: ClientInfo,
+    now: datetime,
+) -> TokenPair:
+    phone = normalize_phone(data.phone)
+    address = _address(client)
+    await throttle.check(LOGIN_FAILURES_PER_ADDRESS, address)
+    # Counted before the password is checked: parallel guesses cannot all slip in under the
+    # limit. A success clears the count, so only failures add up.
+    await throttle.hit(LOGIN_FAILURES_PER_PHONE, phone)
+    user = (await session.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
+    valid = await passwords.verify_async(user.password_hash if user else None, data.password)
+    if user is None or not user.is_active or not valid:
+        await throttle.record(LOGIN_FAILURES_PER_ADDRESS, address)
+        raise AppError(401, "invalid_credentials")
+    await throttle.clear(LOGIN_FAILURES_PER_PHONE, phone)
+    return await open_session(
+        session, settings, user, now=now, device_name=client.device_name, client_ip=client.address
+    )
+
+
+async def login_with_sms(
+    session: AsyncSession,
+    settings: Settings,
+    throttle: Throttle,
+    data: SmsLoginRequest,
+    *,
+    client: ClientInfo,
+    now: datetime,
+) -> TokenPair:
+    await throttle.hit(CODE_CHECKS_PER_ADDRESS, _address(client))
+    phone = normalize_phone(data.phone)
+    await sms.consume_code(
+        session, settings, phone=phone, purpose="login", code=data.sms_code, now=now
+    )
+    user = (await session.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
+    if user is None or not user.is_active:
+        # Codes for unknown phones are never sent, so this is reached only by a guess.
+        raise AppError(400, "sms_code_invalid")
+    # Whoever holds the phone has proved it: the password lockout no longer protects anything.
+    await throttle.clear(LOGIN_FAILURES_PER_PHONE, phone)
+    return await open_session(
+        session, settings, user, now=now, device_name=client.device_name, client_ip=client.address
+    )
+
+
+async def reset_password(
+    session: AsyncSession,
+    settings: Settings,
+    throttle: Throttle,
+    revoke: Revoker,
+    data: PasswordResetRequest,
+    *,
+    client: ClientInfo,
+    now: datetime,
+) -> None:
+    """Set a new password with a reset code; every login of the account ends."""
+    await throttle.hit(CODE_CHECKS_PER_ADDRESS, _address(client))
+    phone = normalize_phone(data.phone)
+    passwords.check_strength(data.new_password, phone=phone, field="newPassword")
+    await sms.consume_code(
+        session, settings, phone=phone, purpose="reset_password", code=data.sms_code, now=now
+    )
+    user = (
+        await session.execute(select(User).where(User.phone == phone).with_for_update())
+    ).scalar_one_or_none()
+    if user is None or not user.is_active:
+        raise AppError(400, "sms_code_invalid")
+    user.password_hash = await passwords.hash_async(data.new_password)
+    ended = (
+        (
+            await session.execute(
+                update(AuthSession)
+                .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+                .values(revoked_at=now, revoked_reason="password_reset")
+                .returning(AuthSession.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    await session.flush()
+    await revoke(list(ended))
+    await throttle.clear(LOGIN_FAILURES_PER_PHONE, phone)
