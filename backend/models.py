@@ -1,7 +1,9 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
+from backend.catalog.models import Program, ProgramService  # noqa: F401
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
+from backend.events.models import Event, Feedback, Registration  # noqa: F401
 from backend.hub.models import Booking, Closure, Room, Venue, WorkerVenue  # noqa: F401
 from backend.identity.models import AuthSession, HouseholdMember, RefreshToken, SmsCode, User
 from backend.notifications.models import Notification

@@ -1,0 +1,72 @@
+"""Read-only questions other domains ask about people.
+
+Other domains never query identity's tables themselves; they ask here. Nothing in this module
+changes a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.identity.models import HouseholdMember, User
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    id: UUID
+    name: str
+    birth_date: date
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentInfo:
+    display_name: str
+    verified_birth_date: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInfo:
+    id: UUID
+    display_name: str
+    phone: str
+
+
+async def members_of(
+    session: AsyncSession, owner_id: UUID, member_ids: Collection[UUID]
+) -> list[MemberInfo]:
+    """Those of ``member_ids`` that belong to ``owner_id``'s household (others are left out)."""
+    if not member_ids:
+        return []
+    rows = await session.execute(
+        select(HouseholdMember.id, HouseholdMember.name, HouseholdMember.birth_date).where(
+            HouseholdMember.owner_id == owner_id, HouseholdMember.id.in_(list(member_ids))
+        )
+    )
+    return [MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows]
+
+
+async def resident_info(session: AsyncSession, user_id: UUID) -> ResidentInfo:
+    """The account's display name and, only once verified by resident ID, its birth date."""
+    row = (
+        await session.execute(
+            select(User.display_name, User.birth_date, User.verified_at).where(User.id == user_id)
+        )
+    ).one()
+    birth = row.birth_date if row.verified_at is not None else None
+    return ResidentInfo(display_name=row.display_name, verified_birth_date=birth)
+
+
+async def people(session: AsyncSession, user_ids: Collection[UUID]) -> dict[UUID, PersonInfo]:
+    """Names and phones of many accounts in one query (a staff list page)."""
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(User.id, User.display_name, User.phone).where(User.id.in_(list(user_ids)))
+    )
+    return {r.id: PersonInfo(id=r.id, display_name=r.display_name, phone=r.phone) for r in rows}

@@ -1,0 +1,302 @@
+"""Staff publish the programme: drafts, publish, change, cancel; what the public sees."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.config import Settings
+from backend.core.clock import FrozenClock
+from backend.notifications.models import Notification
+from tests.api.events_support import draft, event_body, iso, published, register, residents
+from tests.conftest import MakeUser, problem
+
+MANAGE = "/api/v1/manage/events"
+
+
+async def test_a_draft_is_invisible_until_published(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
+) -> None:
+    staff = await make_user("staff")
+    event = await draft(client, staff.headers, clock)
+    assert event["status"] == "draft"
+    assert event["seatsLeft"] == 50
+    assert event["confirmedSeats"] == 0
+
+    assert (await client.get(f"/api/v1/events/{event['id']}")).status_code == 404
+    assert (await client.get("/api/v1/events")).json()["items"] == []
+    managed = await client.get(MANAGE, headers=staff.headers)
+    assert [e["id"] for e in managed.json()["items"]] == [event["id"]]
+
+    answer = await client.post(f"{MANAGE}/{event['id']}/publish", headers=staff.headers)
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "published"
+    assert answer.json()["publishedAt"]
+
+    public = await client.get(f"/api/v1/events/{event['id']}")
+    assert public.status_code == 200
+    body = public.json()
+    assert body["seatsLeft"] == 50
+    assert body["waitlistLength"] == 0
+    assert body["registrationOpen"] is True
+    assert body["body"].startswith("本期")
+
+    again = await client.post(f"{MANAGE}/{event['id']}/publish", headers=staff.headers)
+    assert problem(again)["code"] == "event_not_draft"
+    assert again.status_code == 409
+
+
+async def test_a_draft_cancelled_before_publication_stays_invisible(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
+) -> None:
+    staff = await make_user("staff")
+    event = await draft(client, staff.headers, clock)
+    cancelled = await client.post(
+        f"{MANAGE}/{event['id']}/cancel", json={"reason": "场地调整"}, headers=staff.headers
+    )
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+    assert (await client.get(f"/api/v1/events/{event['id']}")).status_code == 404
+    detail = await client.get(f"{MANAGE}/{event['id']}", headers=staff.headers)
+    assert detail.json()["cancelReason"] == "场地调整"
+
+
+async def test_schedule_rules_are_reported_per_field(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
+) -> None:
+    staff = await make_user("staff")
+    now = clock.now()
+    bad = event_body(
+        clock,
+        startsAt=iso(now + timedelta(days=2)),
+        endsAt=iso(now + timedelta(days=1)),
+        registrationOpensAt=iso(now + timedelta(days=1)),
+        registrationClosesAt=iso(now),
+        capacity=2,
+        maxSeatsPerRegistration=4,
+    )
+    answer = await client.post(MANAGE, json=bad, headers=staff.headers)
+    body = problem(answer)
+    assert answer.status_code == 422
+    assert {e["field"] for e in body["errors"]} == {
+        "endsAt",
+        "registrationClosesAt",
+        "maxSeatsPerRegistration",
+    }
+
+    past = event_body(
+        clock,
+        startsAt=iso(now - timedelta(hours=3)),
+        endsAt=iso(now - timedelta(hours=1)),
+        registrationOpensAt=iso(now - timedelta(days=2)),
+        registrationClosesAt=iso(now - timedelta(hours=2)),
+    )
+    assert problem(await client.post(MANAGE, json=past, headers=staff.headers))["code"] == (
+        "event_in_past"
+    )
+
+    naive = event_body(clock, startsAt="2030-01-01T19:00:00")
+    answer = await client.post(MANAGE, json=naive, headers=staff.headers)
+    assert answer.status_code == 422
+    assert problem(answer)["errors"][0]["field"] == "startsAt"
+
+    unknown_audience = event_body(clock, audience="teenagers")
+    assert (
+        await client.post(MANAGE, json=unknown_audience, headers=staff.headers)
+    ).status_code == (422)
+    nul = event_body(clock, title="运河\x00之夜")
+    assert (await client.post(MANAGE, json=nul, headers=staff.headers)).status_code == 422
+
+
+async def test_public_list_filters_orders_and_pages(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
+) -> None:
+    staff = await make_user("staff")
+    now = clock.now()
+
+    def at(days: int, **extra: Any) -> dict[str, Any]:
+        starts = now + timedelta(days=days)
+        return {
+            "startsAt": iso(starts),
+            "endsAt": iso(starts + timedelta(hours=2)),
+            "registrationClosesAt": iso(starts - timedelta(hours=1)),
+            **extra,
+        }
+
+    opera = await published(
+        client,
+        staff.headers,
+        clock,
+        title="越剧《梁祝》选段",
+        summary="嘉兴越剧团",
+        **at(5),
+        category="opera",
+    )
+    canal = await published(client, staff.headers, clock, **at(2))
+    calligraphy = await published(
+        client,
+        staff.headers,
+        clock,
+        title="老年书法班",
+        summary="笔墨写春秋",
+        audience="elderly",
+        category="calligraphy",
+        **at(9),
+    )
+    lantern = await published(
+        client,
+        staff.headers,
+        clock,
+        title="元宵灯会",
+        summary="猜灯谜、做花灯",
+        **at(30),
+        category="festival",
+    )
+    await draft(client, staff.headers, clock, title="运河草稿", **at(3))
+
+    listed = (await client.get("/api/v1/events")).json()
+    assert [e["id"] for e in listed["items"]] == [
+        canal["id"],
+        opera["id"],
+        calligraphy["id"],
+        lantern["id"],
+    ]
+    assert listed["nextCursor"] is None
+    assert "body" not in listed["items"][0]
+
+    # Pages of two, stable while a new event is published between the pages.
+    first = (await client.get("/api/v1/events", params={"limit": 2})).json()
+    assert [e["id"] for e in first["items"]] == [canal["id"], opera["id"]]
+    early = await published(client, staff.headers, clock, title="早场", **at(1))
+    second = (
+        await client.get("/api/v1/events", params={"limit": 2, "cursor": first["nextCursor"]})
+    ).json()
+    assert [e["id"] for e in second["items"]] == [calligraphy["id"], lantern["id"]]
+
+    async def ids(**params: str) -> list[str]:
+        answer = await client.get("/api/v1/events", params=params)
+        assert answer.status_code == 200, answer.text
+        return [e["id"] for e in answer.json()["items"]]
+
+    assert await ids(category="opera") == [opera["id"]]
+    assert await ids(audience="elderly") == [calligraphy["id"]]
+    assert await ids(q="越剧") == [opera["id"]]  # two characters: below trigram length
+    assert await ids(q="梁祝") == [opera["id"]]
+    assert await ids(q="嘉兴越剧团") == [opera["id"]]  # summary, five characters
+    assert await ids(q="运河") == [early["id"], canal["id"]]  # the draft stays hidden
+    assert await ids(q="灯") == [lantern["id"]]
+    assert await ids(q="100%") == []
+    assert await ids(q="_") == []
+    window_from = iso(now + timedelta(days=4))
+    window_to = iso(now + timedelta(days=10))
+    assert await ids(**{"from": window_from, "to": window_to}) == [opera["id"], calligraphy["id"]]
+
+    naive = await client.get("/api/v1/events", params={"from": "2030-01-01T00:00:00"})
+    assert problem(naive)["code"] == "validation_error"
+    assert (await client.get("/api/v1/events", params={"cursor": "nonsense"})).status_code == 422
+    assert (await client.get("/api/v1/events", params={"audience": "pets"})).status_code in (
+        400,
+        422,
+    )
+
+
+async def test_trigram_indexes_serve_text_search(
+    db: async_sessionmaker[AsyncSession], make_user: MakeUser
+) -> None:
+    staff = await make_user("staff")
+    async with db() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO events (id, title, summary, body, category, audience, location, "
+                "starts_at, ends_at, registration_opens_at, registration_closes_at, capacity, "
+                "max_seats_per_registration, status, created_by) "
+                "SELECT gen_random_uuid(), '第' || n || '期 社区活动 ' || md5(n::text), "
+                "'活动简介 ' || md5((n * 7)::text), '', 'misc', 'all', '礼堂', "
+                "now() + n * interval '1 hour', now() + n * interval '1 hour' + interval '1 hour',"
+                " now(), now() + n * interval '1 hour', 10, 1, 'published', :staff "
+                "FROM generate_series(1, 5000) AS n"
+            ),
+            {"staff": staff.id},
+        )
+        # What autovacuum would do: merge the GIN pending list, refresh the statistics.
+        await session.execute(text("SELECT gin_clean_pending_list('ix_events_search_trgm')"))
+        await session.execute(text("ANALYZE events"))
+    async with db() as session:
+        plan = "\n".join(
+            (
+                await session.execute(
+                    text(
+                        "EXPLAIN SELECT id FROM events WHERE status = 'published' "
+                        "AND (title || ' ' || summary) ILIKE '%越剧团%'"
+                    )
+                )
+            ).scalars()
+        )
+    assert "ix_events_search_trgm" in plan, plan
+
+
+async def test_change_of_time_or_place_tells_registrants_and_capacity_rules(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    staff = await make_user("staff")
+    event = await published(client, staff.headers, clock, capacity=3, maxSeatsPerRegistration=2)
+    people = await residents(db, settings, clock, 4)
+    for person, seats in zip(people, (2, 1, 2, 1), strict=True):
+        assert (await register(client, event["id"], person.headers, seats)).status_code == 201
+    # Confirmed: 2 + 1 = 3 seats; waitlisted: 2 seats, then 1.
+
+    lower = await client.patch(
+        f"{MANAGE}/{event['id']}", json={"capacity": 2}, headers=staff.headers
+    )
+    assert lower.status_code == 422
+    assert problem(lower)["code"] == "capacity_below_confirmed"
+
+    retitled = await client.patch(
+        f"{MANAGE}/{event['id']}", json={"title": "运河文化之夜（加场）"}, headers=staff.headers
+    )
+    assert retitled.status_code == 200
+    async with db() as session:
+        assert (await session.execute(select(func.count()).select_from(Notification))).scalar() == 0
+
+    new_start = datetime.fromisoformat(event["startsAt"]) + timedelta(days=1)
+    moved = await client.patch(
+        f"{MANAGE}/{event['id']}",
+        json={
+            "startsAt": iso(new_start),
+            "endsAt": iso(new_start + timedelta(hours=2)),
+            "location": "高照街道文化礼堂",
+        },
+        headers=staff.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    async with db() as session:
+        told = (
+            await session.execute(
+                select(Notification.user_id, Notification.data).where(
+                    Notification.kind == "event_changed"
+                )
+            )
+        ).all()
+    assert {t.user_id for t in told} == {p.id for p in people}
+    assert told[0].data["location"] == "高照街道文化礼堂"
+
+    # Raising capacity by 2 promotes the head (2 seats); the next (1 seat) no longer fits.
+    raised = await client.patch(
+        f"{MANAGE}/{event['id']}", json={"capacity": 5}, headers=staff.headers
+    )
+    assert raised.status_code == 200
+    assert raised.json()["confirmedSeats"] == 5
+    assert raised.json()["waitlistLength"] == 1
+    mine = await client.get("/api/v1/me/registrations", headers=people[2].headers)
+    assert mine.json()["items"][0]["status"] == "confirmed"
+    assert mine.json()["items"][0]["ticketCode"]
+    last = await client.get("/api/v1/me/registrations", headers=people[3].headers)
+    assert last.json()["items"][0]["waitlistPosition"] == 1
