@@ -1,0 +1,95 @@
+"""The catalog: read from the database once per process, then served from memory.
+
+The programs and services change only through migrations, and a migration ships with a new
+release (new processes), so a per-process copy can never go stale while the process lives. Every
+worker holds the same copy; nothing here depends on which worker answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.catalog.models import Program, ProgramService
+from backend.core import i18n
+from backend.core.errors import AppError
+from backend.core.i18n import Language
+from schemas.catalog import Audience, ProgramOut, ServiceKind, ServiceOut
+
+i18n.register(
+    {
+        "program_not_found": {
+            "zh-CN": ("未找到该项目", "没有这个编码的服务项目。"),
+            "en": ("Program not found", "There is no program with this code."),
+        },
+    }
+)
+
+# language -> the programs in order, filled on first use. The wire types are frozen, so the
+# instances can be shared by every request.
+_cache: dict[Language, tuple[ProgramOut, ...]] = {}
+
+
+def clear_cache() -> None:
+    """Forget the loaded catalog (tests that change catalog rows)."""
+    _cache.clear()
+
+
+def _text(zh: str, en: str, language: Language) -> str:
+    return zh if language == "zh-CN" else en
+
+
+def _render(
+    programs: Sequence[Program], services: Sequence[ProgramService], language: Language
+) -> tuple[ProgramOut, ...]:
+    by_program: dict[str, list[ServiceOut]] = {p.code: [] for p in programs}
+    for service in services:
+        by_program[service.program_code].append(
+            ServiceOut(
+                code=service.code,
+                name=_text(service.name_zh, service.name_en, language),
+                description=_text(service.description_zh, service.description_en, language),
+                kind=cast(ServiceKind, service.kind),
+                audience=cast(Audience, service.audience),
+            )
+        )
+    return tuple(
+        ProgramOut(
+            code=program.code,
+            name=_text(program.name_zh, program.name_en, language),
+            description=_text(program.description_zh, program.description_en, language),
+            services=tuple(by_program[program.code]),
+        )
+        for program in programs
+    )
+
+
+async def _load(session: AsyncSession) -> None:
+    programs = (await session.scalars(select(Program).order_by(Program.position))).all()
+    services = (
+        await session.scalars(
+            select(ProgramService).order_by(ProgramService.program_code, ProgramService.position)
+        )
+    ).all()
+    if not programs:
+        # An unseeded database is a deployment error; do not remember it as the truth.
+        return
+    for language in i18n.LANGUAGES:
+        _cache[language] = _render(programs, services, language)
+
+
+async def list_programs(session: AsyncSession, language: Language) -> list[ProgramOut]:
+    """The seven programs in the order of the design, with their services."""
+    if language not in _cache:
+        await _load(session)
+    return list(_cache.get(language, ()))
+
+
+async def get_program(session: AsyncSession, code: str, language: Language) -> ProgramOut:
+    for program in await list_programs(session, language):
+        if program.code == code:
+            return program
+    raise AppError(404, "program_not_found")
