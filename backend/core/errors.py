@@ -9,6 +9,7 @@ with that id only.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -22,6 +23,7 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
     ValidationException,
 )
 from litestar.openapi.datastructures import ResponseSpec
@@ -155,6 +157,9 @@ _STATUS_CODES = {
 }
 
 
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
 def _validation_errors(exc: ValidationException) -> list[FieldError]:
     found: list[FieldError] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
@@ -163,6 +168,14 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
             continue
         field = str(item.get("key") or item.get("source") or "body")
         message = str(item.get("message") or "invalid")
+        if field == "data":
+            field = "body"
+        # msgspec reports a missing member against the object that lacks it; the app wants
+        # the member itself ("seatCount", not "body").
+        missing = _MISSING_FIELD.search(message)
+        if missing:
+            parent = "" if field == "body" else field + "."
+            field = parent + missing.group(1)
         found.append(FieldError(field=_camel_path(field), message=message))
     return found
 
@@ -179,6 +192,10 @@ def _camel_path(path: str) -> str:
 
 def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
     status = exc.status_code
+    if isinstance(exc.__cause__, SerializationException):
+        # Litestar wraps a body that does not decode (bad syntax, truncated, not UTF-8) in a
+        # plain 400 whose text is msgspec's; the cause is what tells it apart.
+        return problem_response(request, 400, "invalid_json")
     if isinstance(exc, ValidationException):
         errors = _validation_errors(exc)
         detail = str(exc.detail or "")
