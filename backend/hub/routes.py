@@ -169,12 +169,13 @@ async def my_bookings(
     db_session: AsyncSession,
     clock: Clock,
     user: AuthUser,
-    scope: BookingScope = "upcoming",
+    # Not called ``scope``: Litestar reserves that name for the ASGI scope.
+    which: Annotated[BookingScope, Parameter(query="scope")] = "upcoming",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[BookingOut]:
     return await service.my_bookings(
-        db_session, user, scope=scope, now=clock.now(), limit=limit, cursor=cursor
+        db_session, user, scope=which, now=clock.now(), limit=limit, cursor=cursor
     )
 
 

@@ -1,0 +1,244 @@
+"""A small community hub for the hub tests: one venue with two rooms, a second venue, an admin,
+the first venue's worker and a worker of the other venue, at a fixed Monday morning."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.config import Settings
+from backend.core.clock import FrozenClock
+from backend.hub.models import Booking
+from backend.identity import service as identity_service
+from backend.notifications.models import Notification
+from tests.conftest import Account, MakeUser
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+MONDAY = date(2027, 3, 1)
+TUESDAY = MONDAY + timedelta(days=1)
+SUNDAY = MONDAY + timedelta(days=6)
+API = "/api/v1"
+
+# Monday to Saturday 08:00–12:00 and 13:30–21:00; Sunday closed.
+HOURS = [
+    {"weekday": d, "opens": opens, "closes": closes}
+    for d in range(1, 7)
+    for opens, closes in (("08:00", "12:00"), ("13:30", "21:00"))
+]
+
+ACTIVITY_ROOM = {
+    "name": "活动室",
+    "kind": "activity",
+    "capacity": 20,
+    "slotMinutes": 30,
+    "minMinutes": 30,
+    "maxMinutes": 120,
+    "bookableDaysAhead": 7,
+    "cancelCutoffMinutes": 60,
+    "maxActiveBookingsPerUser": 2,
+    "amenities": ["投影仪", "音响"],
+}
+MEETING_ROOM = {
+    "name": "会议室",
+    "kind": "meeting",
+    "capacity": 12,
+    "slotMinutes": 60,
+    "minMinutes": 60,
+    "maxMinutes": 180,
+    "bookableDaysAhead": 14,
+    "cancelCutoffMinutes": 120,
+    "maxActiveBookingsPerUser": 1,
+    "requiresApproval": True,
+}
+
+
+def at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), LOCAL)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+@dataclass
+class Hub:
+    admin: Account
+    worker: Account
+    other_worker: Account
+    venue_id: str
+    other_venue_id: str
+    room_id: str  # the activity room: confirmed at once
+    approval_room_id: str  # the meeting room: needs a worker's approval
+    other_room_id: str  # a room of the other venue
+
+
+async def create_venue(client: httpx.AsyncClient, admin: Account, name: str) -> dict[str, Any]:
+    response = await client.post(
+        f"{API}/manage/venues",
+        json={"name": name, "address": "嘉兴市南湖区高照街道", "openingHours": HOURS},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def create_room(
+    client: httpx.AsyncClient, admin: Account, venue_id: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    response = await client.post(
+        f"{API}/manage/venues/{venue_id}/rooms", json=body, headers=admin.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def assign(
+    client: httpx.AsyncClient, admin: Account, worker: Account, *venue_ids: str
+) -> None:
+    response = await client.put(
+        f"{API}/admin/users/{worker.id}/venues",
+        json={"venueIds": list(venue_ids)},
+        headers=admin.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+_phones = itertools.count(13700000000)
+
+
+def quick_users(
+    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
+) -> MakeUser:
+    """Like ``make_user``, without a password: hashing one costs a good part of a second, and
+    the hub tests make hundreds of accounts that only ever use their access token."""
+
+    async def factory(role: str = "resident", *, display_name: str | None = None) -> Account:
+        phone = str(next(_phones))
+        async with db() as session, session.begin():
+            user = await identity_service.create_user(
+                session,
+                phone=phone,
+                password=None,
+                display_name=display_name or f"{role}-{phone[-4:]}",
+                role=role,
+            )
+            pair = await identity_service.open_session(session, settings, user, now=clock.now())
+        return Account(
+            id=user.id,
+            phone=user.phone,
+            password="",
+            role=role,
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+        )
+
+    return factory
+
+
+async def make_hub(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    **activity_room: Any,
+) -> Hub:
+    clock.set(at(MONDAY, 7))
+    admin = await make_user("admin")
+    worker = await make_user("worker")
+    other_worker = await make_user("worker")
+    venue = await create_venue(client, admin, "高照三合一")
+    other = await create_venue(client, admin, "文昌社区中心")
+    room = await create_room(client, admin, venue["id"], {**ACTIVITY_ROOM, **activity_room})
+    meeting = await create_room(client, admin, venue["id"], MEETING_ROOM)
+    other_room = await create_room(client, admin, other["id"], ACTIVITY_ROOM)
+    await assign(client, admin, worker, venue["id"])
+    await assign(client, admin, other_worker, other["id"])
+    return Hub(
+        admin=admin,
+        worker=worker,
+        other_worker=other_worker,
+        venue_id=venue["id"],
+        other_venue_id=other["id"],
+        room_id=room["id"],
+        approval_room_id=meeting["id"],
+        other_room_id=other_room["id"],
+    )
+
+
+def booking_body(
+    room_id: str,
+    starts: datetime,
+    ends: datetime,
+    *,
+    attendees: int = 4,
+    purpose: str = "读书会",
+) -> dict[str, Any]:
+    return {
+        "roomId": room_id,
+        "startsAt": iso(starts),
+        "endsAt": iso(ends),
+        "purpose": purpose,
+        "attendees": attendees,
+    }
+
+
+async def book(
+    client: httpx.AsyncClient,
+    who: Account,
+    room_id: str,
+    starts: datetime,
+    ends: datetime,
+    **kwargs: Any,
+) -> httpx.Response:
+    return await client.post(
+        f"{API}/bookings", json=booking_body(room_id, starts, ends, **kwargs), headers=who.headers
+    )
+
+
+async def booked(
+    client: httpx.AsyncClient,
+    who: Account,
+    room_id: str,
+    starts: datetime,
+    ends: datetime,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    response = await book(client, who, room_id, starts, ends, **kwargs)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def inbox(db: async_sessionmaker[AsyncSession], user_id: UUID) -> list[Notification]:
+    async with db() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(Notification)
+                    .where(Notification.user_id == user_id)
+                    .order_by(Notification.id)
+                )
+            ).all()
+        )
+
+
+async def active_bookings(db: async_sessionmaker[AsyncSession], room_id: str) -> list[Booking]:
+    async with db() as session:
+        return list(
+            (
+                await session.scalars(
+                    select(Booking)
+                    .where(
+                        Booking.room_id == UUID(room_id),
+                        Booking.status.in_(("pending", "confirmed", "checked_in")),
+                    )
+                    .order_by(Booking.starts_at)
+                )
+            ).all()
+        )
