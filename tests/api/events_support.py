@@ -79,7 +79,7 @@ async def add_member(
     async with db() as session, session.begin():
         await session.execute(
             insert(HouseholdMember).values(
-                id=member_id, owner_id=owner_id, name=name, relation="family", birth_date=birth
+                id=member_id, owner_id=owner_id, name=name, relation="other", birth_date=birth
             )
         )
     return member_id
