@@ -23,7 +23,7 @@ from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.identity.models import HouseholdMember, User
 
-_phones = itertools.count(13700000000)
+_phones = itertools.count(13600000000)
 
 
 @dataclass
