@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 from uuid import UUID
 
 import msgspec
@@ -103,6 +103,16 @@ _PUBLIC = or_(
 )
 
 
+@overload
+def _local(moment: datetime) -> datetime: ...
+@overload
+def _local(moment: datetime | None) -> datetime | None: ...
+def _local(moment: datetime | None) -> datetime | None:
+    """Answer in the residents' own offset (+08:00), as the hub does: the same instant, and
+    readable as it stands."""
+    return moment.astimezone(LOCAL_TZ) if moment is not None else None
+
+
 def _registration_open(row: Any, now: datetime) -> bool:
     return bool(
         row.status == "published" and row.registration_opens_at <= now < row.registration_closes_at
@@ -117,10 +127,10 @@ def _summary(row: Any, now: datetime) -> EventSummary:
         category=row.category,
         audience=row.audience,
         location=row.location,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        registration_opens_at=row.registration_opens_at,
-        registration_closes_at=row.registration_closes_at,
+        starts_at=_local(row.starts_at),
+        ends_at=_local(row.ends_at),
+        registration_opens_at=_local(row.registration_opens_at),
+        registration_closes_at=_local(row.registration_closes_at),
         capacity=row.capacity,
         max_seats_per_registration=row.max_seats_per_registration,
         status=row.status,
@@ -209,10 +219,10 @@ async def get_event(session: AsyncSession, event_id: UUID, *, now: datetime) -> 
         category=event.category,
         audience=event.audience,  # type: ignore[arg-type]
         location=event.location,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        registration_opens_at=event.registration_opens_at,
-        registration_closes_at=event.registration_closes_at,
+        starts_at=_local(event.starts_at),
+        ends_at=_local(event.ends_at),
+        registration_opens_at=_local(event.registration_opens_at),
+        registration_closes_at=_local(event.registration_closes_at),
         capacity=event.capacity,
         max_seats_per_registration=event.max_seats_per_registration,
         status=event.status,  # type: ignore[arg-type]
@@ -221,7 +231,7 @@ async def get_event(session: AsyncSession, event_id: UUID, *, now: datetime) -> 
         registration_open=_registration_open(event, now),
         room_id=event.room_id,
         room_name=await _room_name(session, event.room_id),
-        cancelled_at=event.cancelled_at,
+        cancelled_at=_local(event.cancelled_at),
         cancel_reason=event.cancel_reason,
     )
 
@@ -244,10 +254,10 @@ async def _managed_out(session: AsyncSession, event: Event) -> ManagedEventOut:
         category=event.category,
         audience=event.audience,  # type: ignore[arg-type]
         location=event.location,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        registration_opens_at=event.registration_opens_at,
-        registration_closes_at=event.registration_closes_at,
+        starts_at=_local(event.starts_at),
+        ends_at=_local(event.ends_at),
+        registration_opens_at=_local(event.registration_opens_at),
+        registration_closes_at=_local(event.registration_closes_at),
         capacity=event.capacity,
         max_seats_per_registration=event.max_seats_per_registration,
         status=event.status,  # type: ignore[arg-type]
@@ -255,16 +265,16 @@ async def _managed_out(session: AsyncSession, event: Event) -> ManagedEventOut:
         seats_left=event.capacity - event.confirmed_seats,
         waitlist_length=event.waitlisted_count,
         created_by=event.created_by,
-        created_at=event.created_at,
-        updated_at=event.updated_at,
+        created_at=_local(event.created_at),
+        updated_at=_local(event.updated_at),
         feedback=FeedbackSummary(
             count=feedback[0], average_rating=round(float(average), 2) if average else None
         ),
         room_id=event.room_id,
         room_name=await _room_name(session, event.room_id),
         room_booking_id=event.room_hold_id,
-        published_at=event.published_at,
-        cancelled_at=event.cancelled_at,
+        published_at=_local(event.published_at),
+        cancelled_at=_local(event.cancelled_at),
         cancel_reason=event.cancel_reason,
     )
 
@@ -333,17 +343,17 @@ async def list_managed_events(
             category=r.category,
             audience=r.audience,
             location=r.location,
-            starts_at=r.starts_at,
-            ends_at=r.ends_at,
+            starts_at=_local(r.starts_at),
+            ends_at=_local(r.ends_at),
             capacity=r.capacity,
             status=r.status,
             confirmed_seats=r.confirmed_seats,
             seats_left=r.capacity - r.confirmed_seats,
             waitlist_length=r.waitlisted_count,
-            created_at=r.created_at,
+            created_at=_local(r.created_at),
             room_id=r.room_id,
-            published_at=r.published_at,
-            cancelled_at=r.cancelled_at,
+            published_at=_local(r.published_at),
+            cancelled_at=_local(r.cancelled_at),
         )
         for r in page
     ], next_cursor
@@ -409,7 +419,7 @@ def _notice(event: Any) -> dict[str, Any]:
     return {
         "eventId": str(event.id),
         "title": event.title,
-        "startsAt": event.starts_at.isoformat(),
+        "startsAt": _local(event.starts_at).isoformat(),
         "when": _when(event.starts_at),
         "location": event.location,
     }
@@ -654,8 +664,8 @@ def _brief(row: Any) -> EventBrief:
         id=row.id,
         title=row.title,
         location=row.location,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
+        starts_at=_local(row.starts_at),
+        ends_at=_local(row.ends_at),
         status=row.status,
     )
 
@@ -797,10 +807,10 @@ async def register(
         seats=data.seats,
         attendees=_attendees(attendees),
         event=_brief(event),
-        created_at=now,
+        created_at=_local(now),
         ticket_code=values.get("ticket_code"),
         waitlist_position=None if confirmed else taken.waitlisted_count,
-        confirmed_at=values.get("confirmed_at"),
+        confirmed_at=_local(values.get("confirmed_at")),
     )
 
 
@@ -852,17 +862,17 @@ def _mine(row: Any) -> RegistrationOut:
             id=row.event_id,
             title=row.title,
             location=row.location,
-            starts_at=row.starts_at,
-            ends_at=row.ends_at,
+            starts_at=_local(row.starts_at),
+            ends_at=_local(row.ends_at),
             status=row.event_status,
         ),
-        created_at=row.created_at,
+        created_at=_local(row.created_at),
         # A ticket is only shown while it admits someone.
         ticket_code=row.ticket_code if row.status == "confirmed" else None,
         waitlist_position=row.position,
-        confirmed_at=row.confirmed_at,
-        checked_in_at=row.checked_in_at,
-        cancelled_at=row.cancelled_at,
+        confirmed_at=_local(row.confirmed_at),
+        checked_in_at=_local(row.checked_in_at),
+        cancelled_at=_local(row.cancelled_at),
         cancel_reason=row.cancel_reason,
     )
 
@@ -1008,7 +1018,7 @@ async def check_in(
                 409,
                 "already_checked_in",
                 {"checkedInAt": _when(at)},
-                extra={"checkedInAt": at.isoformat()},
+                extra={"checkedInAt": _local(at).isoformat()},
             )
         raise AppError(409, "ticket_cancelled")
     people = await lookup.people(session, [done.user_id])
@@ -1018,7 +1028,7 @@ async def check_in(
         user_name=people[done.user_id].display_name if done.user_id in people else "",
         seats=done.seats,
         attendees=_attendees(done.attendees),
-        checked_in_at=now,
+        checked_in_at=_local(now),
     )
 
 
@@ -1070,7 +1080,11 @@ async def give_feedback(
     if stored is None:
         raise AppError(409, "feedback_already_given")
     return FeedbackOut(
-        id=feedback_id, event_id=event_id, rating=data.rating, comment=data.comment, created_at=now
+        id=feedback_id,
+        event_id=event_id,
+        rating=data.rating,
+        comment=data.comment,
+        created_at=_local(now),
     )
 
 
@@ -1132,11 +1146,11 @@ async def _managed_rows(session: AsyncSession, rows: Sequence[Any]) -> list[Mana
                 status=r.status,
                 seats=r.seats,
                 attendees=_attendees(r.attendees),
-                created_at=r.created_at,
+                created_at=_local(r.created_at),
                 waitlist_position=r.position,
-                confirmed_at=r.confirmed_at,
-                checked_in_at=r.checked_in_at,
-                cancelled_at=r.cancelled_at,
+                confirmed_at=_local(r.confirmed_at),
+                checked_in_at=_local(r.checked_in_at),
+                cancelled_at=_local(r.cancelled_at),
             )
         )
     return out

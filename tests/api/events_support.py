@@ -28,6 +28,8 @@ _phones = itertools.count(13600000000)
 
 @dataclass
 class Resident:
+    """An account of any role, known by its access token."""
+
     id: UUID
     name: str
     access_token: str
@@ -44,6 +46,7 @@ async def residents(
     count: int,
     *,
     prefix: str = "居民",
+    role: str = "resident",
 ) -> list[Resident]:
     now = clock.now()
     rows = [
@@ -52,7 +55,7 @@ async def residents(
             "phone": str(next(_phones)),
             "password_hash": None,
             "display_name": f"{prefix}{i:03d}",
-            "role": "resident",
+            "role": role,
             "created_at": now,
             "updated_at": now,
         }
@@ -65,7 +68,7 @@ async def residents(
             id=row["id"],
             name=row["display_name"],
             access_token=issue_access_token(
-                settings, user_id=row["id"], role="resident", session_id=uuid4(), now=now
+                settings, user_id=row["id"], role=role, session_id=uuid4(), now=now
             ),
         )
         for row in rows

@@ -44,6 +44,9 @@ async def test_a_draft_is_invisible_until_published(
     assert body["waitlistLength"] == 0
     assert body["registrationOpen"] is True
     assert body["body"].startswith("本期")
+    # Times are answered in the residents' own offset, the same instants as sent.
+    assert body["startsAt"].endswith("+08:00")
+    assert datetime.fromisoformat(body["startsAt"]) == datetime.fromisoformat(event["startsAt"])
 
     again = await client.post(f"{MANAGE}/{event['id']}/publish", headers=staff.headers)
     assert problem(again)["code"] == "event_not_draft"
