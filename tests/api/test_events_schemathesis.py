@@ -1,0 +1,107 @@
+"""Schemathesis over the events operations: generated requests, valid and invalid, never get a
+5xx, and every answer to a valid one matches the OpenAPI document (status, media type, body)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from litestar import Litestar
+from schemathesis import Case, GenerationMode
+from schemathesis.schemas import APIOperation
+from schemathesis.specs.openapi import checks as openapi_checks
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.app import create_app
+from backend.config import Settings as AppSettings
+from backend.core.clock import FrozenClock
+from tests.api.events_support import published, register, residents
+
+pytestmark = pytest.mark.schemathesis
+
+EXAMPLES = 20
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_schema_conformance,
+]
+
+
+def _operations() -> dict[str, APIOperation]:
+    app = create_app(
+        AppSettings(env="test", jwt_secret="s" * 40, data_key=bytes(32)),
+        database_url="postgresql+asyncpg://unused/unused",
+    )
+    schema = schemathesis.openapi.from_dict(app.openapi_schema.to_schema())
+    found = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if "events" in (operation.definition.raw.get("tags") or []):
+            found[operation.label] = operation
+    return found
+
+
+OPERATIONS = _operations()
+
+
+def _cases(operation: APIOperation, mode: GenerationMode, **fixed: Any) -> list[Case]:
+    drawn: list[Case] = []
+
+    @settings(
+        max_examples=EXAMPLES,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(operation.as_strategy(mode, **fixed))
+    def collect(case: Case) -> None:
+        drawn.append(case)
+
+    # Nothing may be left to make invalid (say, only a fixed path parameter): no negative cases.
+    with contextlib.suppress(Unsatisfiable):
+        collect()
+    return drawn
+
+
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
+async def test_generated_requests(
+    label: str,
+    app: Litestar,
+    client: httpx.AsyncClient,
+    db: async_sessionmaker[AsyncSession],
+    settings: AppSettings,
+    clock: FrozenClock,
+) -> None:
+    operation = OPERATIONS[label]
+    (staff,) = await residents(db, settings, clock, 1, role="staff")
+    (resident,) = await residents(db, settings, clock, 1)
+    event = await published(client, staff.headers, clock)
+    made = (await register(client, event["id"], resident.headers)).json()
+    caller = staff if "/manage/" in label else resident
+    real = {
+        name: value
+        for name, value in (("event_id", event["id"]), ("registration_id", made["id"]))
+        if "{" + name + "}" in operation.path
+    }
+    batches = [
+        (GenerationMode.POSITIVE, {}),
+        (GenerationMode.NEGATIVE, {}),
+    ]
+    if real:
+        batches.append((GenerationMode.POSITIVE, {"path_parameters": real}))
+        batches.append((GenerationMode.NEGATIVE, {"path_parameters": real}))
+    for mode, fixed in batches:
+        for case in _cases(operation, mode, **fixed):
+            kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=caller.headers)
+            kwargs.pop("cookies", None)
+            response = await client.request(**kwargs)
+            assert response.status_code < 500, (case.as_curl_command(), response.text)
+            if mode is GenerationMode.POSITIVE:
+                case.validate_response(response, checks=CHECKS)
