@@ -17,7 +17,7 @@ from litestar.plugins.prometheus import PrometheusMiddleware
 from backend.catalog import routes as catalog_routes
 from backend.config import Settings
 from backend.core import health
-from backend.core.auth import AuthUser, build_jwt_auth
+from backend.core.auth import AuthUser, build_jwt_auth, document_security
 from backend.core.clock import Clock
 from backend.core.database import build_sqlalchemy_config, resolve_database_url
 from backend.core.errors import EXCEPTION_HANDLERS, document_problems
@@ -127,6 +127,7 @@ def create_app(
         debug=False,
     )
     document_problems(app)
+    document_security(app)
     app.state.settings = settings
     app.state.clock = clock
     app.state.db_engine = db_config.get_engine()

@@ -41,5 +41,6 @@ class HomeOut(Wire):
 
     programs: list[ProgramOut]
     unread_count: int | None
-    next_booking: Any | None = None
+    # Filled in by the hub (the caller's next booking) and events; null or empty until then.
+    next_booking: Any = None
     upcoming_events: list[Any] = msgspec.field(default_factory=list)

@@ -16,10 +16,11 @@ from uuid import UUID, uuid4
 
 import jwt
 import msgspec
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.routes import HTTPRoute
 from litestar.security.jwt import JWTAuth, Token
 
 from backend.config import Settings
@@ -28,6 +29,8 @@ from backend.core.errors import AppError
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss", "aud")
 REVOKED_SESSIONS_STORE = "revoked_sessions"
+# The name under which the OpenAPI document declares the bearer token (JWTAuth's default).
+BEARER_SCHEME = "BearerToken"
 
 
 class Role(StrEnum):
@@ -150,19 +153,52 @@ async def optional_user(request: Request[Any, Any, Any], settings: Settings) -> 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
-def requires(*roles: Role) -> Guard:
-    """A guard admitting only the given roles (403 for the others)."""
-    allowed = frozenset(roles)
+class RoleGuard:
+    """A guard admitting only the given roles (403 for the others).
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    A class rather than a closure so that tools (the authorization and contract tests) can read
+    which roles a route admits.
+    """
+
+    def __init__(self, *roles: Role) -> None:
+        self.roles = frozenset(roles)
+        self.__name__ = "requires_" + "_".join(sorted(r.value for r in self.roles))
+
+    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = connection.scope.get("user")
         if not isinstance(user, AuthUser):
             raise NotAuthorizedException()
-        if user.role not in allowed:
+        if user.role not in self.roles:
             raise AppError(403, "forbidden")
 
-    guard.__name__ = "requires_" + "_".join(sorted(r.value for r in allowed))
-    return guard
+    def __repr__(self) -> str:
+        return self.__name__
+
+
+def requires(*roles: Role) -> RoleGuard:
+    """A guard admitting only the given roles (403 for the others)."""
+    return RoleGuard(*roles)
+
+
+def document_security(app: Litestar) -> None:
+    """Say in the OpenAPI document which operations need no token.
+
+    The JWT plugin declares the bearer token for the whole API; a public operation overrides
+    that with the empty requirement (``security: [{}]``), and one that reads an optional token
+    (``optional_user``) accepts either. Clients and contract tests then know not to send, or
+    not to demand, a token there.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not handler.opt.get("exclude_from_auth"):
+                continue
+            optional = any(
+                provider.dependency is optional_user
+                for provider in handler.resolve_dependencies().values()
+            )
+            handler.security = [{}, {BEARER_SCHEME: []}] if optional else [{}]
 
 
 resident_only = requires(Role.RESIDENT)
