@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from litestar import Litestar
+
 from backend.app import create_app
 from backend.config import Settings
 
@@ -11,8 +13,15 @@ from backend.config import Settings
 _NO_DATABASE = "postgresql+asyncpg://openapi@127.0.0.1:1/openapi"
 
 
-def render_openapi() -> str:
+def offline_app() -> Litestar:
+    """The app with every route, wired to no database: for documents and route listings.
+
+    Built as outside production (``env="test"``), so the development routes are included.
+    """
     settings = Settings(env="test", jwt_secret="openapi-" + "x" * 40, data_key=b"\0" * 32)
-    app = create_app(settings, database_url=_NO_DATABASE)
-    document = app.openapi_schema.to_schema()
+    return create_app(settings, database_url=_NO_DATABASE)
+
+
+def render_openapi() -> str:
+    document = offline_app().openapi_schema.to_schema()
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

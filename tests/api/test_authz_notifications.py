@@ -1,0 +1,91 @@
+"""Authorization matrix of the inbox: every signed-in role has its own; nobody sees another's."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.notifications import service
+from backend.notifications.messages import register_kinds
+from tests.authz import ROLES
+from tests.conftest import Account, MakeUser, problem
+
+ENDPOINTS = [
+    ("GET", "/api/v1/me/notifications"),
+    ("GET", "/api/v1/me/notifications/unread-count"),
+    ("POST", "/api/v1/me/notifications/{notification_id:uuid}/read"),
+    ("POST", "/api/v1/me/notifications/read-all"),
+]
+
+register_kinds(
+    {
+        "test_authz": {
+            "zh-CN": ("权限测试", "权限测试消息。"),
+            "en": ("Authorization test", "A message for the authorization matrix."),
+        }
+    }
+)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def _message_for(db: Sessions, client: httpx.AsyncClient, who: Account) -> str:
+    async with db() as session, session.begin():
+        await service.notify(session, user_id=who.id, kind="test_authz")
+    listed = await client.get("/api/v1/me/notifications", headers=who.headers)
+    ident: str = listed.json()["items"][0]["id"]
+    return ident
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_on_each_endpoint(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Sessions, role: str
+) -> None:
+    if role == "anonymous":
+        for method, template in ENDPOINTS:
+            path = template.replace("{notification_id:uuid}", str(UUID(int=1)))
+            response = await client.request(method, path)
+            assert response.status_code == 401, (method, path)
+            assert problem(response)["code"] == "unauthorized"
+        return
+    who = await make_user(role)
+    ident = await _message_for(db, client, who)
+    calls = [
+        ("GET", "/api/v1/me/notifications"),
+        ("GET", "/api/v1/me/notifications/unread-count"),
+        ("POST", f"/api/v1/me/notifications/{ident}/read"),
+        ("POST", "/api/v1/me/notifications/read-all"),
+    ]
+    for method, path in calls:
+        response = await client.request(method, path, headers=who.headers)
+        assert response.status_code == 200, (role, method, path, response.text)
+
+
+@pytest.mark.parametrize(
+    ("owner_role", "intruder_role"),
+    [("resident", "resident")]
+    + [("resident", role) for role in ROLES if role not in ("anonymous", "resident")]
+    + [("worker", "resident")],
+)
+async def test_nobody_reads_or_marks_anothers_message(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    db: Sessions,
+    owner_role: str,
+    intruder_role: str,
+) -> None:
+    owner, intruder = await make_user(owner_role), await make_user(intruder_role)
+    ident = await _message_for(db, client, owner)
+
+    marked = await client.post(f"/api/v1/me/notifications/{ident}/read", headers=intruder.headers)
+    assert marked.status_code == 404
+    assert problem(marked)["code"] == "notification_not_found"
+
+    listed = await client.get("/api/v1/me/notifications", headers=intruder.headers)
+    assert listed.json()["items"] == []
+    await client.post("/api/v1/me/notifications/read-all", headers=intruder.headers)
+    count = await client.get("/api/v1/me/notifications/unread-count", headers=owner.headers)
+    assert count.json() == {"count": 1}
