@@ -1,14 +1,19 @@
 """Hub rules and transactions: venues, rooms, closures, availability and bookings. No HTTP here.
 
 Collisions are the database's business (see ``models.py``): the service inserts and turns the
-constraint's answer into ``booking_conflict``; it never decides by looking first. Lock order,
-everywhere: the room row before any booking row, so a closure (room ``FOR UPDATE``, then its
-bookings) and a status change (room ``FOR SHARE``, then the booking) cannot deadlock.
+constraint's answer into ``booking_conflict``; it never decides by looking first.
+
+Every path that creates bookings first locks the room row (``FOR NO KEY UPDATE``). The
+constraint alone would stay correct without it, but two overlapping inserts in flight wait for
+each other inside the exclusion check and PostgreSQL aborts one as a deadlock; queued behind the
+room lock, the second simply meets the first's committed row. The same lock makes the per-user
+active limit a count nobody can race. Lock order, everywhere: the room row before any booking
+row, so a closure (room ``FOR UPDATE``, then its bookings) and a status change (room
+``FOR SHARE``, then the booking) cannot deadlock either.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -189,7 +194,9 @@ async def _room_with_venue(
 ) -> tuple[Room, Venue]:
     query = select(Room, Venue).join(Venue, Venue.id == Room.venue_id).where(Room.id == room_id)
     if lock is not None:
-        query = query.with_for_update(read=lock == "share", of=Room)
+        # "update" is FOR NO KEY UPDATE: it orders writers of the room without blocking the
+        # foreign-key checks of rows that merely point at it.
+        query = query.with_for_update(read=lock == "share", key_share=lock == "update", of=Room)
     row = (await session.execute(query)).first()
     if row is None:
         raise AppError(404, "not_found")
@@ -694,15 +701,10 @@ async def _closures_overlapping(
     return [(row.starts_at, row.ends_at) for row in rows]
 
 
-def _limit_lock_key(user_id: UUID, room_id: UUID) -> int:
-    digest = hashlib.blake2b(b"hub.active-limit" + user_id.bytes + room_id.bytes, digest_size=8)
-    return int.from_bytes(digest.digest(), "big", signed=True)
-
-
 async def create_booking(
     session: AsyncSession, actor: AuthUser, data: BookingIn, now: datetime
 ) -> BookingOut:
-    room, venue = await _room_with_venue(session, data.room_id)
+    room, venue = await _room_with_venue(session, data.room_id, lock="update")
     rules.check_booking(
         _room_rules(room),
         rules.hours_from_json(venue.opening_hours),
@@ -714,8 +716,6 @@ async def create_booking(
     # A friendly early answer; the trigger is what makes it true under concurrency.
     if await _closures_overlapping(session, room, [(data.starts_at, data.ends_at)]):
         raise AppError(422, "room_closed")
-    # Parallel requests of one resident for one room queue here, so each counts the others.
-    await session.execute(select(func.pg_advisory_xact_lock(_limit_lock_key(actor.id, room.id))))
     active = await session.scalar(
         select(func.count())
         .select_from(Booking)
@@ -764,7 +764,7 @@ async def create_recurring(
 ) -> RecurringBookingOut:
     """A group's weekly booking, all or nothing: one clash anywhere and nothing is booked; the
     answer lists every clashing occurrence (``conflicts``)."""
-    room, venue = await _room_with_venue(session, data.room_id)
+    room, venue = await _room_with_venue(session, data.room_id, lock="update")
     await _require_manager(session, actor, venue.id)
     if (data.weeks is None) == (data.until is None):
         raise AppError(422, "invalid_recurrence")
@@ -857,7 +857,7 @@ async def hold_room_for_event(
     closures (422 ``room_closed``); opening hours and the slot grid do not bind staff. Holding
     again for the same event and time returns the existing hold.
     """
-    room, _ = await _room_with_venue(session, room_id)
+    room, _ = await _room_with_venue(session, room_id, lock="update")
     rules.check_time_range(starts_at, ends_at)
     existing = (
         await session.execute(
