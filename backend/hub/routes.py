@@ -62,6 +62,7 @@ _BOOKING_RULES = {
 _CHECK_IN_CONFLICTS = (
     "`booking_already_checked_in`, `invalid_status_transition` or `booking_held_by_event`."
 )
+_NO_ROOM = "No such room (`not_found`)."
 _TRANSITION = {
     409: "`invalid_status_transition` (with the current status) or `booking_held_by_event`.",
 }
@@ -141,7 +142,7 @@ async def venue_availability(
     summary="Book a room (honours Idempotency-Key)",
     guards=[resident_only],
     status_code=201,
-    responses=problem_responses(409, 422, describe=_BOOKING_RULES),
+    responses=problem_responses(404, 409, 422, describe={**_BOOKING_RULES, 404: _NO_ROOM}),
 )
 async def create_booking(
     request: Request[Any, Any, Any],
@@ -226,6 +227,7 @@ async def cancel_booking(
     tags=TAGS,
     summary="The bookings of the venues I manage (a worker's day sheet)",
     guards=[worker_or_admin],
+    responses=problem_responses(404, describe={404: "No such venue or room (`not_found`)."}),
 )
 async def manage_bookings(
     db_session: AsyncSession,
@@ -257,9 +259,11 @@ async def manage_bookings(
     guards=[worker_or_admin],
     status_code=201,
     responses=problem_responses(
+        404,
         409,
         422,
         describe={
+            404: _NO_ROOM,
             409: "`booking_conflict` with `conflicts`: every clashing occurrence.",
             422: (
                 "`invalid_recurrence`, `invalid_time_range`, `in_the_past`, "
@@ -344,9 +348,11 @@ async def check_in_booking(
     guards=[worker_or_admin],
     status_code=200,
     responses=problem_responses(
+        404,
         409,
         422,
         describe={
+            404: "No booking has this code (`not_found`).",
             409: _CHECK_IN_CONFLICTS,
             422: "`outside_check_in_window`.",
         },
