@@ -23,10 +23,11 @@ from backend.core.auth import issue_access_token
 from backend.core.errors import AppError, FieldError
 from backend.core.security import new_token, token_hash
 from backend.identity.models import AuthSession, RefreshToken, User
-from backend.identity.passwords import hash_async
+from backend.identity.passwords import check_strength, hash_async
 from schemas.identity import TokenPair, UserOut
 
-_PHONE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+# ASCII digits only: ``\d`` would also take full-width and other scripts' digits.
+_PHONE = re.compile(r"(?:\+?86)?(1[3-9][0-9]{9})")
 
 # Puts login sessions on the access-token deny list (``core.auth.revoke_sessions``).
 Revoker = Callable[[list[UUID]], Awaitable[None]]
@@ -43,7 +44,7 @@ class ClientInfo:
 def normalize_phone(raw: str, field: str = "phone") -> str:
     """Mainland mobile numbers, stored as 11 digits (``+86`` and separators dropped)."""
     compact = re.sub(r"[\s()-]", "", raw or "")
-    match = _PHONE.match(compact)
+    match = _PHONE.fullmatch(compact)
     if not match:
         raise AppError(
             422,
@@ -211,6 +212,7 @@ async def upsert_staff_account(
     display_name: str | None,
 ) -> tuple[str, bool]:
     """``qiyou users create``: create the account, or set role and password on an existing one."""
+    check_strength(password, phone=normalize_phone(phone))
     existing = await find_user_by_phone(session, phone)
     if existing is None:
         user = await create_user(

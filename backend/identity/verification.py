@@ -38,10 +38,10 @@ PROVINCES = frozenset(
         "71", "81", "82", "83",
     }
 )  # fmt: skip
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 # Han characters, and the middle dots that separate the parts of many minority names.
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
-_NAME = re.compile(f"^[{_HAN}]+(?:[·•・][{_HAN}]+)*$")
+_NAME = re.compile(f"[{_HAN}]+(?:[·•・][{_HAN}]+)*")
 
 Gender = Literal["male", "female"]
 
@@ -72,7 +72,7 @@ def check_character(first17: str) -> str:
 def parse_id_number(raw: str, *, today: date) -> ResidentId:
     """Check an 18-digit resident ID number; 422 ``invalid_id_number`` names the broken rule."""
     number = unicodedata.normalize("NFKC", raw).strip().replace(" ", "").upper()
-    if not _SHAPE.match(number):
+    if not _SHAPE.fullmatch(number):
         raise _invalid("must be 17 digits followed by a digit or X")
     if number[:2] not in PROVINCES:
         raise _invalid("region code is not a province of China")
@@ -107,7 +107,7 @@ def mask_name(name: str) -> str:
 
 def clean_real_name(raw: str) -> str:
     name = unicodedata.normalize("NFC", raw).strip()
-    if not 2 <= len(name) <= 30 or not _NAME.match(name):
+    if not 2 <= len(name) <= 30 or not _NAME.fullmatch(name):
         raise AppError(
             422,
             "invalid_real_name",
