@@ -41,6 +41,9 @@ ACTIVE_STATUSES = ("confirmed", "waitlisted")
 
 class Event(AuditedBase):
     __tablename__ = "events"
+    # ``updated_at`` is refreshed by the database on update; fetch it back with RETURNING so an
+    # async session never has to lazy-load it afterwards.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012  (SQLAlchemy reads it once)
 
     title: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(String(500))

@@ -70,3 +70,17 @@ async def people(session: AsyncSession, user_ids: Collection[UUID]) -> dict[UUID
         select(User.id, User.display_name, User.phone).where(User.id.in_(list(user_ids)))
     )
     return {r.id: PersonInfo(id=r.id, display_name=r.display_name, phone=r.phone) for r in rows}
+
+
+async def user_id_by_phone(session: AsyncSession, phone: str) -> UUID | None:
+    """The account of a (normalised) phone number (demo data finds its people this way)."""
+    return (await session.execute(select(User.id).where(User.phone == phone))).scalar_one_or_none()
+
+
+async def household(session: AsyncSession, owner_id: UUID) -> list[MemberInfo]:
+    rows = await session.execute(
+        select(HouseholdMember.id, HouseholdMember.name, HouseholdMember.birth_date)
+        .where(HouseholdMember.owner_id == owner_id)
+        .order_by(HouseholdMember.created_at, HouseholdMember.id)
+    )
+    return [MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows]
