@@ -219,6 +219,9 @@ def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException)
         return problem_response(
             request, 429, "rate_limited", {"retryAfter": retry}, headers={"Retry-After": retry}
         )
+    if status == 503:
+        # Overload or maintenance, not a bug: say so, and let the client retry.
+        return problem_response(request, 503, "service_unavailable", headers=exc.headers or {})
     if status >= 500:
         return _internal(request, exc)
     code = _STATUS_CODES.get(status, "error")

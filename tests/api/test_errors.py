@@ -11,6 +11,7 @@ import httpx
 import msgspec
 import pytest
 from litestar import Litestar, get, post
+from litestar.exceptions import ServiceUnavailableException
 
 from backend.config import Settings
 from backend.core.auth import admin_only
@@ -52,6 +53,11 @@ def slow_down() -> None:
     raise rate_limited(42)
 
 
+@get("/test/unavailable", exclude_from_auth=True, sync_to_thread=False)
+def unavailable() -> None:
+    raise ServiceUnavailableException(headers={"Retry-After": "5"})
+
+
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return replace(settings, max_request_body_bytes=BODY_LIMIT)
@@ -59,7 +65,7 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def app(app: Litestar) -> Litestar:
-    for handler in (echo, only_for_admins, boom, domain_conflict, slow_down):
+    for handler in (echo, only_for_admins, boom, domain_conflict, slow_down, unavailable):
         app.register(handler)
     return app
 
@@ -188,6 +194,14 @@ async def test_429_carries_retry_after(client: httpx.AsyncClient) -> None:
     zh = problem(await client.get("/test/slow-down"))
     assert zh["title"] == "请求过于频繁"
     assert "42" in zh["detail"]
+
+
+async def test_503_is_not_dressed_up_as_a_500(client: httpx.AsyncClient) -> None:
+    response = await client.get("/test/unavailable", headers=EN)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    body = problem(response)
+    assert (body["code"], body["title"]) == ("service_unavailable", "Service unavailable")
 
 
 async def test_domain_errors_keep_their_code_and_extras(client: httpx.AsyncClient) -> None:
