@@ -26,7 +26,7 @@ import backend.identity.messages  # noqa: F401  (registers the domain's error me
 from backend.config import Settings
 from backend.core.auth import AuthUser, admin_only, any_user, resident_only, revoke_sessions
 from backend.core.clock import Clock
-from backend.core.errors import AppError
+from backend.core.errors import AppError, problem_responses
 from backend.core.idempotency import idempotent
 from backend.core.net import client_address
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
@@ -64,6 +64,12 @@ from schemas.identity import (
 )
 
 TAGS = ("identity",)
+
+# The problem answers of each operation, with their stable codes, for the phone team.
+_PHONE = "`invalid_phone` or `validation_error` with `errors`."
+_SMS_THROTTLED = "Too many requests from this address (`rate_limited`); see `Retry-After`."
+_CODE_INVALID = "The SMS code is wrong, expired, spent or burnt (`sms_code_invalid`)."
+_WEAK = "`weak_password` (with the broken rules in `errors`), " + _PHONE
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
 
 
@@ -111,6 +117,19 @@ class AuthController(Controller):
         "/sms-codes",
         status_code=HTTP_202_ACCEPTED,
         operation_id="authRequestSmsCode",
+        responses=problem_responses(
+            409,
+            422,
+            429,
+            503,
+            describe={
+                409: "`register` for a phone that has an account (`phone_taken`).",
+                422: _PHONE,
+                429: "`sms_code_too_soon` (60 s per phone), `sms_daily_limit` (10 per phone "
+                "per day) or `rate_limited` (this address); see `Retry-After`.",
+                503: "No SMS can be sent right now (`sms_unavailable`).",
+            },
+        ),
         summary="Send an SMS verification code",
         exclude_from_auth=True,
     )
@@ -135,6 +154,18 @@ class AuthController(Controller):
         "/register",
         status_code=HTTP_201_CREATED,
         operation_id="authRegister",
+        responses=problem_responses(
+            400,
+            409,
+            422,
+            429,
+            describe={
+                400: _CODE_INVALID,
+                409: "The phone has an account (`phone_taken`).",
+                422: _WEAK,
+                429: _SMS_THROTTLED,
+            },
+        ),
         summary="Register a resident account",
         exclude_from_auth=True,
     )
@@ -156,6 +187,17 @@ class AuthController(Controller):
         "/login",
         status_code=HTTP_200_OK,
         operation_id="authLogin",
+        responses=problem_responses(
+            401,
+            422,
+            429,
+            describe={
+                401: "Wrong phone or password (`invalid_credentials`).",
+                422: _PHONE,
+                429: "`login_throttled` (five failures for this phone in 15 minutes) or "
+                "`rate_limited` (this address); see `Retry-After`.",
+            },
+        ),
         summary="Log in with phone and password",
         exclude_from_auth=True,
     )
@@ -178,6 +220,9 @@ class AuthController(Controller):
         "/login/sms",
         status_code=HTTP_200_OK,
         operation_id="authLoginSms",
+        responses=problem_responses(
+            400, 422, 429, describe={400: _CODE_INVALID, 422: _PHONE, 429: _SMS_THROTTLED}
+        ),
         summary="Log in with an SMS code",
         exclude_from_auth=True,
     )
@@ -200,6 +245,13 @@ class AuthController(Controller):
         "/refresh",
         status_code=HTTP_200_OK,
         operation_id="authRefresh",
+        responses=problem_responses(
+            401,
+            describe={
+                401: "`refresh_token_invalid` (unknown, expired or logged out) or "
+                "`refresh_token_reused` (already spent: the whole login is now revoked).",
+            },
+        ),
         summary="Trade a refresh token for a new token pair",
         exclude_from_auth=True,
     )
@@ -247,6 +299,9 @@ class AuthController(Controller):
         "/password-reset",
         status_code=HTTP_204_NO_CONTENT,
         operation_id="authResetPassword",
+        responses=problem_responses(
+            400, 422, 429, describe={400: _CODE_INVALID, 422: _WEAK, 429: _SMS_THROTTLED}
+        ),
         summary="Set a new password with an SMS code",
         exclude_from_auth=True,
     )
@@ -327,6 +382,15 @@ class MeController(Controller):
         "/verification",
         status_code=HTTP_200_OK,
         operation_id="meVerify",
+        responses=problem_responses(
+            409,
+            422,
+            describe={
+                409: "`id_number_taken` (bound to another account) or `already_verified` "
+                "(this account is verified with another number).",
+                422: "`invalid_id_number` or `invalid_real_name`, naming the broken rule.",
+            },
+        ),
         summary="Real-name verification with the resident ID number",
         guards=[resident_only],
     )
@@ -374,6 +438,16 @@ class MembersController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         operation_id="membersCreate",
+        responses=problem_responses(
+            409,
+            422,
+            describe={
+                409: "`member_limit_reached` (20 per household), or "
+                "`idempotency_request_in_progress`.",
+                422: "`invalid_birth_date`, `idempotency_key_reused`, `invalid_idempotency_key` "
+                "or `validation_error` with `errors`.",
+            },
+        ),
         summary="Add a household member",
     )
     async def create_member(
@@ -402,7 +476,14 @@ class MembersController(Controller):
     ) -> MemberOut:
         return await members.get_member(db_session, user.id, member_id, today=clock.today())
 
-    @patch("/{member_id:uuid}", operation_id="membersUpdate", summary="Change a member")
+    @patch(
+        "/{member_id:uuid}",
+        operation_id="membersUpdate",
+        responses=problem_responses(
+            422, describe={422: "`invalid_birth_date` or `validation_error` with `errors`."}
+        ),
+        summary="Change a member",
+    )
     async def update_member(
         self,
         member_id: UUID,
@@ -420,6 +501,10 @@ class MembersController(Controller):
         "/{member_id:uuid}",
         status_code=HTTP_204_NO_CONTENT,
         operation_id="membersDelete",
+        responses=problem_responses(
+            409,
+            describe={409: "Registrations or services still name the member (`member_in_use`)."},
+        ),
         summary="Remove a member",
     )
     async def delete_member(
@@ -437,6 +522,9 @@ class AdminUsersController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         operation_id="adminCreateUser",
+        responses=problem_responses(
+            409, 422, describe={409: "The phone has an account (`phone_taken`).", 422: _WEAK}
+        ),
         summary="Create a staff account",
     )
     async def create_user(
@@ -465,6 +553,9 @@ class DevController(Controller):
     @get(
         "/sms-codes/latest",
         operation_id="devLatestSmsCode",
+        responses=problem_responses(
+            404, describe={404: "No code was sent to this phone lately (`not_found`)."}
+        ),
         summary="The last SMS code sent to a phone (not in production)",
         exclude_from_auth=True,
     )
