@@ -7,6 +7,7 @@ from typing import Any, Literal
 import msgspec
 
 from schemas.common import Wire
+from schemas.hub import BookingOut
 
 ServiceKind = Literal["hub_booking", "event", "care_order", "childcare", "info"]
 Audience = Literal["all", "elderly", "children", "families"]
@@ -42,5 +43,5 @@ class HomeOut(Wire):
     programs: list[ProgramOut]
     unread_count: int | None
     # Filled in by the hub (the caller's next booking) and events; null or empty until then.
-    next_booking: Any = None
+    next_booking: BookingOut | None = None
     upcoming_events: list[Any] = msgspec.field(default_factory=list)

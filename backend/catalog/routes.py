@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog import service
 from backend.core.auth import AuthUser, optional_user
+from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.i18n import Language
+from backend.hub import service as hub
 from backend.notifications import service as notifications
 from schemas.catalog import HomeOut, ProgramOut
 
@@ -57,11 +59,14 @@ async def get_program(db_session: AsyncSession, language: Language, code: str) -
         401, describe={401: "A bearer token was sent but is not valid; send none to be anonymous."}
     ),
 )
-async def home(db_session: AsyncSession, language: Language, viewer: AuthUser | None) -> HomeOut:
+async def home(
+    db_session: AsyncSession, language: Language, viewer: AuthUser | None, clock: Clock
+) -> HomeOut:
     """The home screen in one call. Public; with a bearer token it adds the caller's parts."""
     home = HomeOut(programs=await service.list_programs(db_session, language), unread_count=None)
     if viewer is not None:
         home.unread_count = await notifications.unread_count(db_session, viewer.id)
+        home.next_booking = await hub.next_booking_for(db_session, viewer.id, clock.now())
     return home
 
 
