@@ -301,6 +301,26 @@ async def test_idempotent_creation(
     assert theirs.json()["id"] != first.json()["id"]
 
 
+@pytest.mark.storm
+async def test_parallel_repeats_of_one_key_create_one_member(
+    client: httpx.AsyncClient, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    account = await make_user()
+    headers = {**account.headers, "Idempotency-Key": "tapped-twice"}
+    answers = await asyncio.gather(
+        *(client.post(URL, json=_member(), headers=headers) for _ in range(8))
+    )
+    statuses = [r.status_code for r in answers]
+    assert 201 in statuses
+    assert set(statuses) <= {201, 409}, statuses
+    ids = {r.json()["id"] for r in answers if r.status_code == 201}
+    assert len(ids) == 1
+    for response in answers:
+        if response.status_code == 409:
+            assert problem(response)["code"] == "idempotency_request_in_progress"
+    assert await _count(db, account) == 1
+
+
 async def test_refused_creation_can_be_retried_with_its_key(
     client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
 ) -> None:
