@@ -547,7 +547,7 @@ async def cancel_event(
     event = await _locked_event(session, event_id)
     if event.status == "cancelled":
         raise AppError(409, "event_cancelled")
-    if event.ends_at <= now:
+    if event.status == "published" and event.ends_at <= now:
         raise AppError(422, "event_ended")
     owners = (
         await session.execute(
@@ -702,18 +702,21 @@ async def _attendee_list(
             errors=[FieldError(field="memberIds", message="not a member of your household")],
         )
     by_id = {m.id: m for m in members}
-    resident = await lookup.resident_info(session, user_id)
-    self_attends = data.seats > len(wanted)
     day = local_date_of(event.starts_at)
     ages = [age_on(by_id[i].birth_date, day) for i in wanted]
-    if self_attends and resident.verified_birth_date is not None:
+    self_attends = data.seats > len(wanted)
+    resident = await lookup.resident_info(session, user_id) if self_attends else None
+    if self_attends and resident is None:
+        # A token outliving its account.
+        raise AppError(401, "unauthorized")
+    if resident is not None and resident.verified_birth_date is not None:
         ages.append(age_on(resident.verified_birth_date, day))
     if event.audience == "elderly" and not any(a >= ELDER_AGE for a in ages):
         raise AppError(422, "audience_mismatch", extra={"audience": "elderly"})
     if event.audience == "children" and not any(a < ADULT_AGE for a in ages):
         raise AppError(422, "audience_mismatch", extra={"audience": "children"})
     people: list[dict[str, Any]] = [{"memberId": str(i), "name": by_id[i].name} for i in wanted]
-    if self_attends:
+    if resident is not None:
         people.insert(0, {"memberId": None, "name": resident.display_name})
     return people
 
@@ -1049,11 +1052,13 @@ async def give_feedback(
         raise AppError(404, "not_found")
     attended = (
         await session.execute(
-            select(Registration.id).where(
+            select(Registration.id)
+            .where(
                 Registration.event_id == event_id,
                 Registration.user_id == user_id,
                 Registration.checked_in_at.is_not(None),
             )
+            .limit(1)
         )
     ).scalar_one_or_none()
     if attended is None:

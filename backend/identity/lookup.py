@@ -51,13 +51,15 @@ async def members_of(
     return [MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows]
 
 
-async def resident_info(session: AsyncSession, user_id: UUID) -> ResidentInfo:
+async def resident_info(session: AsyncSession, user_id: UUID) -> ResidentInfo | None:
     """The account's display name and, only once verified by resident ID, its birth date."""
     row = (
         await session.execute(
             select(User.display_name, User.birth_date, User.verified_at).where(User.id == user_id)
         )
-    ).one()
+    ).one_or_none()
+    if row is None:
+        return None
     birth = row.birth_date if row.verified_at is not None else None
     return ResidentInfo(display_name=row.display_name, verified_birth_date=birth)
 
