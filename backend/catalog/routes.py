@@ -14,6 +14,7 @@ from backend.core.auth import AuthUser, optional_user
 from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.i18n import Language
+from backend.events import service as events
 from backend.hub import service as hub
 from backend.notifications import service as notifications
 from schemas.catalog import HomeOut, ProgramOut
@@ -64,6 +65,7 @@ async def home(
 ) -> HomeOut:
     """The home screen in one call. Public; with a bearer token it adds the caller's parts."""
     home = HomeOut(programs=await service.list_programs(db_session, language), unread_count=None)
+    home.upcoming_events = await events.upcoming_events(db_session, clock.now(), 5)
     if viewer is not None:
         home.unread_count = await notifications.unread_count(db_session, viewer.id)
         home.next_booking = await hub.next_booking_for(db_session, viewer.id, clock.now())

@@ -303,3 +303,27 @@ async def test_change_of_time_or_place_tells_registrants_and_capacity_rules(
     assert mine.json()["items"][0]["ticketCode"]
     last = await client.get("/api/v1/me/registrations", headers=people[3].headers)
     assert last.json()["items"][0]["waitlistPosition"] == 1
+
+
+async def test_home_shows_upcoming_published_events(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
+) -> None:
+    staff = await make_user("staff")
+    now = clock.now()
+
+    def at(days: int) -> dict[str, Any]:
+        starts = now + timedelta(days=days)
+        return {
+            "startsAt": iso(starts),
+            "endsAt": iso(starts + timedelta(hours=2)),
+            "registrationClosesAt": iso(starts - timedelta(hours=1)),
+        }
+
+    later = await published(client, staff.headers, clock, title="元宵灯会", **at(9))
+    sooner = await published(client, staff.headers, clock, title="越剧专场", **at(2))
+    await draft(client, staff.headers, clock, title="草稿", **at(1))
+    home = await client.get("/api/v1/home")
+    assert home.status_code == 200
+    upcoming = home.json()["upcomingEvents"]
+    assert [e["id"] for e in upcoming] == [sooner["id"], later["id"]]
+    assert upcoming[0]["seatsLeft"] == 50
