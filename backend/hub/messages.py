@@ -1,13 +1,13 @@
 """The hub's error and inbox texts, in zh-CN and en.
 
-Inbox messages are rendered when read from ``notification.<kind>`` and the message's ``data``
-(``room``, ``when``, ``reason``, ``bookingId``), so a resident reads them in the language the
-app asks for at that moment.
+Inbox messages are rendered when read from their kind and ``data`` (``room``, ``when``,
+``reason``, ``bookingId``), so a resident reads them in the language the app asks for then.
 """
 
 from __future__ import annotations
 
 from backend.core.i18n import register
+from backend.notifications.messages import register_kinds
 
 register(
     {
@@ -136,28 +136,33 @@ register(
                 "Give exactly one of weeks or until, covering at most 52 weeks.",
             ),
         },
-        "notification.booking_approved": {
+    }
+)
+
+register_kinds(
+    {
+        "booking_approved": {
             "zh-CN": ("预约已通过", "您预约的{room}（{when}）已通过审核，请按时到场签到。"),
             "en": (
                 "Booking approved",
                 "Your booking of {room} ({when}) was approved. Please check in on time.",
             ),
         },
-        "notification.booking_rejected": {
+        "booking_rejected": {
             "zh-CN": ("预约未通过", "您预约的{room}（{when}）未通过审核。原因：{reason}"),
             "en": (
                 "Booking declined",
                 "Your booking of {room} ({when}) was declined. Reason: {reason}",
             ),
         },
-        "notification.booking_cancelled": {
+        "booking_cancelled": {
             "zh-CN": ("预约已被取消", "您预约的{room}（{when}）已被工作人员取消。原因：{reason}"),
             "en": (
                 "Booking cancelled",
                 "Your booking of {room} ({when}) was cancelled by staff. Reason: {reason}",
             ),
         },
-        "notification.booking_closure": {
+        "booking_closure": {
             "zh-CN": (
                 "场地暂停开放，预约已取消",
                 "因场地暂停开放，您预约的{room}（{when}）已取消。原因：{reason}",
@@ -168,7 +173,7 @@ register(
                 "Reason: {reason}",
             ),
         },
-        "notification.booking_no_show": {
+        "booking_no_show": {
             "zh-CN": ("预约记为未到", "您预约的{room}（{when}）未签到，已记为未到。"),
             "en": (
                 "Marked as no-show",
