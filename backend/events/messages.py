@@ -1,12 +1,14 @@
 """The events domain's error codes and inbox messages, in zh-CN and en.
 
-Inbox messages are rendered when read from ``notification.<kind>``; their placeholders are keys
-of the notification's ``data`` (``title``, ``when`` in Asia/Shanghai, ``location``, ``reason``).
+Inbox messages follow the inbox's convention (``backend/notifications/messages.py``): their
+placeholders are keys of the notification's ``data`` — ``title``, ``startsAt`` (shown in
+Asia/Shanghai), ``location``, ``reason``.
 """
 
 from __future__ import annotations
 
 from backend.core.i18n import register
+from backend.notifications.messages import register_kinds
 
 register(
     {
@@ -105,31 +107,36 @@ register(
             "zh-CN": ("已评价", "您已评价过此活动。"),
             "en": ("Feedback already given", "You have already rated this event."),
         },
-        "notification.event_changed": {
+    }
+)
+
+register_kinds(
+    {
+        "event_changed": {
             "zh-CN": (
                 "活动时间或地点有变",
-                "您报名的「{title}」有变动：现于 {when} 在 {location} 举行。",
+                "您报名的「{title}」有变动：现于 {startsAt} 在 {location} 举行。",
             ),
             "en": (
                 "Event changed",
-                "“{title}”, which you registered for, now takes place on {when} at {location}.",
+                "“{title}”, which you registered for, now takes place on {startsAt} at {location}.",
             ),
         },
-        "notification.event_cancelled": {
-            "zh-CN": ("活动已取消", "您报名的「{title}」（{when}）已取消。原因：{reason}"),
+        "event_cancelled": {
+            "zh-CN": ("活动已取消", "您报名的「{title}」（{startsAt}）已取消。原因：{reason}"),
             "en": (
                 "Event cancelled",
-                "“{title}” on {when}, which you registered for, is cancelled. Reason: {reason}",
+                "“{title}” on {startsAt}, which you registered for, is cancelled. Reason: {reason}",
             ),
         },
-        "notification.event_waitlist_promoted": {
+        "event_waitlist_promoted": {
             "zh-CN": (
                 "候补成功",
-                "您在「{title}」（{when}）的候补已转为正式报名，入场码见“我的报名”。",
+                "您在「{title}」（{startsAt}）的候补已转为正式报名，入场码见“我的报名”。",
             ),
             "en": (
                 "You have a place",
-                "Your waitlist place for “{title}” on {when} became a confirmed registration; "
+                "Your waitlist place for “{title}” on {startsAt} became a confirmed registration; "
                 "your ticket is under My registrations.",
             ),
         },

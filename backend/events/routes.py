@@ -57,12 +57,20 @@ CategoryParam = Annotated[
 ]
 
 
-def _aware(moment: datetime | None, field: str) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
+def _moment(text: str | None, field: str) -> datetime | None:
+    """An RFC 3339 time with its offset. (A plain ``datetime`` parameter would also take a bare
+    number as a Unix timestamp, and a time without offset, which means nothing here.)"""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None or "T" not in text.upper():
         raise AppError(
             422,
             "validation_error",
-            errors=[FieldError(field=field, message="needs a UTC offset, e.g. +08:00")],
+            errors=[FieldError(field=field, message="an RFC 3339 time with offset, e.g. +08:00")],
         )
     return moment
 
@@ -90,10 +98,21 @@ async def list_events(
     db_session: AsyncSession,
     clock: Clock,
     from_: Annotated[
-        datetime | None, Parameter(query="from", description="events ending after this time")
+        str | None,
+        Parameter(
+            query="from",
+            max_length=64,
+            description="events ending after this time (default: now)",
+            schema_extra={"format": "date-time"},
+        ),
     ] = None,
     to: Annotated[
-        datetime | None, Parameter(description="events starting before this time")
+        str | None,
+        Parameter(
+            max_length=64,
+            description="events starting before this time",
+            schema_extra={"format": "date-time"},
+        ),
     ] = None,
     category: CategoryParam = None,
     audience: Audience | None = None,
@@ -104,8 +123,8 @@ async def list_events(
     items, next_cursor = await service.list_events(
         db_session,
         now=clock.now(),
-        starts_from=_aware(from_, "from"),
-        until=_aware(to, "to"),
+        starts_from=_moment(from_, "from"),
+        until=_moment(to, "to"),
         category=category,
         audience=audience,
         q=_text(q),

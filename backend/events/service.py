@@ -420,7 +420,6 @@ def _notice(event: Any) -> dict[str, Any]:
         "eventId": str(event.id),
         "title": event.title,
         "startsAt": _local(event.starts_at).isoformat(),
-        "when": _when(event.starts_at),
         "location": event.location,
     }
 

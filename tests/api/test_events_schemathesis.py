@@ -30,6 +30,7 @@ CHECKS = [
     openapi_checks.status_code_conformance,
     openapi_checks.content_type_conformance,
     openapi_checks.response_schema_conformance,
+    openapi_checks.response_headers_conformance,
 ]
 
 
@@ -104,4 +105,10 @@ async def test_generated_requests(
             response = await client.request(**kwargs)
             assert response.status_code < 500, (case.as_curl_command(), response.text)
             if mode is GenerationMode.POSITIVE:
-                case.validate_response(response, checks=CHECKS)
+                case.validate_response(response, checks=CHECKS, headers=caller.headers)
+            else:
+                case.validate_response(
+                    response,
+                    checks=[*CHECKS, openapi_checks.negative_data_rejection],
+                    headers=caller.headers,
+                )
