@@ -141,7 +141,7 @@ def _summary(row: Any, now: datetime) -> EventSummary:
     )
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -149,7 +149,7 @@ def _like_pattern(text: str) -> str:
 def _text_filter(q: str) -> Any:
     # The trigram GIN indexes serve patterns of 3+ characters; shorter ones (a Chinese word is
     # often two characters) still match, by scanning — correct, and rare enough to afford.
-    pattern = _like_pattern(q)
+    pattern = like_pattern(q)
     return SEARCH_TEXT.ilike(pattern, escape="\\")
 
 
@@ -1233,9 +1233,9 @@ async def registrations_csv(session: AsyncSession, event_id: UUID) -> tuple[str,
                 _STATUS_LABELS[r.status],
                 r.waitlist_position or "",
                 r.seats,
-                _csv_safe(r.user_name),
+                csv_cell(r.user_name),
                 r.phone,
-                "、".join(_csv_safe(a.name) for a in r.attendees),
+                "、".join(csv_cell(a.name) for a in r.attendees),
                 _csv_time(r.created_at),
                 _csv_time(r.checked_in_at),
                 _csv_time(r.cancelled_at),
@@ -1245,6 +1245,6 @@ async def registrations_csv(session: AsyncSession, event_id: UUID) -> tuple[str,
     return filename, "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
-def _csv_safe(text: str) -> str:
+def csv_cell(text: str) -> str:
     # A name typed as "=HYPERLINK(…)" must stay text when staff open the file in Excel.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
