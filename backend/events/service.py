@@ -949,12 +949,19 @@ async def cancel_registration(
         raise AppError(409, "registration_already_cancelled")
     if current.checked_in_at is not None or event.starts_at <= now:
         raise AppError(422, "registration_not_cancellable")
-    await session.execute(
-        update(Registration)
-        .where(Registration.id == registration_id)
-        .values(status="cancelled", cancelled_at=now, cancel_reason="by_resident")
-        .execution_options(synchronize_session=False)
-    )
+    # The event lock keeps every other writer out, except a check-in at the door, which touches
+    # only this row: if it won the race, the registration stays.
+    cancelled = (
+        await session.execute(
+            update(Registration)
+            .where(Registration.id == registration_id, Registration.checked_in_at.is_(None))
+            .values(status="cancelled", cancelled_at=now, cancel_reason="by_resident")
+            .returning(Registration.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if cancelled is None:
+        raise AppError(422, "registration_not_cancellable")
     if current.status == "confirmed":
         counters = {"confirmed_seats": Event.confirmed_seats - current.seats}
     else:

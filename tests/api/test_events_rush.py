@@ -4,6 +4,7 @@ confirmed on a cancelled event, one check-in per ticket."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -309,3 +310,44 @@ async def test_double_scan_race_checks_in_once(
     codes = sorted(a.status_code for a in answers)
     assert codes == [200] + [409] * 19
     assert {problem(a)["code"] for a in answers if a.status_code == 409} == {"already_checked_in"}
+
+
+async def test_cancel_racing_the_door_never_both_succeed(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    staff = await make_user("staff")
+    now = clock.now()
+    event = await published(
+        client,
+        staff.headers,
+        clock,
+        startsAt=(now + timedelta(minutes=30)).isoformat(),
+        endsAt=(now + timedelta(hours=2)).isoformat(),
+        registrationClosesAt=(now + timedelta(minutes=20)).isoformat(),
+    )
+    crowd = await residents(db, settings, clock, 20)
+    made = [(p, (await register(client, event["id"], p.headers)).json()) for p in crowd]
+    jobs = []
+    for person, body in made:
+        jobs.append(
+            client.post(f"/api/v1/registrations/{body['id']}/cancel", headers=person.headers)
+        )
+        jobs.append(
+            client.post(
+                f"/api/v1/manage/events/{event['id']}/check-in",
+                json={"ticketCode": body["ticketCode"]},
+                headers=staff.headers,
+            )
+        )
+    answers = await asyncio.gather(*jobs)
+    for cancel, door in zip(answers[::2], answers[1::2], strict=True):
+        outcome = (cancel.status_code, door.status_code)
+        assert outcome in ((200, 409), (422, 200)), (cancel.text, door.text)
+    state = await _state(db, event["id"])
+    _assert_consistent(state)
+    admitted = sum(1 for a in answers[1::2] if a.status_code == 200)
+    assert state["confirmed_seats"] == admitted
