@@ -11,13 +11,17 @@ import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from backend.core.clock import LOCAL_TZ
 from backend.core.errors import AppError, FieldError
 
 MINUTES_PER_DAY = 24 * 60
+# Instants and dates the hub accepts. Far outside, local-time arithmetic would overflow Python's
+# datetime (year 9999 + 8 hours) and answer 500 instead of a clear 422.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 _HHMM = re.compile(r"^(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
 
 
@@ -37,6 +41,26 @@ class RoomRules:
     max_minutes: int
     bookable_days_ahead: int
     capacity: int
+
+
+def check_instants(**instants: datetime) -> None:
+    """422 ``validation_error`` naming each instant outside the years 2000 to 2199."""
+    errors = [
+        FieldError(field=name, message="must lie between the years 2000 and 2199")
+        for name, moment in instants.items()
+        if not EARLIEST <= moment < LATEST
+    ]
+    if errors:
+        raise AppError(422, "validation_error", errors=errors)
+
+
+def check_day(day: date, field: str = "date") -> None:
+    if not EARLIEST.date() <= day < LATEST.date():
+        raise AppError(
+            422,
+            "validation_error",
+            errors=[FieldError(field=field, message="must lie between the years 2000 and 2199")],
+        )
 
 
 def parse_hhmm(text: str) -> int:

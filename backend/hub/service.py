@@ -449,6 +449,7 @@ async def create_closure(
         assert venue_id is not None
         venue = await _venue(session, venue_id)
     await _require_manager(session, actor, venue.id)
+    rules.check_instants(startsAt=data.starts_at, endsAt=data.ends_at)
     rules.check_time_range(data.starts_at, data.ends_at)
     # Exclusive room locks, in id order: bookings being made in these rooms finish first (their
     # trigger shares the lock), and those that come after see this closure and are refused.
@@ -555,6 +556,7 @@ async def delete_closure(session: AsyncSession, actor: AuthUser, closure_id: UUI
 async def room_availability(
     session: AsyncSession, room_id: UUID, day: date, now: datetime
 ) -> RoomAvailability:
+    rules.check_day(day)
     room, venue = await _room_with_venue(session, room_id)
     return (await _availability(session, venue, [room], day, now))[0]
 
@@ -563,6 +565,7 @@ async def venue_availability(
     session: AsyncSession, venue_id: UUID, day: date, now: datetime
 ) -> VenueAvailability:
     """The app's day view: every room of the venue in three queries, however many rooms."""
+    rules.check_day(day)
     venue = await _venue(session, venue_id)
     rooms = (
         await session.scalars(select(Room).where(Room.venue_id == venue_id).order_by(Room.id))
@@ -704,6 +707,7 @@ async def _closures_overlapping(
 async def create_booking(
     session: AsyncSession, actor: AuthUser, data: BookingIn, now: datetime
 ) -> BookingOut:
+    rules.check_instants(startsAt=data.starts_at, endsAt=data.ends_at)
     room, venue = await _room_with_venue(session, data.room_id, lock="update")
     rules.check_booking(
         _room_rules(room),
@@ -764,6 +768,9 @@ async def create_recurring(
 ) -> RecurringBookingOut:
     """A group's weekly booking, all or nothing: one clash anywhere and nothing is booked; the
     answer lists every clashing occurrence (``conflicts``)."""
+    rules.check_instants(startsAt=data.starts_at, endsAt=data.ends_at)
+    if data.until is not None:
+        rules.check_day(data.until, "until")
     room, venue = await _room_with_venue(session, data.room_id, lock="update")
     await _require_manager(session, actor, venue.id)
     if (data.weeks is None) == (data.until is None):
@@ -857,6 +864,7 @@ async def hold_room_for_event(
     closures (422 ``room_closed``); opening hours and the slot grid do not bind staff. Holding
     again for the same event and time returns the existing hold.
     """
+    rules.check_instants(startsAt=starts_at, endsAt=ends_at)
     room, _ = await _room_with_venue(session, room_id, lock="update")
     rules.check_time_range(starts_at, ends_at)
     existing = (
@@ -1030,6 +1038,7 @@ async def manage_bookings(
     if status is not None:
         query = query.where(Booking.status == status)
     if day is not None:
+        rules.check_day(day)
         day_start, day_end = rules.day_bounds(day)
         query = query.where(_overlaps(Booking.starts_at, Booking.ends_at, day_start, day_end))
     condition = _keyset(after, descending=False)

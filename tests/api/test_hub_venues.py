@@ -231,7 +231,7 @@ async def test_room_availability_on_the_slot_grid(
         f"{API}/rooms/{hub.room_id}/availability", params={"date": later.isoformat()}
     )
     assert {s["state"] for s in beyond.json()["slots"]} == {"not_yet_bookable"}
-    for bad in ("2027-02-30", "tuesday"):
+    for bad in ("2027-02-30", "tuesday", "9999-12-31", "0001-01-01"):
         response = await client.get(f"{API}/rooms/{hub.room_id}/availability", params={"date": bad})
         assert response.status_code in (400, 422)
     missing = await client.get(f"{API}/rooms/{hub.room_id}/availability")
@@ -364,6 +364,17 @@ async def test_closure_input(client: httpx.AsyncClient, hub: Hub) -> None:
         headers=hub.worker.headers,
     )
     assert problem(backwards)["code"] == "invalid_time_range"
+    endless = await client.post(
+        f"{API}/manage/venues/{hub.venue_id}/closures",
+        json={
+            "startsAt": at(TUESDAY, 10).isoformat(),
+            "endsAt": "9999-12-31T23:59:59-12:00",
+            "reason": "x",
+        },
+        headers=hub.worker.headers,
+    )
+    assert problem(endless)["code"] == "validation_error"
+    assert problem(endless)["errors"][0]["field"] == "endsAt"
     other_venue = await client.post(
         f"{API}/manage/rooms/{hub.other_room_id}/closures",
         json={
