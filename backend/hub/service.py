@@ -275,7 +275,7 @@ async def list_venues(
     managed_by: AuthUser | None = None,
 ) -> Page[VenueOut]:
     """Every venue, or those ``managed_by`` may manage, with their rooms, in creation order."""
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, 1, types=(UUID,))
     query = select(Venue).order_by(Venue.id).limit(limit + 1)
     if managed_by is not None and managed_by.role != Role.ADMIN:
         query = query.where(Venue.id.in_(_managed_venue_ids(managed_by)))
@@ -520,7 +520,7 @@ async def list_closures(
     """The venue's closures that have not ended yet, soonest first."""
     await _venue(session, venue_id)
     await _require_manager(session, actor, venue_id)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, 2, types=(datetime, UUID))
     query = (
         select(Closure)
         .where(Closure.venue_id == venue_id, Closure.ends_at > now)
@@ -967,7 +967,7 @@ async def my_bookings(
     cursor: str | None,
 ) -> Page[BookingOut]:
     """Upcoming (not yet ended) soonest first, or past most recent first, in every status."""
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, 2, types=(datetime, UUID))
     descending = scope == "past"
     query = _booking_rows().where(Booking.user_id == actor.id)
     if descending:
@@ -1023,7 +1023,7 @@ async def manage_bookings(
     cursor: str | None,
 ) -> Page[BookingOut]:
     """A worker's day sheet: bookings of the venues they manage (admins: all), by start."""
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, 2, types=(datetime, UUID))
     query = _booking_rows()
     if room_id is not None:
         room, _ = await _room_with_venue(session, room_id)
