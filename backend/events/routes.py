@@ -66,7 +66,12 @@ def _moment(text: str | None, field: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         moment = None
-    if moment is None or moment.tzinfo is None or "T" not in text.upper():
+    if (
+        moment is None
+        or moment.tzinfo is None
+        or "T" not in text.upper()
+        or not service.in_range(moment)
+    ):
         raise AppError(
             422,
             "validation_error",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, overload
 from uuid import UUID
 
@@ -359,8 +359,26 @@ async def list_managed_events(
     ], next_cursor
 
 
+# Times outside these years are typing errors, and far enough out they would not even convert
+# to UTC: refuse them before anything computes with them.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def in_range(moment: datetime) -> bool:
+    return EARLIEST <= moment < LATEST
+
+
 def _check_schedule(values: dict[str, Any]) -> None:
     """The rules between fields, all reported at once."""
+    times = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+    far = [
+        FieldError(field=_camel(name), message="must lie between the years 2000 and 2199")
+        for name in times
+        if not in_range(values[name])
+    ]
+    if far:
+        raise AppError(422, "validation_error", errors=far)
     errors: list[FieldError] = []
     if values["ends_at"] <= values["starts_at"]:
         errors.append(FieldError(field="endsAt", message="must be after startsAt"))
@@ -376,6 +394,11 @@ def _check_schedule(values: dict[str, Any]) -> None:
         )
     if errors:
         raise AppError(422, "validation_error", errors=errors)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def _check_future(starts_at: datetime, now: datetime) -> None:
