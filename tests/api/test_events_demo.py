@@ -45,5 +45,8 @@ async def test_demo_season_loads_once(
     assert {"canal_culture", "opera", "festival", "calligraphy", "paper_cutting"} <= categories
     starts = [e["startsAt"] for e in listed]
     assert starts == sorted(starts)
+    # The classes hold rooms of the hub's demo complex.
+    classes = [e for e in listed if e["category"] in ("calligraphy", "paper_cutting")]
+    assert all(e["roomId"] for e in classes)
     boat = next(e for e in listed if "摇橹船" in e["title"])
     assert (boat["seatsLeft"], boat["waitlistLength"]) == (0, 1)
