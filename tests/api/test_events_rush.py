@@ -351,3 +351,36 @@ async def test_cancel_racing_the_door_never_both_succeed(
     _assert_consistent(state)
     admitted = sum(1 for a in answers[1::2] if a.status_code == 200)
     assert state["confirmed_seats"] == admitted
+
+
+async def test_parallel_repeats_of_one_idempotency_key_register_once(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    staff = await make_user("staff")
+    event = await published(client, staff.headers, clock)
+    (resident,) = await residents(db, settings, clock, 1)
+    headers = {**resident.headers, "Idempotency-Key": "tap-1"}
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                f"/api/v1/events/{event['id']}/registrations",
+                json={"seats": 2, "memberIds": []},
+                headers=headers,
+            )
+            for _ in range(10)
+        )
+    )
+    created = [a for a in answers if a.status_code == 201]
+    assert created
+    assert {a.json()["id"] for a in created} == {created[0].json()["id"]}
+    for other in answers:
+        if other.status_code != 201:
+            assert other.status_code == 409
+            assert problem(other)["code"] == "idempotency_request_in_progress"
+    state = await _state(db, event["id"])
+    assert len(state["confirmed"]) == 1
+    assert state["confirmed_seats"] == 2
