@@ -11,6 +11,8 @@ from msgspec import UNSET, Meta, UnsetType
 
 from schemas.common import Wire
 
+# PostgreSQL text cannot hold NUL: refuse it at the door instead of failing in the database.
+_TEXT = r"^[^\x00]*$"
 # Instants must carry an offset: a naive time would be read in someone's guess of a time zone.
 Instant = Annotated[datetime, Meta(tz=True, description="RFC 3339 with offset")]
 Weekday = Annotated[int, Meta(ge=1, le=7, description="ISO weekday: Monday 1 … Sunday 7")]
@@ -21,17 +23,20 @@ TimeOfDay = Annotated[
         description="HH:MM in Asia/Shanghai; 24:00 closes at midnight",
     ),
 ]
-Name = Annotated[str, Meta(min_length=1, max_length=100)]
-Reason = Annotated[str, Meta(min_length=1, max_length=200)]
-Purpose = Annotated[str, Meta(min_length=1, max_length=200)]
+Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=_TEXT)]
+Reason = Annotated[str, Meta(min_length=1, max_length=200, pattern=_TEXT)]
+Purpose = Annotated[str, Meta(min_length=1, max_length=200, pattern=_TEXT)]
+Address = Annotated[str, Meta(min_length=1, max_length=200, pattern=_TEXT)]
+Description = Annotated[str, Meta(max_length=2000, pattern=_TEXT)]
+Phone = Annotated[str, Meta(max_length=30, pattern=_TEXT)]
 Capacity = Annotated[int, Meta(ge=1, le=5000)]
 Attendees = Annotated[int, Meta(ge=1, le=5000)]
 SlotMinutes = Annotated[int, Meta(ge=5, le=1440)]
 Minutes = Annotated[int, Meta(ge=5, le=1440)]
 DaysAhead = Annotated[int, Meta(ge=0, le=366)]
-CutoffMinutes = Annotated[int, Meta(ge=0, le=43200)]
+CutoffMinutes = Annotated[int, Meta(ge=0, le=10080)]
 ActiveLimit = Annotated[int, Meta(ge=1, le=100)]
-Amenity = Annotated[str, Meta(min_length=1, max_length=50)]
+Amenity = Annotated[str, Meta(min_length=1, max_length=50, pattern=_TEXT)]
 Amenities = Annotated[list[Amenity], Meta(max_length=30)]
 
 RoomKind = Literal[
@@ -52,20 +57,20 @@ class OpeningHours(Wire):
 
 class VenueIn(Wire):
     name: Name
-    address: Annotated[str, Meta(min_length=1, max_length=200)]
+    address: Address
     opening_hours: Annotated[list[OpeningHours], Meta(max_length=50)] = msgspec.field(
         default_factory=list
     )
-    description: Annotated[str, Meta(max_length=2000)] | None = None
-    phone: Annotated[str, Meta(max_length=30)] | None = None
+    description: Description | None = None
+    phone: Phone | None = None
 
 
 class VenuePatch(Wire):
     name: Name | UnsetType = UNSET
-    address: Annotated[str, Meta(min_length=1, max_length=200)] | UnsetType = UNSET
+    address: Address | UnsetType = UNSET
     opening_hours: Annotated[list[OpeningHours], Meta(max_length=50)] | UnsetType = UNSET
-    description: Annotated[str, Meta(max_length=2000)] | UnsetType | None = UNSET
-    phone: Annotated[str, Meta(max_length=30)] | UnsetType | None = UNSET
+    description: Description | UnsetType | None = UNSET
+    phone: Phone | UnsetType | None = UNSET
 
 
 class RoomIn(Wire):
@@ -80,7 +85,7 @@ class RoomIn(Wire):
     cancel_cutoff_minutes: CutoffMinutes = 120
     max_active_bookings_per_user: ActiveLimit = 2
     amenities: Amenities = msgspec.field(default_factory=list)
-    description: Annotated[str, Meta(max_length=2000)] | None = None
+    description: Description | None = None
 
 
 class RoomPatch(Wire):
@@ -95,7 +100,7 @@ class RoomPatch(Wire):
     cancel_cutoff_minutes: CutoffMinutes | UnsetType = UNSET
     max_active_bookings_per_user: ActiveLimit | UnsetType = UNSET
     amenities: Amenities | UnsetType = UNSET
-    description: Annotated[str, Meta(max_length=2000)] | UnsetType | None = UNSET
+    description: Description | UnsetType | None = UNSET
 
 
 class RoomOut(Wire):
@@ -216,7 +221,7 @@ class CancelIn(Wire):
 
 
 class CheckInByCodeIn(Wire):
-    check_in_code: Annotated[str, Meta(min_length=1, max_length=64)]
+    check_in_code: Annotated[str, Meta(min_length=1, max_length=64, pattern=_TEXT)]
 
 
 class BookingOut(Wire):

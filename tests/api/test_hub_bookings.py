@@ -108,6 +108,8 @@ RULES: list[tuple[str, Any, Any, dict[str, Any], int, str]] = [
     ("too many people", at(TUESDAY, 9), at(TUESDAY, 10), {"attendees": 21}, 422, "over_capacity"),
     ("no people", at(TUESDAY, 9), at(TUESDAY, 10), {"attendees": 0}, 422, "validation_error"),
     ("no purpose", at(TUESDAY, 9), at(TUESDAY, 10), {"purpose": ""}, 422, "validation_error"),
+    ("NUL in purpose", at(TUESDAY, 9), at(TUESDAY, 10), {"purpose": "读\x00书"}, 422,
+     "validation_error"),
     ("the end of time", at(TUESDAY, 9), at(TUESDAY, 10),
      {"startsAt": "9999-12-31T23:00:00-12:00", "endsAt": "9999-12-31T23:30:00-12:00"}, 422,
      "validation_error"),
