@@ -103,6 +103,24 @@ _PUBLIC = or_(
 )
 
 
+# Times outside these years are typing errors, and far enough out they would not even convert
+# to UTC: refuse them before anything computes with them.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def in_range(moment: datetime) -> bool:
+    return EARLIEST <= moment < LATEST
+
+
+def _time_keyset(cursor: str | None) -> tuple[Any, ...] | None:
+    """A (start, id) cursor; a forged time far outside our years is refused like any forgery."""
+    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    if after is not None and not in_range(after[0]):
+        raise AppError(422, "invalid_cursor")
+    return after
+
+
 @overload
 def _local(moment: datetime) -> datetime: ...
 @overload
@@ -166,7 +184,7 @@ async def list_events(
     cursor: str | None,
 ) -> tuple[list[EventSummary], str | None]:
     """Published events overlapping [from, to) — by default those not yet over — by start."""
-    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    after = _time_keyset(cursor)
     stmt = select(*_SUMMARY_COLUMNS).where(
         Event.status == "published", Event.ends_at > (starts_from or now)
     )
@@ -309,7 +327,7 @@ async def list_managed_events(
     cursor: str | None,
 ) -> tuple[list[ManagedEventSummary], str | None]:
     """Every event, drafts included, latest start first."""
-    before = decode_cursor(cursor, 2, types=(datetime, UUID))
+    before = _time_keyset(cursor)
     stmt = select(
         Event.id,
         Event.title,
@@ -357,16 +375,6 @@ async def list_managed_events(
         )
         for r in page
     ], next_cursor
-
-
-# Times outside these years are typing errors, and far enough out they would not even convert
-# to UTC: refuse them before anything computes with them.
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-
-
-def in_range(moment: datetime) -> bool:
-    return EARLIEST <= moment < LATEST
 
 
 def _check_schedule(values: dict[str, Any]) -> None:
