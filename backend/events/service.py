@@ -1,10 +1,12 @@
 """Event rules: publishing, registration without overselling, the waitlist, tickets, check-in.
 
-Concurrency, in one place: every change to an event's seats, waitlist or registrations first
-takes that event's row lock (a conditional ``UPDATE`` or ``SELECT … FOR UPDATE``) and only then
-touches registrations. So the counters on the event row always agree with the registrations,
-waitlist sequence numbers are handed out in commit order, and — since every transaction locks
-the event before any registration — two of them can never wait on each other in a cycle.
+Concurrency, in one place: every change to an event's seats, its waitlist or a registration's
+status first takes that event's row lock (a conditional ``UPDATE`` or ``SELECT … FOR UPDATE``)
+and only then touches registrations. So the counters on the event row always agree with the
+registrations, waitlist sequence numbers are handed out in commit order, and — since every such
+transaction locks the event before any registration — two of them never wait on each other in a
+cycle. The door's check-in is the one writer without the event lock: it changes a single
+registration row with a conditional ``UPDATE`` and holds nothing else.
 """
 
 from __future__ import annotations
