@@ -7,6 +7,7 @@ Times are stored and compared in UTC; business rules that speak of "today" or op
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import overload
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -39,6 +40,16 @@ class FrozenClock(Clock):
 
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> None:
         self._at += delta if delta is not None else timedelta(**kwargs)
+
+
+@overload
+def to_local(moment: datetime) -> datetime: ...
+@overload
+def to_local(moment: None) -> None: ...
+def to_local(moment: datetime | None) -> datetime | None:
+    """Wire times are answered in the residents' own offset (+08:00): the same instant as UTC,
+    but readable as it stands on the phone and in logs."""
+    return moment.astimezone(LOCAL_TZ) if moment is not None else None
 
 
 def local_date_of(moment: datetime) -> date:

@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, overload
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.core.base import new_id
-from backend.core.clock import LOCAL_TZ, local_date_of
+from backend.core.clock import LOCAL_TZ, local_date_of, to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.pagination import decode_cursor, paginate
 from backend.core.security import new_token
@@ -123,16 +123,6 @@ def _time_keyset(cursor: str | None) -> tuple[Any, ...] | None:
     return after
 
 
-@overload
-def _local(moment: datetime) -> datetime: ...
-@overload
-def _local(moment: datetime | None) -> datetime | None: ...
-def _local(moment: datetime | None) -> datetime | None:
-    """Answer in the residents' own offset (+08:00), as the hub does: the same instant, and
-    readable as it stands."""
-    return moment.astimezone(LOCAL_TZ) if moment is not None else None
-
-
 def _registration_open(row: Any, now: datetime) -> bool:
     return bool(
         row.status == "published" and row.registration_opens_at <= now < row.registration_closes_at
@@ -147,10 +137,10 @@ def _summary(row: Any, now: datetime) -> EventSummary:
         category=row.category,
         audience=row.audience,
         location=row.location,
-        starts_at=_local(row.starts_at),
-        ends_at=_local(row.ends_at),
-        registration_opens_at=_local(row.registration_opens_at),
-        registration_closes_at=_local(row.registration_closes_at),
+        starts_at=to_local(row.starts_at),
+        ends_at=to_local(row.ends_at),
+        registration_opens_at=to_local(row.registration_opens_at),
+        registration_closes_at=to_local(row.registration_closes_at),
         capacity=row.capacity,
         max_seats_per_registration=row.max_seats_per_registration,
         status=row.status,
@@ -239,10 +229,10 @@ async def get_event(session: AsyncSession, event_id: UUID, *, now: datetime) -> 
         category=event.category,
         audience=event.audience,  # type: ignore[arg-type]
         location=event.location,
-        starts_at=_local(event.starts_at),
-        ends_at=_local(event.ends_at),
-        registration_opens_at=_local(event.registration_opens_at),
-        registration_closes_at=_local(event.registration_closes_at),
+        starts_at=to_local(event.starts_at),
+        ends_at=to_local(event.ends_at),
+        registration_opens_at=to_local(event.registration_opens_at),
+        registration_closes_at=to_local(event.registration_closes_at),
         capacity=event.capacity,
         max_seats_per_registration=event.max_seats_per_registration,
         status=event.status,  # type: ignore[arg-type]
@@ -251,7 +241,7 @@ async def get_event(session: AsyncSession, event_id: UUID, *, now: datetime) -> 
         registration_open=_registration_open(event, now),
         room_id=event.room_id,
         room_name=await _room_name(session, event.room_id),
-        cancelled_at=_local(event.cancelled_at),
+        cancelled_at=to_local(event.cancelled_at),
         cancel_reason=event.cancel_reason,
     )
 
@@ -274,10 +264,10 @@ async def _managed_out(session: AsyncSession, event: Event) -> ManagedEventOut:
         category=event.category,
         audience=event.audience,  # type: ignore[arg-type]
         location=event.location,
-        starts_at=_local(event.starts_at),
-        ends_at=_local(event.ends_at),
-        registration_opens_at=_local(event.registration_opens_at),
-        registration_closes_at=_local(event.registration_closes_at),
+        starts_at=to_local(event.starts_at),
+        ends_at=to_local(event.ends_at),
+        registration_opens_at=to_local(event.registration_opens_at),
+        registration_closes_at=to_local(event.registration_closes_at),
         capacity=event.capacity,
         max_seats_per_registration=event.max_seats_per_registration,
         status=event.status,  # type: ignore[arg-type]
@@ -285,16 +275,16 @@ async def _managed_out(session: AsyncSession, event: Event) -> ManagedEventOut:
         seats_left=event.capacity - event.confirmed_seats,
         waitlist_length=event.waitlisted_count,
         created_by=event.created_by,
-        created_at=_local(event.created_at),
-        updated_at=_local(event.updated_at),
+        created_at=to_local(event.created_at),
+        updated_at=to_local(event.updated_at),
         feedback=FeedbackSummary(
             count=feedback[0], average_rating=round(float(average), 2) if average else None
         ),
         room_id=event.room_id,
         room_name=await _room_name(session, event.room_id),
         room_booking_id=event.room_hold_id,
-        published_at=_local(event.published_at),
-        cancelled_at=_local(event.cancelled_at),
+        published_at=to_local(event.published_at),
+        cancelled_at=to_local(event.cancelled_at),
         cancel_reason=event.cancel_reason,
     )
 
@@ -363,17 +353,17 @@ async def list_managed_events(
             category=r.category,
             audience=r.audience,
             location=r.location,
-            starts_at=_local(r.starts_at),
-            ends_at=_local(r.ends_at),
+            starts_at=to_local(r.starts_at),
+            ends_at=to_local(r.ends_at),
             capacity=r.capacity,
             status=r.status,
             confirmed_seats=r.confirmed_seats,
             seats_left=r.capacity - r.confirmed_seats,
             waitlist_length=r.waitlisted_count,
-            created_at=_local(r.created_at),
+            created_at=to_local(r.created_at),
             room_id=r.room_id,
-            published_at=_local(r.published_at),
-            cancelled_at=_local(r.cancelled_at),
+            published_at=to_local(r.published_at),
+            cancelled_at=to_local(r.cancelled_at),
         )
         for r in page
     ], next_cursor
@@ -452,7 +442,7 @@ def _notice(event: Any) -> dict[str, Any]:
     return {
         "eventId": str(event.id),
         "title": event.title,
-        "startsAt": _local(event.starts_at).isoformat(),
+        "startsAt": to_local(event.starts_at).isoformat(),
         "location": event.location,
     }
 
@@ -696,8 +686,8 @@ def _brief(row: Any) -> EventBrief:
         id=row.id,
         title=row.title,
         location=row.location,
-        starts_at=_local(row.starts_at),
-        ends_at=_local(row.ends_at),
+        starts_at=to_local(row.starts_at),
+        ends_at=to_local(row.ends_at),
         status=row.status,
     )
 
@@ -842,10 +832,10 @@ async def register(
         seats=data.seats,
         attendees=_attendees(attendees),
         event=_brief(event),
-        created_at=_local(now),
+        created_at=to_local(now),
         ticket_code=values.get("ticket_code"),
         waitlist_position=None if confirmed else taken.waitlisted_count,
-        confirmed_at=_local(values.get("confirmed_at")),
+        confirmed_at=to_local(values.get("confirmed_at")),
     )
 
 
@@ -897,17 +887,17 @@ def _mine(row: Any) -> RegistrationOut:
             id=row.event_id,
             title=row.title,
             location=row.location,
-            starts_at=_local(row.starts_at),
-            ends_at=_local(row.ends_at),
+            starts_at=to_local(row.starts_at),
+            ends_at=to_local(row.ends_at),
             status=row.event_status,
         ),
-        created_at=_local(row.created_at),
+        created_at=to_local(row.created_at),
         # A ticket is only shown while it admits someone.
         ticket_code=row.ticket_code if row.status == "confirmed" else None,
         waitlist_position=row.position,
-        confirmed_at=_local(row.confirmed_at),
-        checked_in_at=_local(row.checked_in_at),
-        cancelled_at=_local(row.cancelled_at),
+        confirmed_at=to_local(row.confirmed_at),
+        checked_in_at=to_local(row.checked_in_at),
+        cancelled_at=to_local(row.cancelled_at),
         cancel_reason=row.cancel_reason,
     )
 
@@ -1060,7 +1050,7 @@ async def check_in(
                 409,
                 "already_checked_in",
                 {"checkedInAt": _when(at)},
-                extra={"checkedInAt": _local(at).isoformat()},
+                extra={"checkedInAt": to_local(at).isoformat()},
             )
         raise AppError(409, "ticket_cancelled")
     people = await lookup.people(session, [done.user_id])
@@ -1070,7 +1060,7 @@ async def check_in(
         user_name=people[done.user_id].display_name if done.user_id in people else "",
         seats=done.seats,
         attendees=_attendees(done.attendees),
-        checked_in_at=_local(now),
+        checked_in_at=to_local(now),
     )
 
 
@@ -1128,7 +1118,7 @@ async def give_feedback(
         event_id=event_id,
         rating=data.rating,
         comment=data.comment,
-        created_at=_local(now),
+        created_at=to_local(now),
     )
 
 
@@ -1190,11 +1180,11 @@ async def _managed_rows(session: AsyncSession, rows: Sequence[Any]) -> list[Mana
                 status=r.status,
                 seats=r.seats,
                 attendees=_attendees(r.attendees),
-                created_at=_local(r.created_at),
+                created_at=to_local(r.created_at),
                 waitlist_position=r.position,
-                confirmed_at=_local(r.confirmed_at),
-                checked_in_at=_local(r.checked_in_at),
-                cancelled_at=_local(r.cancelled_at),
+                confirmed_at=to_local(r.confirmed_at),
+                checked_in_at=to_local(r.checked_in_at),
+                cancelled_at=to_local(r.cancelled_at),
             )
         )
     return out

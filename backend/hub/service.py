@@ -18,7 +18,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal, overload
+from typing import Any, Literal
 from uuid import UUID
 
 from msgspec import UNSET
@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser, Role
 from backend.core.base import new_id
-from backend.core.clock import LOCAL_TZ
+from backend.core.clock import LOCAL_TZ, to_local
 from backend.core.errors import AppError
 from backend.core.pagination import decode_cursor, paginate
 from backend.hub import messages as _messages  # noqa: F401  (registers the hub's texts)
@@ -104,15 +104,6 @@ def _venue_out(venue: Venue, rooms: Iterable[Room]) -> VenueOut:
     )
 
 
-@overload
-def _local(moment: datetime) -> datetime: ...
-@overload
-def _local(moment: None) -> None: ...
-def _local(moment: datetime | None) -> datetime | None:
-    """Answer in the residents' own offset (+08:00): the same instant, readable as it is."""
-    return moment.astimezone(LOCAL_TZ) if moment is not None else None
-
-
 def label(venue_name: str, room_name: str) -> str:
     return f"{venue_name} · {room_name}"
 
@@ -135,16 +126,16 @@ def _booking_out(
         room_label=label(venue_name, room.name),
         kind=booking.kind,  # type: ignore[arg-type]
         status=booking.status,  # type: ignore[arg-type]
-        starts_at=_local(booking.starts_at),
-        ends_at=_local(booking.ends_at),
+        starts_at=to_local(booking.starts_at),
+        ends_at=to_local(booking.ends_at),
         purpose=booking.purpose,
         attendees=booking.attendees,
         contact_name=booking.contact_name,
-        created_at=_local(booking.created_at),
-        cancellable_until=_local(cancellable_until),
+        created_at=to_local(booking.created_at),
+        cancellable_until=to_local(cancellable_until),
         check_in_code=booking.check_in_code if owner_view else None,
         reason=booking.reason,
-        checked_in_at=_local(booking.checked_in_at),
+        checked_in_at=to_local(booking.checked_in_at),
         series_id=booking.series_id,
         event_id=booking.event_id,
         contact_phone=contact_phone,
@@ -156,10 +147,10 @@ def _closure_out(closure: Closure, cancelled: int = 0) -> ClosureOut:
         id=closure.id,
         venue_id=closure.venue_id,
         room_id=closure.room_id,
-        starts_at=_local(closure.starts_at),
-        ends_at=_local(closure.ends_at),
+        starts_at=to_local(closure.starts_at),
+        ends_at=to_local(closure.ends_at),
         reason=closure.reason,
-        created_at=_local(closure.created_at),
+        created_at=to_local(closure.created_at),
         cancelled_bookings=cancelled,
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.pagination import decode_cursor, paginate
 from backend.identity.models import HouseholdMember, User
@@ -69,7 +70,7 @@ def member_out(member: HouseholdMember, today: date) -> MemberOut:
         birth_date=member.birth_date,
         gender=member.gender,
         age_group=age_group(member.birth_date, today),
-        created_at=member.created_at,
+        created_at=to_local(member.created_at),
         notes=member.notes,
     )
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.core.auth import issue_access_token
+from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.security import new_token, token_hash
 from backend.identity.models import AuthSession, RefreshToken, User
@@ -81,7 +82,7 @@ def user_out(user: User) -> UserOut:
         verified=user.verified_at is not None,
         real_name=user.real_name_masked,
         id_number=user.id_number_masked,
-        created_at=user.created_at,
+        created_at=to_local(user.created_at),
     )
 
 

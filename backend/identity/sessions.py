@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import decode_cursor, paginate
 from backend.core.security import token_hash
@@ -171,8 +172,8 @@ async def list_sessions(
                 id=row.id,
                 device_name=row.device_name,
                 client_ip=row.client_ip,
-                created_at=row.created_at,
-                last_used_at=row.last_used_at,
+                created_at=to_local(row.created_at),
+                last_used_at=to_local(row.last_used_at),
                 current=row.id == current_session_id,
             )
             for row in page

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.base import new_id
+from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.i18n import Language
 from backend.core.pagination import decode_cursor, paginate
@@ -67,8 +68,8 @@ def _out(row: Notification, language: Language) -> NotificationOut:
         title=title,
         body=body,
         data=row.data,
-        created_at=row.created_at,
-        read_at=row.read_at,
+        created_at=to_local(row.created_at),
+        read_at=to_local(row.read_at),
     )
 
 
