@@ -339,6 +339,9 @@ class Ceiling:
             self.dsn,
             min_size=1,
             max_size=self.pool_size,
+            # Every statement is its own transaction and no session state is ever set, so the
+            # pool's default reset on release (a second round trip) has nothing to undo.
+            reset=_no_reset,
             server_settings={"timezone": "UTC", "application_name": "qiyou-ceiling"},
         )
         async with self.pool.acquire() as conn:
@@ -541,6 +544,10 @@ class Ceiling:
         if row is None:
             return _problem("booking_conflict")
         return 201, msgspec.json.encode(_booking(row)), JSON
+
+
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    return None
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -82,11 +82,14 @@ class StatementLog:
             log.seek(start)
             text = log.read().decode("utf-8", "replace")
         census = Census(requests=len(requests), statements=0)
-        for line in text.splitlines():
+        lines = text.splitlines()
+        for number, line in enumerate(lines):
             match = _LINE.search(line)
             if match and match["app"] == app:
                 census.statements += 1
-                census.kinds[_shorten(match["sql"])] += 1
+                # A statement that starts with a line break continues on the next log line.
+                sql = match["sql"] or (lines[number + 1] if number + 1 < len(lines) else "")
+                census.kinds[_shorten(sql)] += 1
         return census
 
 

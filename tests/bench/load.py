@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import queue
+import resource
 import shutil
 import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,7 +86,9 @@ class LoadResult:
     timeouts: int
     server_cpu: float = 0.0  # share of one core used by the server process
     postgres_cpu: float = 0.0  # share of one core used by PostgreSQL
-    machine_busy: float = 0.0  # share of all cores busy (wrk, servers, PostgreSQL, anything)
+    wrk_cpu: float = 0.0  # share of one core used by wrk
+    others_cpu: float = 0.0  # share of one core used by anything else on the machine
+    machine_busy: float = 0.0  # share of all cores busy
     samples: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -94,31 +98,55 @@ class LoadResult:
         return data
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Cpu:
+    server: float
+    postgres: float
+    wrk: float
+    others: float
+    machine: float
+
+
 class CpuMeter:
-    """CPU time of the server under load and of PostgreSQL, across one run."""
+    """CPU time across one run: the server under load, PostgreSQL, wrk (this process's only
+    child that ends during the run) and whatever else the machine was doing."""
 
-    server_pid: int
-    postgres_cpu: Any  # () -> float seconds
-    _start: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    def __init__(self, server_pid: int, postgres_seconds: Callable[[], float]) -> None:
+        self.server_pid = server_pid
+        self.postgres_seconds = postgres_seconds
+        self._start: tuple[float, ...] = ()
 
-    def _read(self) -> tuple[float, float, float, float]:
+    def _read(self) -> tuple[float, ...]:
         proc = psutil.Process(self.server_pid).cpu_times()
         total = psutil.cpu_times()
         busy = sum(total) - total.idle - getattr(total, "iowait", 0.0)
-        return time.monotonic(), proc.user + proc.system, float(self.postgres_cpu()), busy
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        return (
+            time.monotonic(),
+            proc.user + proc.system,
+            float(self.postgres_seconds()),
+            children.ru_utime + children.ru_stime,
+            me.ru_utime + me.ru_stime,
+            busy,
+        )
 
     def start(self) -> None:
         self._start = self._read()
 
-    def stop(self) -> tuple[float, float, float]:
+    def stop(self) -> Cpu:
         end = self._read()
-        wall = max(end[0] - self._start[0], 1e-6)
-        cores = psutil.cpu_count() or 1
-        return (
-            (end[1] - self._start[1]) / wall,
-            (end[2] - self._start[2]) / wall,
-            (end[3] - self._start[3]) / wall / cores,
+        wall, server, postgres, wrk, me, busy = (
+            b - a for a, b in zip(self._start, end, strict=True)
+        )
+        wall = max(wall, 1e-6)
+        others = max(0.0, busy - server - postgres - wrk - me)
+        return Cpu(
+            server=server / wall,
+            postgres=postgres / wall,
+            wrk=wrk / wall,
+            others=others / wall,
+            machine=busy / wall / (psutil.cpu_count() or 1),
         )
 
 
@@ -197,7 +225,7 @@ def run(
                 process.send_signal(signal.SIGINT)
                 stopped = True
     process.wait(timeout=30)
-    cpu = meter.stop() if meter else (0.0, 0.0, 0.0)
+    cpu = meter.stop() if meter else Cpu(0.0, 0.0, 0.0, 0.0, 0.0)
     result_line = next((x for x in output if x.startswith(RESULT_PREFIX)), None)
     if result_line is None:
         raise RuntimeError("wrk gave no result:\n" + "".join(output))
@@ -210,7 +238,7 @@ def _result(
     mode: str,
     connections: int,
     raw: dict[str, Any],
-    cpu: tuple[float, float, float],
+    cpu: Cpu,
     samples_prefix: Path | None,
 ) -> LoadResult:
     latency = raw["latency_us"]
@@ -247,9 +275,11 @@ def _result(
         socket_errors=errors["connect"] + errors["read"] + errors["write"],
         # In "once" mode idle connections count as timed out in wrk's book; meaningless there.
         timeouts=errors["timeout"] if mode == "cycle" else 0,
-        server_cpu=round(cpu[0], 3),
-        postgres_cpu=round(cpu[1], 3),
-        machine_busy=round(cpu[2], 3),
+        server_cpu=round(cpu.server, 3),
+        postgres_cpu=round(cpu.postgres, 3),
+        wrk_cpu=round(cpu.wrk, 3),
+        others_cpu=round(cpu.others, 3),
+        machine_busy=round(cpu.machine, 3),
         samples=samples,
         raw=raw,
     )

@@ -32,6 +32,8 @@ def _aggregate(results: list[LoadResult]) -> dict[str, Any]:
         "timeouts": sum(r.timeouts for r in results),
         "server_cpu": round(mean(r.server_cpu for r in results), 2),
         "postgres_cpu": round(mean(r.postgres_cpu for r in results), 2),
+        "wrk_cpu": round(mean(r.wrk_cpu for r in results), 2),
+        "others_cpu": round(mean(r.others_cpu for r in results), 2),
         "machine_busy": round(mean(r.machine_busy for r in results), 2),
         "rounds": [{k: v for k, v in r.as_dict().items() if k != "samples"} for r in results],
     }
@@ -147,8 +149,9 @@ def markdown(results: dict[str, Any]) -> str:
             "## Reads",
             "",
             "| endpoint | conns | ours req/s | ceiling req/s | ours / ceiling | ours p50 ms | "
-            "ours p99 ms | ceiling p50 ms | ceiling p99 ms | ours 409 / 5xx | ours CPU | PG CPU |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            "ours p99 ms | ceiling p50 ms | ceiling p99 ms | ours 409 / 5xx | ours CPU | PG CPU | "
+            "other load |",
+            "| --- " + "| ---: " * 12 + "|",
         ]
         for row in results["reads"]:
             ours, ceiling = row["ours"], row["ceiling"]
@@ -156,7 +159,8 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {row['label']} | {row['connections']} | {ours['rps']:.0f} | "
                 f"{ceiling['rps']:.0f} | **{row['ratio']:.2f}** | {_ms(ours['p50_ms'])} | "
                 f"{_ms(ours['p99_ms'])} | {_ms(ceiling['p50_ms'])} | {_ms(ceiling['p99_ms'])} | "
-                f"{_errors(ours)} | {ours['server_cpu']:.0%} | {ours['postgres_cpu']:.0%} |"
+                f"{_errors(ours)} | {ours['server_cpu']:.0%} | {ours['postgres_cpu']:.0%} | "
+                f"{max(ours['others_cpu'], ceiling['others_cpu']):.0%} |"
             )
         lines.append("")
     for key, title in (("rush", "Ticket rush"), ("storm", "Booking storm")):

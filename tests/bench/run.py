@@ -359,6 +359,7 @@ class Bench:
                             f"  {READS[endpoint]} c={connections} {which:7}: "
                             f"{result.rps:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                             f"p99 {result.p99_ms:7.1f} ms  non-2xx {result.requests - result.ok}"
+                            f"  {cpu_text(result)}"
                         )
                 rows.append(report.read_row(endpoint, READS[endpoint], connections, runs))
         self.results["reads"] = rows
@@ -585,6 +586,16 @@ async def storm_check(dsn: str, slot: seed.Slot) -> dict[str, Any]:
     finally:
         await conn.close()
     return dict(row)
+
+
+def cpu_text(result: LoadResult) -> str:
+    text = (
+        f"cpu: server {result.server_cpu:.0%}, postgres {result.postgres_cpu:.0%}, "
+        f"wrk {result.wrk_cpu:.0%}"
+    )
+    if result.others_cpu > 0.15:
+        text += f", OTHER PROCESSES {result.others_cpu:.0%}"
+    return text
 
 
 def machine() -> dict[str, Any]:
