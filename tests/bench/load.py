@@ -150,6 +150,31 @@ class CpuMeter:
         )
 
 
+def others_busy(exclude_seconds: Callable[[], float], interval: float = 1.0) -> float:
+    """Cores used by processes other than ours over ``interval`` (``exclude_seconds`` gives the
+    CPU seconds of the processes that are ours)."""
+    total = psutil.cpu_times()
+    ours = exclude_seconds()
+    time.sleep(interval)
+    after = psutil.cpu_times()
+    busy = (sum(after) - after.idle - getattr(after, "iowait", 0.0)) - (
+        sum(total) - total.idle - getattr(total, "iowait", 0.0)
+    )
+    return max(0.0, busy - (exclude_seconds() - ours)) / interval
+
+
+def wait_until_quiet(
+    exclude_seconds: Callable[[], float], *, threshold: float, max_wait: float
+) -> tuple[float, float]:
+    """Wait (at most ``max_wait`` seconds) until other processes use less than ``threshold``
+    cores; return the seconds waited and the load last seen."""
+    started = time.monotonic()
+    load = others_busy(exclude_seconds)
+    while load > threshold and time.monotonic() - started < max_wait:
+        load = others_busy(exclude_seconds, interval=2.0)
+    return time.monotonic() - started, load
+
+
 def run(
     wrk: str,
     *,

@@ -130,6 +130,7 @@ class Bench:
         }
         self.ours: servers.Server | None = None
         self.ceiling: servers.Server | None = None
+        self.quiet_log: list[dict[str, Any]] = []
 
     # --- setup ---------------------------------------------------------------------------------
 
@@ -267,6 +268,8 @@ class Bench:
         samples: bool = False,
     ) -> LoadResult:
         server = self._server(which)
+        if not label.startswith("warmup"):
+            self._wait_quiet(label)
         requests_file = load.write_requests(self.work / "requests" / f"{label}.tsv", requests)
         prefix = self.work / "samples" / label if samples else None
         if prefix:
@@ -286,6 +289,27 @@ class Bench:
         )
         time.sleep(0.5)
         return result
+
+    def _our_cpu_seconds(self) -> float:
+        total = servers.postgres_cpu_seconds(self.postmaster_pid)
+        for server in (self.ours, self.ceiling):
+            if server is not None:
+                total += server.cpu_seconds()
+        return total
+
+    def _wait_quiet(self, label: str) -> None:
+        """Other processes on the machine (test suites, builds) distort the numbers: wait a
+        bounded while for them to calm down, and record what they still used."""
+        waited, load_seen = load.wait_until_quiet(
+            self._our_cpu_seconds,
+            threshold=self.args.quiet_threshold,
+            max_wait=self.args.max_quiet_wait,
+        )
+        self.quiet_log.append(
+            {"run": label, "waited_s": round(waited, 1), "other_cores": round(load_seen, 2)}
+        )
+        if load_seen > self.args.quiet_threshold:
+            say(f"  (other processes use {load_seen:.1f} cores; measuring anyway)")
 
     # --- phases --------------------------------------------------------------------------------
 
@@ -511,6 +535,18 @@ class Bench:
                 "now_mb": round(server.rss_now() / 2**20, 1),
             }
         self.results["rss"] = rss
+        disturbed = [q for q in self.quiet_log if q["other_cores"] > self.args.quiet_threshold]
+        self.results["quiet"] = {
+            "threshold_cores": self.args.quiet_threshold,
+            "waited_s": round(sum(q["waited_s"] for q in self.quiet_log), 1),
+            "disturbed_runs": disturbed,
+        }
+        if disturbed:
+            self.results["notes"].append(
+                f"{len(disturbed)} of {len(self.quiet_log)} runs started while other processes "
+                f"used more than {self.args.quiet_threshold} cores (see quiet.disturbed_runs and "
+                "each run's others_cpu); their numbers are lower than this machine can do."
+            )
         self.results["machine"]["load_at_end"] = [round(x, 2) for x in psutil.getloadavg()]
         self.results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.results["targets"] = report.targets(self.results)
@@ -663,10 +699,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     parser.add_argument(
+        "--quiet-threshold",
+        type=float,
+        default=0.25,
+        help="cores other processes may use before a run starts (default 0.25)",
+    )
+    parser.add_argument(
+        "--max-quiet-wait",
+        type=float,
+        default=None,
+        help="seconds to wait for a quiet machine before each run (default 45; quick 5)",
+    )
+    parser.add_argument(
         "--no-census", action="store_true", help="skip counting statements per request"
     )
     args = parser.parse_args(argv)
     config = QUICK if args.quick else FULL
+    if args.max_quiet_wait is None:
+        args.max_quiet_wait = 5.0 if args.quick else 45.0
     started = time.monotonic()
     bench = Bench(config, args)
     try:

@@ -37,7 +37,7 @@ from backend.core.security import hash_password
 from backend.hub import rules
 
 BENCH_PASSWORD = "Bench-Pass-2026"
-TICKET_BYTES = 15  # as backend.events.service
+TICKET_BYTES = 15  # as backend.events.common
 CHECK_IN_BYTES = 12  # as backend.hub.service
 SEED = 20261125
 
