@@ -80,12 +80,14 @@ WHERE e.id = $1
   AND (e.status = 'published' OR (e.status = 'cancelled' AND e.published_at IS NOT NULL))
 """
 
+# The overlap written as the exclusion constraint's GiST index reads it: the same rows as
+# ``starts_at < $3 AND ends_at > $2`` without reading the room's whole booking history.
 AVAILABILITY = """
 SELECT r.id, r.name, r.kind, r.slot_minutes, r.bookable_days_ahead, v.opening_hours,
        ARRAY(
            SELECT tstzrange(b.starts_at, b.ends_at) FROM bookings AS b
            WHERE b.room_id = r.id AND b.status IN ('pending', 'confirmed', 'checked_in')
-             AND b.starts_at < $3 AND b.ends_at > $2
+             AND tstzrange(b.starts_at, b.ends_at, '[)') && tstzrange($2, $3, '[)')
        ) AS booked,
        ARRAY(
            SELECT tstzrange(c.starts_at, c.ends_at) FROM closures AS c

@@ -75,6 +75,8 @@ INSIDE: tuple[tuple[str, str], ...] = (
         r"sqlalchemy/orm/loading|sqlalchemy/engine/(result|cursor)",
     ),
     ("asyncpg (Python parts of the driver)", r"/asyncpg/"),
+    ("BEGIN and COMMIT (asyncpg transaction start/commit)", r"asyncpg/transaction\.py"),
+    ("Prometheus client (labels, observe)", r"/prometheus_client/"),
     ("anyio task group: Litestar resolving 2+ dependencies in parallel", r"/anyio/"),
     ("Litestar: parameter parsing and validation", r"litestar/_signature|litestar/_kwargs"),
     ("JWT authentication", r"litestar/security/jwt|/jwt/|optional_user"),
