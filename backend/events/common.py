@@ -1,0 +1,89 @@
+"""What more than one part of the events domain needs: which events the public may see, the
+years a time may fall in, the (start, id) cursor, text search, when registration is open, and
+the small row → wire mappings (a room's name, an inbox notice, a registration's attendees)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.clock import to_local
+from backend.core.errors import AppError
+from backend.core.pagination import decode_cursor
+from backend.events.models import SEARCH_TEXT, Event
+from backend.hub import service as hub
+from schemas.events import Attendee
+
+# 15 random bytes = 120 bits: far beyond guessing, and short enough for a crisp QR code.
+TICKET_BYTES = 15
+
+# What the public may see: published events, and those cancelled after publication (their
+# registrants must be able to read that and why). Drafts, and drafts that were dropped, never.
+PUBLIC = or_(
+    Event.status == "published",
+    and_(Event.status == "cancelled", Event.published_at.is_not(None)),
+)
+
+
+# Times outside these years are typing errors, and far enough out they would not even convert
+# to UTC: refuse them before anything computes with them.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def in_range(moment: datetime) -> bool:
+    return EARLIEST <= moment < LATEST
+
+
+def time_keyset(cursor: str | None) -> tuple[Any, ...] | None:
+    """A (start, id) cursor; a forged time far outside our years is refused like any forgery."""
+    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    if after is not None and not in_range(after[0]):
+        raise AppError(422, "invalid_cursor")
+    return after
+
+
+def registration_open(row: Any, now: datetime) -> bool:
+    return bool(
+        row.status == "published" and row.registration_opens_at <= now < row.registration_closes_at
+    )
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_filter(q: str) -> Any:
+    # The trigram GIN indexes serve patterns of 3+ characters; shorter ones (a Chinese word is
+    # often two characters) still match, by scanning — correct, and rare enough to afford.
+    pattern = like_pattern(q)
+    return SEARCH_TEXT.ilike(pattern, escape="\\")
+
+
+async def room_name(session: AsyncSession, room_id: UUID | None) -> str | None:
+    if room_id is None:
+        return None
+    return await hub.room_label(session, room_id)
+
+
+def notice(event: Any) -> dict[str, Any]:
+    """The data an inbox message about ``event`` carries (ids to deep-link, text to render)."""
+    return {
+        "eventId": str(event.id),
+        "title": event.title,
+        "startsAt": to_local(event.starts_at).isoformat(),
+        "location": event.location,
+    }
+
+
+def to_attendees(raw: Sequence[dict[str, Any]]) -> list[Attendee]:
+    return [
+        Attendee(name=a["name"], member_id=UUID(a["memberId"]) if a.get("memberId") else None)
+        for a in raw
+    ]

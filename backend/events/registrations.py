@@ -1,0 +1,326 @@
+"""A resident's registrations: registering (confirmed with a ticket, or waitlisted) without
+overselling, reading their own, and cancelling one — which hands the freed seats to the waitlist
+in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.base import new_id
+from backend.core.clock import local_date_of, to_local
+from backend.core.errors import AppError, FieldError
+from backend.core.pagination import decode_cursor, paginate
+from backend.core.security import new_token
+from backend.events.common import PUBLIC, TICKET_BYTES, registration_open, to_attendees
+from backend.events.models import Event, Registration
+from backend.events.waitlist import position_column, promote
+from backend.identity import lookup
+from schemas.events import EventBrief, RegistrationCreate, RegistrationOut
+
+ELDER_AGE = 60
+ADULT_AGE = 18
+
+
+def age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def _brief(row: Any) -> EventBrief:
+    return EventBrief(
+        id=row.id,
+        title=row.title,
+        location=row.location,
+        starts_at=to_local(row.starts_at),
+        ends_at=to_local(row.ends_at),
+        status=row.status,
+    )
+
+
+async def _attendee_list(
+    session: AsyncSession, event: Any, user_id: UUID, data: RegistrationCreate
+) -> list[dict[str, Any]]:
+    """Who comes, checked against the household and the event's audience."""
+    wanted = list(dict.fromkeys(data.member_ids))
+    if len(wanted) != len(data.member_ids):
+        raise AppError(
+            422,
+            "validation_error",
+            errors=[FieldError(field="memberIds", message="names a member twice")],
+        )
+    if len(wanted) > data.seats:
+        raise AppError(
+            422,
+            "validation_error",
+            errors=[FieldError(field="memberIds", message="more members than seats")],
+        )
+    members = await lookup.members_of(session, user_id, wanted)
+    if len(members) != len(wanted):
+        raise AppError(
+            422,
+            "unknown_member",
+            errors=[FieldError(field="memberIds", message="not a member of your household")],
+        )
+    by_id = {m.id: m for m in members}
+    day = local_date_of(event.starts_at)
+    ages = [age_on(by_id[i].birth_date, day) for i in wanted]
+    self_attends = data.seats > len(wanted)
+    resident = await lookup.resident_info(session, user_id) if self_attends else None
+    if self_attends and resident is None:
+        # A token outliving its account.
+        raise AppError(401, "unauthorized")
+    if resident is not None and resident.verified_birth_date is not None:
+        ages.append(age_on(resident.verified_birth_date, day))
+    if event.audience == "elderly" and not any(a >= ELDER_AGE for a in ages):
+        raise AppError(422, "audience_mismatch", extra={"audience": "elderly"})
+    if event.audience == "children" and not any(a < ADULT_AGE for a in ages):
+        raise AppError(422, "audience_mismatch", extra={"audience": "children"})
+    people: list[dict[str, Any]] = [{"memberId": str(i), "name": by_id[i].name} for i in wanted]
+    if resident is not None:
+        people.insert(0, {"memberId": None, "name": resident.display_name})
+    return people
+
+
+async def register(
+    session: AsyncSession,
+    event_id: UUID,
+    user_id: UUID,
+    data: RegistrationCreate,
+    *,
+    now: datetime,
+) -> RegistrationOut:
+    event = (
+        await session.execute(
+            select(
+                Event.id,
+                Event.title,
+                Event.location,
+                Event.starts_at,
+                Event.ends_at,
+                Event.status,
+                Event.audience,
+                Event.registration_opens_at,
+                Event.registration_closes_at,
+                Event.max_seats_per_registration,
+            ).where(Event.id == event_id, PUBLIC)
+        )
+    ).one_or_none()
+    if event is None:
+        raise AppError(404, "not_found")
+    if not registration_open(event, now):
+        raise AppError(422, "registration_closed")
+    if data.seats > event.max_seats_per_registration:
+        raise AppError(
+            422,
+            "too_many_seats",
+            {"max": event.max_seats_per_registration},
+            extra={"maxSeatsPerRegistration": event.max_seats_per_registration},
+        )
+    attendees = await _attendee_list(session, event, user_id, data)
+
+    # The one statement that decides: it locks the event row (held to commit, so sequence
+    # numbers follow commit order), confirms if the seats fit and nobody waits ahead, and
+    # otherwise appends to the waitlist. The SET expressions all read the row as it was.
+    fits = and_(Event.waitlisted_count == 0, Event.confirmed_seats + data.seats <= Event.capacity)
+    taken = (
+        await session.execute(
+            update(Event)
+            .where(Event.id == event_id, Event.status == "published")
+            .values(
+                confirmed_seats=case(
+                    (fits, Event.confirmed_seats + data.seats), else_=Event.confirmed_seats
+                ),
+                waitlisted_count=case(
+                    (fits, Event.waitlisted_count), else_=Event.waitlisted_count + 1
+                ),
+                waitlist_seq=case((fits, Event.waitlist_seq), else_=Event.waitlist_seq + 1),
+            )
+            .returning(Event.waitlisted_count, Event.waitlist_seq)
+            .execution_options(synchronize_session=False)
+        )
+    ).one_or_none()
+    if taken is None:
+        # Cancelled while we were checking.
+        raise AppError(422, "registration_closed")
+    # Nobody waited and nobody waits now: this one got its seats.
+    confirmed = taken.waitlisted_count == 0
+    registration_id = new_id()
+    values: dict[str, Any] = {
+        "id": registration_id,
+        "event_id": event_id,
+        "user_id": user_id,
+        "seats": data.seats,
+        "attendees": attendees,
+        "created_at": now,
+    }
+    if confirmed:
+        values.update(status="confirmed", ticket_code=new_token(TICKET_BYTES), confirmed_at=now)
+    else:
+        values.update(status="waitlisted", waitlist_seq=taken.waitlist_seq)
+    try:
+        await session.execute(insert(Registration).values(**values))
+    except IntegrityError as exc:
+        if "uq_event_registrations_one_active" in str(exc.orig):
+            raise AppError(409, "already_registered") from exc
+        raise
+    return RegistrationOut(
+        id=registration_id,
+        event_id=event_id,
+        status=values["status"],
+        seats=data.seats,
+        attendees=to_attendees(attendees),
+        event=_brief(event),
+        created_at=to_local(now),
+        ticket_code=values.get("ticket_code"),
+        waitlist_position=None if confirmed else taken.waitlisted_count,
+        confirmed_at=to_local(values.get("confirmed_at")),
+    )
+
+
+_MINE_COLUMNS = (
+    Registration.id,
+    Registration.event_id,
+    Registration.status,
+    Registration.seats,
+    Registration.attendees,
+    Registration.created_at,
+    Registration.ticket_code,
+    Registration.confirmed_at,
+    Registration.checked_in_at,
+    Registration.cancelled_at,
+    Registration.cancel_reason,
+    Event.title,
+    Event.location,
+    Event.starts_at,
+    Event.ends_at,
+    Event.status.label("event_status"),
+)
+
+
+def _mine(row: Any) -> RegistrationOut:
+    return RegistrationOut(
+        id=row.id,
+        event_id=row.event_id,
+        status=row.status,
+        seats=row.seats,
+        attendees=to_attendees(row.attendees),
+        event=EventBrief(
+            id=row.event_id,
+            title=row.title,
+            location=row.location,
+            starts_at=to_local(row.starts_at),
+            ends_at=to_local(row.ends_at),
+            status=row.event_status,
+        ),
+        created_at=to_local(row.created_at),
+        # A ticket is only shown while it admits someone.
+        ticket_code=row.ticket_code if row.status == "confirmed" else None,
+        waitlist_position=row.position,
+        confirmed_at=to_local(row.confirmed_at),
+        checked_in_at=to_local(row.checked_in_at),
+        cancelled_at=to_local(row.cancelled_at),
+        cancel_reason=row.cancel_reason,
+    )
+
+
+async def my_registrations(
+    session: AsyncSession,
+    user_id: UUID,
+    *,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[RegistrationOut], str | None]:
+    """The resident's registrations, newest first."""
+    before = decode_cursor(cursor, 1, types=(UUID,))
+    stmt = (
+        select(*_MINE_COLUMNS, position_column())
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.user_id == user_id)
+    )
+    if status:
+        stmt = stmt.where(Registration.status == status)
+    if before is not None:
+        stmt = stmt.where(Registration.id < before[0])
+    stmt = stmt.order_by(Registration.id.desc()).limit(limit + 1)
+    rows = (await session.execute(stmt)).all()
+    page, next_cursor = paginate(rows, limit, lambda r: (r.id,))
+    return [_mine(r) for r in page], next_cursor
+
+
+async def my_registration(
+    session: AsyncSession, registration_id: UUID, user_id: UUID
+) -> RegistrationOut:
+    row = (
+        await session.execute(
+            select(*_MINE_COLUMNS, position_column())
+            .join(Event, Event.id == Registration.event_id)
+            .where(Registration.id == registration_id, Registration.user_id == user_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise AppError(404, "not_found")
+    return _mine(row)
+
+
+async def cancel_registration(
+    session: AsyncSession, registration_id: UUID, user_id: UUID, *, now: datetime
+) -> RegistrationOut:
+    """Cancel the owner's registration; freed seats go to the waitlist in this transaction."""
+    owned = (
+        await session.execute(
+            select(Registration.event_id).where(
+                Registration.id == registration_id, Registration.user_id == user_id
+            )
+        )
+    ).one_or_none()
+    if owned is None:
+        raise AppError(404, "not_found")
+    # Event first, then the registration: the lock order every writer follows.
+    event = (
+        await session.execute(
+            select(Event.starts_at).where(Event.id == owned.event_id).with_for_update()
+        )
+    ).one()
+    current = (
+        await session.execute(
+            select(Registration.status, Registration.seats, Registration.checked_in_at).where(
+                Registration.id == registration_id
+            )
+        )
+    ).one()
+    if current.status == "cancelled":
+        raise AppError(409, "registration_already_cancelled")
+    if current.checked_in_at is not None or event.starts_at <= now:
+        raise AppError(422, "registration_not_cancellable")
+    # The event lock keeps every other writer out, except a check-in at the door, which touches
+    # only this row: if it won the race, the registration stays.
+    cancelled = (
+        await session.execute(
+            update(Registration)
+            .where(Registration.id == registration_id, Registration.checked_in_at.is_(None))
+            .values(status="cancelled", cancelled_at=now, cancel_reason="by_resident")
+            .returning(Registration.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if cancelled is None:
+        raise AppError(422, "registration_not_cancellable")
+    if current.status == "confirmed":
+        counters = {"confirmed_seats": Event.confirmed_seats - current.seats}
+    else:
+        counters = {"waitlisted_count": Event.waitlisted_count - 1}
+    await session.execute(
+        update(Event)
+        .where(Event.id == owned.event_id)
+        .values(**counters)
+        .execution_options(synchronize_session=False)
+    )
+    # A departing head of the waitlist can unblock the entries behind it, too.
+    await promote(session, owned.event_id, now)
+    return await my_registration(session, registration_id, user_id)
