@@ -169,7 +169,7 @@ def wait_until_quiet(
     """Wait (at most ``max_wait`` seconds) until other processes use less than ``threshold``
     cores; return the seconds waited and the load last seen."""
     started = time.monotonic()
-    load = others_busy(exclude_seconds)
+    load = others_busy(exclude_seconds, interval=0.5)
     while load > threshold and time.monotonic() - started < max_wait:
         load = others_busy(exclude_seconds, interval=2.0)
     return time.monotonic() - started, load

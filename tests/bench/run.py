@@ -266,9 +266,10 @@ class Bench:
         seconds: float,
         label: str,
         samples: bool = False,
+        quiet: bool = True,
     ) -> LoadResult:
         server = self._server(which)
-        if not label.startswith("warmup"):
+        if quiet and not label.startswith("warmup"):
             self._wait_quiet(label)
         requests_file = load.write_requests(self.work / "requests" / f"{label}.tsv", requests)
         prefix = self.work / "samples" / label if samples else None
@@ -502,28 +503,70 @@ class Bench:
         if py_spy is None:
             self.results["notes"].append("py-spy is not available: no profile taken")
             return
-        say(f"profiling with py-spy ({self.config.profile_seconds} s per endpoint, c=50)")
+        self.py_spy = py_spy
+        seconds = self.config.profile_seconds
+        say(f"profiling with py-spy ({seconds} s per read at c=50; a rush and a storm)")
         profiles: dict[str, Any] = {}
         targets = [(endpoint, "ours") for endpoint in READS] + [("events", "ceiling")]
         for endpoint, which in targets:
-            server = self._server(which)
-            out = self.work / "profiles" / f"{endpoint}-{which}.txt"
-            recorder = profiling.Recorder(py_spy, server.pid, self.config.profile_seconds, out)
-            recorder.start(delay=1.0)
-            result = self._run(
+            what = f"{READS[endpoint]} [{which}]"
+            profiles[what] = self._profiled(
                 which,
                 self._reads(endpoint),
                 mode="cycle",
                 connections=50,
-                seconds=self.config.profile_seconds + 2,
+                seconds=seconds,
                 label=f"profile-{endpoint}-{which}",
             )
-            recorder.wait()
-            analysis = profiling.analyse(out, self.config.profile_seconds)
-            analysis["rps_while_profiled"] = result.rps
-            profiles[f"{READS[endpoint]} [{which}]"] = analysis
-            say(f"  {READS[endpoint]} [{which}]: {profiling.one_line(analysis)}")
+        # The writes on their own event and slot, so the measured rush and storm stay unprofiled.
+        profiles["ticket rush [ours]"] = self._profiled(
+            "ours",
+            self._registrations(self.seeded.rush_events["profile"], self.seeded.rush_residents),
+            mode="once",
+            connections=self.config.rush_connections,
+            seconds=seconds,
+            label="profile-rush-ours",
+        )
+        profiles["booking storm [ours]"] = self._profiled(
+            "ours",
+            self._bookings(self.seeded.storm_slots["profile"], self.seeded.storm_residents),
+            mode="once",
+            connections=self.config.storm_connections,
+            seconds=2,
+            label="profile-storm-ours",
+        )
         self.results["profile"] = profiles
+
+    def _profiled(
+        self,
+        which: str,
+        requests: list[Request],
+        *,
+        mode: str,
+        connections: int,
+        seconds: int,
+        label: str,
+    ) -> dict[str, Any]:
+        server = self._server(which)
+        out = self.work / "profiles" / f"{label}.txt"
+        self._wait_quiet(label)
+        recorder = profiling.Recorder(self.py_spy, server.pid, seconds, out)
+        # A read runs a second longer on each side of the recording; a write starts with it.
+        recorder.start(delay=1.0 if mode == "cycle" else 0.0)
+        result = self._run(
+            which,
+            requests,
+            mode=mode,
+            connections=connections,
+            seconds=seconds + 2 if mode == "cycle" else 180,
+            label=label,
+            quiet=False,
+        )
+        recorder.wait()
+        analysis = profiling.analyse(out, seconds if mode == "cycle" else None)
+        analysis["rps_while_profiled"] = result.rps
+        say(f"  {label}: {profiling.one_line(analysis)}")
+        return analysis
 
     def finish(self) -> None:
         rss = {}
@@ -708,7 +751,7 @@ def main(argv: list[str] | None = None) -> int:
         "--max-quiet-wait",
         type=float,
         default=None,
-        help="seconds to wait for a quiet machine before each run (default 45; quick 5)",
+        help="seconds to wait for a quiet machine before each run (default 45; quick 0)",
     )
     parser.add_argument(
         "--no-census", action="store_true", help="skip counting statements per request"
@@ -716,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = QUICK if args.quick else FULL
     if args.max_quiet_wait is None:
-        args.max_quiet_wait = 5.0 if args.quick else 45.0
+        args.max_quiet_wait = 0.0 if args.quick else 45.0
     started = time.monotonic()
     bench = Bench(config, args)
     try:

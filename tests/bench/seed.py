@@ -506,11 +506,12 @@ class _Builder:
                     room_id, venue_id, spec, rules.hours_from_json(hours_json), self.workers[index]
                 )
                 self.rooms.append(room)
-        for which, venue_index in (("ours", 0), ("ceiling", 1)):
+        # One free slot each for Qiyou's storm, the ceiling's, and a storm under the profiler.
+        for which, venue_index, nth in (("ours", 0, 0), ("ceiling", 1, 0), ("profile", 0, 1)):
             room = self.rooms[venue_index * self.scale.rooms_per_venue]  # an activity room
             day = self.today + timedelta(days=2)
             grid = rules.slot_grid(room.hours, day, room.spec["slot_minutes"])
-            starts, ends = next(s for s in grid if s[0].astimezone(LOCAL_TZ).hour >= 9)
+            starts, ends = [s for s in grid if s[0].astimezone(LOCAL_TZ).hour >= 9][nth]
             self.storm_slots[which] = Slot(room.id, starts.astimezone(UTC), ends.astimezone(UTC))
 
     def _tile(self, room: _Room, days_before: int, days_after: int) -> None:
@@ -667,9 +668,10 @@ class _Builder:
 
     def _events(self, used: set[tuple[UUID, datetime]]) -> None:
         rng = self.rng
-        for which in ("ours", "ceiling"):
+        # Fresh events for Qiyou's rush, the ceiling's, and a rush under the profiler.
+        for which, session in (("ours", "第一场"), ("ceiling", "第二场"), ("profile", "第三场")):
             self.rush_events[which] = self._event(
-                title=f"艳阳高照·新春音乐会（{'第一场' if which == 'ours' else '第二场'}）",
+                title=f"艳阳高照·新春音乐会（{session}）",
                 category="festival",
                 audience="all",
                 starts=_local(self.today + timedelta(days=10), time(19, 0)),
@@ -682,7 +684,7 @@ class _Builder:
                 status="published",
             ).id
         holdable = [r for r in self.rooms if r.spec["kind"] in ("activity", "meeting", "music")]
-        for _ in range(self.scale.events - 2):
+        for _ in range(self.scale.events - len(self.rush_events)):
             category = rng.choice(list(CATEGORIES))
             audience = rng.choice(CATEGORIES[category][0])
             room: _Room | None = None
