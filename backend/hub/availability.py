@@ -1,0 +1,124 @@
+"""Availability: a room's slots on a day, or every room of a venue, each free or why not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.clock import LOCAL_TZ
+from backend.hub import rules
+from backend.hub.common import load_room, load_venue, overlaps
+from backend.hub.models import ACTIVE_STATUSES, Booking, Closure, Room, Venue
+from schemas.hub import Interval, RoomAvailability, Slot, VenueAvailability
+
+
+async def room_availability(
+    session: AsyncSession, room_id: UUID, day: date, now: datetime
+) -> RoomAvailability:
+    rules.check_day(day)
+    room, venue = await load_room(session, room_id)
+    return (await _availability(session, venue, [room], day, now))[0]
+
+
+async def venue_availability(
+    session: AsyncSession, venue_id: UUID, day: date, now: datetime
+) -> VenueAvailability:
+    """The app's day view: every room of the venue in three queries, however many rooms."""
+    rules.check_day(day)
+    venue = await load_venue(session, venue_id)
+    rooms = (
+        await session.scalars(select(Room).where(Room.venue_id == venue_id).order_by(Room.id))
+    ).all()
+    hours = rules.hours_on(rules.hours_from_json(venue.opening_hours), day)
+    return VenueAvailability(
+        date=day,
+        venue_id=venue.id,
+        opening_hours=[_interval(h) for h in hours],
+        rooms=await _availability(session, venue, rooms, day, now),
+    )
+
+
+def _interval(hours: rules.Hours) -> Interval:
+    return Interval(opens=rules.format_hhmm(hours.opens), closes=rules.format_hhmm(hours.closes))
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    room_id: UUID | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+def _hits(spans: Iterable[_Span], room_id: UUID, starts: datetime, ends: datetime) -> bool:
+    return any(
+        (span.room_id is None or span.room_id == room_id)
+        and span.starts_at < ends
+        and span.ends_at > starts
+        for span in spans
+    )
+
+
+async def _availability(
+    session: AsyncSession, venue: Venue, rooms: Sequence[Room], day: date, now: datetime
+) -> list[RoomAvailability]:
+    if not rooms:
+        return []
+    day_start, day_end = rules.day_bounds(day)
+    room_ids = [room.id for room in rooms]
+    booked = [
+        _Span(row.room_id, row.starts_at, row.ends_at)
+        for row in await session.execute(
+            select(Booking.room_id, Booking.starts_at, Booking.ends_at).where(
+                Booking.room_id.in_(room_ids),
+                Booking.status.in_(ACTIVE_STATUSES),
+                overlaps(Booking.starts_at, Booking.ends_at, day_start, day_end),
+            )
+        )
+    ]
+    closed = [
+        _Span(row.room_id, row.starts_at, row.ends_at)
+        for row in await session.execute(
+            select(Closure.room_id, Closure.starts_at, Closure.ends_at).where(
+                Closure.venue_id == venue.id,
+                overlaps(Closure.starts_at, Closure.ends_at, day_start, day_end),
+            )
+        )
+    ]
+    hours = rules.hours_from_json(venue.opening_hours)
+    today = now.astimezone(LOCAL_TZ).date()
+    result = []
+    for room in rooms:
+        beyond = day > rules.last_bookable_day(today, room.bookable_days_ahead)
+        slots = []
+        for starts, ends in rules.slot_grid(hours, day, room.slot_minutes):
+            state: Literal["free", "booked", "closed", "past", "not_yet_bookable"]
+            if starts < now:
+                state = "past"
+            elif _hits(closed, room.id, starts, ends):
+                state = "closed"
+            elif _hits(booked, room.id, starts, ends):
+                state = "booked"
+            elif beyond:
+                state = "not_yet_bookable"
+            else:
+                state = "free"
+            slots.append(
+                Slot(starts_at=starts, ends_at=ends, available=state == "free", state=state)
+            )
+        result.append(
+            RoomAvailability(
+                date=day,
+                room_id=room.id,
+                name=room.name,
+                kind=room.kind,
+                opening_hours=[_interval(h) for h in rules.hours_on(hours, day)],
+                slots=slots,
+            )
+        )
+    return result

@@ -1,0 +1,174 @@
+"""Bookings as people see them: their owner (with the check-in code and until when they may
+cancel), the venue's worker or an admin (whose day sheet adds the resident's phone), and the
+home screen's card."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.auth import AuthUser, Role
+from backend.core.errors import AppError
+from backend.core.pagination import decode_cursor, paginate
+from backend.hub import rules
+from backend.hub.common import (
+    load_room,
+    load_venue,
+    managed_venue_ids,
+    manages_venue,
+    overlaps,
+    require_manager,
+)
+from backend.hub.models import ACTIVE_STATUSES, Booking, Room, Venue
+from backend.hub.wire import booking_out
+from backend.identity import lookup as identity_lookup
+from schemas.common import Page
+from schemas.hub import BookingOut
+
+
+def _booking_rows() -> Select[Booking, Room, str]:
+    return (
+        select(Booking, Room, Venue.name)
+        .join(Room, Room.id == Booking.room_id)
+        .join(Venue, Venue.id == Room.venue_id)
+    )
+
+
+async def get_booking(session: AsyncSession, actor: AuthUser, booking_id: UUID) -> BookingOut:
+    row = (await session.execute(_booking_rows().where(Booking.id == booking_id))).first()
+    if row is None:
+        raise AppError(404, "not_found")
+    booking, room, venue_name = row
+    if booking.user_id == actor.id:
+        return booking_out(booking, room, venue_name, owner_view=True)
+    if await manages_venue(session, actor, room.venue_id):
+        return booking_out(booking, room, venue_name, owner_view=False)
+    # A worker may know other venues' bookings exist; a resident may not learn of another's.
+    if actor.role == Role.WORKER:
+        raise AppError(403, "forbidden")
+    raise AppError(404, "not_found")
+
+
+def _keyset(after: tuple[Any, ...] | None, descending: bool) -> ColumnElement[bool] | None:
+    if after is None:
+        return None
+    starts, booking_id = after
+    if descending:
+        return or_(
+            Booking.starts_at < starts, and_(Booking.starts_at == starts, Booking.id < booking_id)
+        )
+    return or_(
+        Booking.starts_at > starts, and_(Booking.starts_at == starts, Booking.id > booking_id)
+    )
+
+
+async def my_bookings(
+    session: AsyncSession,
+    actor: AuthUser,
+    *,
+    scope: Literal["upcoming", "past"],
+    now: datetime,
+    limit: int,
+    cursor: str | None,
+) -> Page[BookingOut]:
+    """Upcoming (not yet ended) soonest first, or past most recent first, in every status."""
+    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    descending = scope == "past"
+    query = _booking_rows().where(Booking.user_id == actor.id)
+    if descending:
+        query = query.where(Booking.ends_at <= now).order_by(
+            Booking.starts_at.desc(), Booking.id.desc()
+        )
+    else:
+        query = query.where(Booking.ends_at > now).order_by(Booking.starts_at, Booking.id)
+    condition = _keyset(after, descending)
+    if condition is not None:
+        query = query.where(condition)
+    rows, next_cursor = paginate(
+        (await session.execute(query.limit(limit + 1))).all(),
+        limit,
+        lambda r: [r[0].starts_at, r[0].id],
+    )
+    return Page(
+        items=[booking_out(b, room, vn, owner_view=True) for b, room, vn in rows],
+        next_cursor=next_cursor,
+    )
+
+
+async def next_booking_for(
+    session: AsyncSession, user_id: UUID, now: datetime
+) -> BookingOut | None:
+    """The home screen's card: the user's soonest booking that is still to come or under way."""
+    row = (
+        await session.execute(
+            _booking_rows()
+            .where(
+                Booking.user_id == user_id,
+                Booking.status.in_(ACTIVE_STATUSES),
+                Booking.ends_at > now,
+            )
+            .order_by(Booking.starts_at, Booking.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return booking_out(row[0], row[1], row[2], owner_view=True)
+
+
+async def manage_bookings(
+    session: AsyncSession,
+    actor: AuthUser,
+    *,
+    venue_id: UUID | None,
+    room_id: UUID | None,
+    status: str | None,
+    day: date | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[BookingOut]:
+    """A worker's day sheet: bookings of the venues they manage (admins: all), by start."""
+    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    query = _booking_rows()
+    if room_id is not None:
+        room, _ = await load_room(session, room_id)
+        await require_manager(session, actor, room.venue_id)
+        query = query.where(Booking.room_id == room_id)
+    if venue_id is not None:
+        await load_venue(session, venue_id)
+        await require_manager(session, actor, venue_id)
+        query = query.where(Room.venue_id == venue_id)
+    if actor.role != Role.ADMIN:
+        query = query.where(Room.venue_id.in_(managed_venue_ids(actor)))
+    if status is not None:
+        query = query.where(Booking.status == status)
+    if day is not None:
+        rules.check_day(day)
+        day_start, day_end = rules.day_bounds(day)
+        query = query.where(overlaps(Booking.starts_at, Booking.ends_at, day_start, day_end))
+    condition = _keyset(after, descending=False)
+    if condition is not None:
+        query = query.where(condition)
+    query = query.order_by(Booking.starts_at, Booking.id).limit(limit + 1)
+    rows, next_cursor = paginate(
+        (await session.execute(query)).all(), limit, lambda r: [r[0].starts_at, r[0].id]
+    )
+    residents = {b.user_id for b, _, _ in rows if b.kind == "resident"}
+    people = await identity_lookup.people(session, residents)
+    return Page(
+        items=[
+            booking_out(
+                b,
+                room,
+                vn,
+                owner_view=False,
+                contact_phone=people[b.user_id].phone if b.user_id in people else None,
+            )
+            for b, room, vn in rows
+        ],
+        next_cursor=next_cursor,
+    )

@@ -1,0 +1,68 @@
+"""What every part of the hub service shares: a venue or room loaded with the lock its caller
+needs, the one authorization rule of hub management, the overlap of two time spans, and the
+statuses a closure cancels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.auth import AuthUser, Role
+from backend.core.errors import AppError
+from backend.hub.models import Room, Venue, WorkerVenue
+
+# Statuses a closure cancels; a booking already checked in stays on record as it happened.
+CANCELLED_BY_CLOSURE = ("pending", "confirmed")
+
+
+async def load_venue(session: AsyncSession, venue_id: UUID) -> Venue:
+    venue = await session.get(Venue, venue_id)
+    if venue is None:
+        raise AppError(404, "not_found")
+    return venue
+
+
+async def load_room(
+    session: AsyncSession, room_id: UUID, *, lock: Literal["share", "update"] | None = None
+) -> tuple[Room, Venue]:
+    query = select(Room, Venue).join(Venue, Venue.id == Room.venue_id).where(Room.id == room_id)
+    if lock is not None:
+        # "update" is FOR NO KEY UPDATE: it orders writers of the room without blocking the
+        # foreign-key checks of rows that merely point at it.
+        query = query.with_for_update(read=lock == "share", key_share=lock == "update", of=Room)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise AppError(404, "not_found")
+    return row[0], row[1]
+
+
+async def manages_venue(session: AsyncSession, actor: AuthUser, venue_id: UUID) -> bool:
+    """The one authorization rule of hub management: admins manage every venue, workers the
+    venues assigned to them, nobody else any."""
+    if actor.role == Role.ADMIN:
+        return True
+    if actor.role != Role.WORKER:
+        return False
+    assigned = await session.scalar(
+        select(exists().where(WorkerVenue.user_id == actor.id, WorkerVenue.venue_id == venue_id))
+    )
+    return bool(assigned)
+
+
+async def require_manager(session: AsyncSession, actor: AuthUser, venue_id: UUID) -> None:
+    if not await manages_venue(session, actor, venue_id):
+        raise AppError(403, "forbidden")
+
+
+def managed_venue_ids(actor: AuthUser) -> Select[UUID]:
+    return select(WorkerVenue.venue_id).where(WorkerVenue.user_id == actor.id)
+
+
+def overlaps(
+    starts: Any, ends: Any, other_starts: datetime, other_ends: datetime
+) -> ColumnElement[bool]:
+    return and_(starts < other_ends, ends > other_starts)

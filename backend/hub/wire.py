@@ -1,0 +1,93 @@
+"""Hub rows as the wire's Structs, and how a room is named."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from backend.core.clock import to_local
+from backend.hub.common import CANCELLED_BY_CLOSURE
+from backend.hub.models import Booking, Closure, Room, Venue
+from schemas.hub import BookingOut, ClosureOut, OpeningHours, RoomOut, VenueOut
+
+
+def room_out(room: Room) -> RoomOut:
+    return RoomOut(
+        id=room.id,
+        venue_id=room.venue_id,
+        name=room.name,
+        kind=room.kind,
+        capacity=room.capacity,
+        amenities=list(room.amenities or []),
+        requires_approval=room.requires_approval,
+        slot_minutes=room.slot_minutes,
+        min_minutes=room.min_minutes,
+        max_minutes=room.max_minutes,
+        bookable_days_ahead=room.bookable_days_ahead,
+        cancel_cutoff_minutes=room.cancel_cutoff_minutes,
+        max_active_bookings_per_user=room.max_active_bookings_per_user,
+        description=room.description,
+    )
+
+
+def venue_out(venue: Venue, rooms: Iterable[Room]) -> VenueOut:
+    return VenueOut(
+        id=venue.id,
+        name=venue.name,
+        address=venue.address,
+        opening_hours=[OpeningHours(**item) for item in venue.opening_hours],
+        rooms=[room_out(room) for room in rooms],
+        description=venue.description,
+        phone=venue.phone,
+    )
+
+
+def label(venue_name: str, room_name: str) -> str:
+    return f"{venue_name} · {room_name}"
+
+
+def booking_out(
+    booking: Booking,
+    room: Room,
+    venue_name: str,
+    *,
+    owner_view: bool,
+    contact_phone: str | None = None,
+) -> BookingOut:
+    cancellable_until = None
+    if owner_view and booking.kind == "resident" and booking.status in CANCELLED_BY_CLOSURE:
+        cancellable_until = booking.starts_at - timedelta(minutes=room.cancel_cutoff_minutes)
+    return BookingOut(
+        id=booking.id,
+        room_id=booking.room_id,
+        venue_id=room.venue_id,
+        room_label=label(venue_name, room.name),
+        kind=booking.kind,  # type: ignore[arg-type]
+        status=booking.status,  # type: ignore[arg-type]
+        starts_at=to_local(booking.starts_at),
+        ends_at=to_local(booking.ends_at),
+        purpose=booking.purpose,
+        attendees=booking.attendees,
+        contact_name=booking.contact_name,
+        created_at=to_local(booking.created_at),
+        cancellable_until=to_local(cancellable_until),
+        check_in_code=booking.check_in_code if owner_view else None,
+        reason=booking.reason,
+        checked_in_at=to_local(booking.checked_in_at),
+        series_id=booking.series_id,
+        event_id=booking.event_id,
+        contact_phone=contact_phone,
+    )
+
+
+def closure_out(closure: Closure, cancelled: int = 0) -> ClosureOut:
+    return ClosureOut(
+        id=closure.id,
+        venue_id=closure.venue_id,
+        room_id=closure.room_id,
+        starts_at=to_local(closure.starts_at),
+        ends_at=to_local(closure.ends_at),
+        reason=closure.reason,
+        created_at=to_local(closure.created_at),
+        cancelled_bookings=cancelled,
+    )
