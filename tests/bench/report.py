@@ -203,7 +203,12 @@ def markdown(results: dict[str, Any]) -> str:
             )
         lines.append("")
     if results.get("profile"):
-        lines += ["## Where the time goes (py-spy, c=50)", ""]
+        lines += [
+            "## Where the time goes (py-spy; reads at 50 connections, rush and storm at 200)",
+            "",
+            "Self time by part (innermost frame), then the share of samples inside key frames.",
+            "",
+        ]
         for what, analysis in results["profile"].items():
             if "error" in analysis:
                 lines.append(f"- {what}: {analysis['error']}")

@@ -563,8 +563,9 @@ class Bench:
             quiet=False,
         )
         recorder.wait()
-        analysis = profiling.analyse(out, seconds if mode == "cycle" else None)
+        analysis = profiling.analyse(out)
         analysis["rps_while_profiled"] = result.rps
+        analysis["server_cpu_while_profiled"] = result.server_cpu
         say(f"  {label}: {profiling.one_line(analysis)}")
         return analysis
 
