@@ -43,7 +43,8 @@ def ensure_wrk() -> str:
 
 def wrk_version(wrk: str) -> str:
     completed = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
-    return (completed.stdout or completed.stderr).splitlines()[0].strip()
+    first = (completed.stdout or completed.stderr).splitlines()[0]
+    return " ".join(first.split()[:2])  # "wrk debian/4.1.0-3+b2"
 
 
 @dataclass(frozen=True, slots=True)
