@@ -214,9 +214,13 @@ def markdown(results: dict[str, Any]) -> str:
                 lines.append(f"- {what}: {analysis['error']}")
                 continue
             parts = ", ".join(f"{p['part']} {p['share']:.0%}" for p in analysis["self_by_part"][:8])
-            busy = f"worker busy {analysis['busy']:.0%}; " if analysis.get("busy") else ""
+            inside = ", ".join(
+                f"{i['frame']} {i['share']:.0%}" for i in analysis["inside"] if i["share"] >= 0.03
+            )
+            cpu = analysis.get("server_cpu_while_profiled", 0.0)
             lines.append(
-                f"- **{what}** ({busy}{analysis['rps_while_profiled']:.0f} req/s): {parts}"
+                f"- **{what}** ({analysis['rps_while_profiled']:.0f} req/s, server CPU {cpu:.0%}, "
+                f"{analysis['samples']} samples): {parts}. *Inside:* {inside}."
             )
         lines.append("")
     if results.get("rss"):
@@ -257,3 +261,22 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("notes"):
         lines += ["## Notes", ""] + [f"- {note}" for note in results["notes"]] + [""]
     return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render the markdown of a results file again: ``python -m tests.bench.report FILE.json``."""
+    import json
+    import sys
+    from pathlib import Path
+
+    for name in argv if argv is not None else sys.argv[1:]:
+        path = Path(name)
+        results = json.loads(path.read_text())
+        results["targets"] = targets(results)
+        path.with_suffix(".md").write_text(markdown(results))
+        print(f"wrote {path.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
