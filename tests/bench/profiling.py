@@ -76,6 +76,10 @@ INSIDE: tuple[tuple[str, str], ...] = (
     ("Prometheus client (labels, observe)", r"/prometheus_client/"),
     ("anyio task group: Litestar resolving 2+ dependencies in parallel", r"/anyio/"),
     ("Litestar: parameter parsing and validation", r"litestar/_signature|litestar/_kwargs"),
+    (
+        "a sync guard run in a worker thread (sync_to_thread)",
+        r"litestar/concurrency|concurrent/futures",
+    ),
     ("JWT authentication", r"litestar/security/jwt|/jwt/|optional_user"),
     ("access log", r"litestar/middleware/logging|/structlog/"),
     ("response encoding", r"litestar/serialization|litestar/response"),
