@@ -7,6 +7,7 @@ numbers.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 from uuid import uuid4
 
@@ -90,6 +91,10 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
                     }
                 ),
                 log_exceptions="never",
+                # Our renderers produce text. Left to itself, Litestar picks a bytes logger
+                # whenever stderr is not a terminal (systemd, containers, redirects), and the
+                # first access-log line then failed every request with a 500.
+                logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
             ),
             middleware_logging_config=LoggingMiddlewareConfig(
                 request_log_fields=("method", "path", "path_params", "query"),
