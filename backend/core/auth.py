@@ -164,7 +164,11 @@ class RoleGuard:
         self.roles = frozenset(roles)
         self.__name__ = "requires_" + "_".join(sorted(r.value for r in self.roles))
 
-    def __call__(self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # Async on purpose: Litestar runs a synchronous guard in a worker thread, a thread hop on
+    # every authenticated request for what is a dictionary lookup.
+    async def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
         user = connection.scope.get("user")
         if not isinstance(user, AuthUser):
             raise NotAuthorizedException()
