@@ -25,9 +25,10 @@ from backend.core.i18n import request_language
 from backend.core.observability import (
     MetricsController,
     prometheus_config,
-    request_id_middleware,
+    request_context_middleware,
     structlog_plugin,
 )
+from backend.core.reads import Reader
 from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
@@ -110,7 +111,7 @@ def create_app(
         route_handlers=[_api_router(settings), *health.ROUTES, MetricsController],
         plugins=[SQLAlchemyPlugin(config=db_config), structlog_plugin(settings)],
         on_app_init=[jwt_auth.on_app_init],
-        middleware=[request_id_middleware, prometheus_config().middleware],
+        middleware=[request_context_middleware(settings), prometheus_config().middleware],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
             "clock": Provide(provide_clock, sync_to_thread=False, use_cache=True),
@@ -131,6 +132,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.db_engine = db_config.get_engine()
+    app.state.reader = Reader(app.state.db_engine)
     return app
 
 

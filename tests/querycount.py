@@ -25,10 +25,14 @@ def counting(app: Litestar) -> Iterator[list[str]]:
 
     engine = app.state.db_engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
+    # The hot reads skip the session and run on the driver connection (backend.core.reads).
+    observers = app.state.reader.observers
+    observers.append(statements.append)
     try:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        observers.remove(statements.append)
 
 
 async def cost(

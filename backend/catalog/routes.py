@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.datastructures import CacheControlHeader, ResponseHeader
-from litestar.di import Provide
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog import service
-from backend.core.auth import AuthUser, optional_user
-from backend.core.clock import Clock
+from backend.core.auth import BEARER_SCHEME, optional_user
+from backend.core.clock import clock_of
 from backend.core.errors import problem_responses
-from backend.core.i18n import Language
+from backend.core.i18n import request_language
+from backend.core.reads import reader_of
 from backend.events import service as events
 from backend.hub import service as hub
 from backend.notifications import service as notifications
@@ -33,9 +32,9 @@ _CACHEABLE: dict[str, Any] = {
     exclude_from_auth=True,
     **_CACHEABLE,
 )
-async def list_programs(db_session: AsyncSession, language: Language) -> list[ProgramOut]:
+async def list_programs(request: Request[Any, Any, Any]) -> list[ProgramOut]:
     """The seven programs (七优) in order, each with its services."""
-    return await service.list_programs(db_session, language)
+    return await service.list_programs(reader_of(request), request_language(request))
 
 
 @get(
@@ -45,9 +44,9 @@ async def list_programs(db_session: AsyncSession, language: Language) -> list[Pr
     exclude_from_auth=True,
     **_CACHEABLE,
 )
-async def get_program(db_session: AsyncSession, language: Language, code: str) -> ProgramOut:
+async def get_program(request: Request[Any, Any, Any], code: str) -> ProgramOut:
     """One program by its code (``education``, ``medical``, ...)."""
-    return await service.get_program(db_session, code, language)
+    return await service.get_program(reader_of(request), code, request_language(request))
 
 
 @get(
@@ -55,20 +54,26 @@ async def get_program(db_session: AsyncSession, language: Language, code: str) -
     operation_id="getHome",
     tags=["catalog"],
     exclude_from_auth=True,
-    dependencies={"viewer": Provide(optional_user)},
     responses=problem_responses(
         401, describe={401: "A bearer token was sent but is not valid; send none to be anonymous."}
     ),
+    security=[{}, {BEARER_SCHEME: []}],
 )
-async def home(
-    db_session: AsyncSession, language: Language, viewer: AuthUser | None, clock: Clock
-) -> HomeOut:
+async def home(request: Request[Any, Any, Any]) -> HomeOut:
     """The home screen in one call. Public; with a bearer token it adds the caller's parts."""
-    home = HomeOut(programs=await service.list_programs(db_session, language), unread_count=None)
-    home.upcoming_events = await events.upcoming_events(db_session, clock.now(), 5)
-    if viewer is not None:
-        home.unread_count = await notifications.unread_count(db_session, viewer.id)
-        home.next_booking = await hub.next_booking_for(db_session, viewer.id, clock.now())
+    # Everything from the request rather than from dependencies: Litestar resolves two or more
+    # dependencies in a task group per request, and this is the screen every phone opens with.
+    viewer = await optional_user(request, request.app.state.settings)
+    now = clock_of(request).now()
+    async with reader_of(request).connection() as reader:
+        home = HomeOut(
+            programs=await service.list_programs(reader, request_language(request)),
+            unread_count=None,
+            upcoming_events=await events.upcoming_events(reader, now, 5),
+        )
+        if viewer is not None:
+            home.unread_count = await notifications.unread_count(reader, viewer.id)
+            home.next_booking = await hub.next_booking_for(reader, viewer.id, now)
     return home
 
 

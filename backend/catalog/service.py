@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from typing import cast
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.catalog.models import Program, ProgramService
 from backend.core import i18n
 from backend.core.errors import AppError
 from backend.core.i18n import Language
+from backend.core.reads import Query, ReadConnection, Reader, Record
 from schemas.catalog import Audience, ProgramOut, ServiceKind, ServiceOut
 
 i18n.register(
@@ -43,37 +43,41 @@ def _text(zh: str, en: str, language: Language) -> str:
 
 
 def _render(
-    programs: Sequence[Program], services: Sequence[ProgramService], language: Language
+    programs: Sequence[Record], services: Sequence[Record], language: Language
 ) -> tuple[ProgramOut, ...]:
-    by_program: dict[str, list[ServiceOut]] = {p.code: [] for p in programs}
+    by_program: dict[str, list[ServiceOut]] = {p["code"]: [] for p in programs}
     for service in services:
-        by_program[service.program_code].append(
+        by_program[service["program_code"]].append(
             ServiceOut(
-                code=service.code,
-                name=_text(service.name_zh, service.name_en, language),
-                description=_text(service.description_zh, service.description_en, language),
-                kind=cast(ServiceKind, service.kind),
-                audience=cast(Audience, service.audience),
+                code=service["code"],
+                name=_text(service["name_zh"], service["name_en"], language),
+                description=_text(service["description_zh"], service["description_en"], language),
+                kind=cast(ServiceKind, service["kind"]),
+                audience=cast(Audience, service["audience"]),
             )
         )
     return tuple(
         ProgramOut(
-            code=program.code,
-            name=_text(program.name_zh, program.name_en, language),
-            description=_text(program.description_zh, program.description_en, language),
-            services=tuple(by_program[program.code]),
+            code=program["code"],
+            name=_text(program["name_zh"], program["name_en"], language),
+            description=_text(program["description_zh"], program["description_en"], language),
+            services=tuple(by_program[program["code"]]),
         )
         for program in programs
     )
 
 
-async def _load(session: AsyncSession) -> None:
-    programs = (await session.scalars(select(Program).order_by(Program.position))).all()
-    services = (
-        await session.scalars(
-            select(ProgramService).order_by(ProgramService.program_code, ProgramService.position)
-        )
-    ).all()
+_PROGRAMS = Query.compile(select(*Program.__table__.columns).order_by(Program.position))
+_SERVICES = Query.compile(
+    select(*ProgramService.__table__.columns).order_by(
+        ProgramService.program_code, ProgramService.position
+    )
+)
+
+
+async def _load(reader: Reader | ReadConnection) -> None:
+    programs = await reader.fetch(_PROGRAMS)
+    services = await reader.fetch(_SERVICES)
     if not programs:
         # An unseeded database is a deployment error; do not remember it as the truth.
         return
@@ -81,15 +85,15 @@ async def _load(session: AsyncSession) -> None:
         _cache[language] = _render(programs, services, language)
 
 
-async def list_programs(session: AsyncSession, language: Language) -> list[ProgramOut]:
+async def list_programs(reader: Reader | ReadConnection, language: Language) -> list[ProgramOut]:
     """The seven programs in the order of the design, with their services."""
     if language not in _cache:
-        await _load(session)
+        await _load(reader)
     return list(_cache.get(language, ()))
 
 
-async def get_program(session: AsyncSession, code: str, language: Language) -> ProgramOut:
-    for program in await list_programs(session, language):
+async def get_program(reader: Reader | ReadConnection, code: str, language: Language) -> ProgramOut:
+    for program in await list_programs(reader, language):
         if program.code == code:
             return program
     raise AppError(404, "program_not_found")

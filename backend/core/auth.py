@@ -123,7 +123,8 @@ async def optional_user(request: Request[Any, Any, Any], settings: Settings) -> 
     """For public routes that say more to a signed-in caller (home screen).
 
     Use it as a dependency of a route with ``exclude_from_auth=True``:
-    ``dependencies={"viewer": Provide(optional_user)}``. (Its first parameter is named
+    ``dependencies={"viewer": Provide(optional_user)}``, or call it from such a route (then
+    declare ``security=[{}, {BEARER_SCHEME: []}]`` on it). (Its first parameter is named
     ``request`` because Litestar injects only reserved names; a parameter called
     ``connection`` would be read as a query parameter.)
 
@@ -196,7 +197,8 @@ def document_security(app: Litestar) -> None:
         if not isinstance(route, HTTPRoute):
             continue
         for handler in route.route_handlers:
-            if not handler.opt.get("exclude_from_auth"):
+            if not handler.opt.get("exclude_from_auth") or handler.security:
+                # Not public, or the route says itself which tokens it reads.
                 continue
             optional = any(
                 provider.dependency is optional_user

@@ -7,7 +7,7 @@ Times are stored and compared in UTC; business rules that speak of "today" or op
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import overload
+from typing import Any, cast, overload
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -54,3 +54,9 @@ def to_local(moment: datetime | None) -> datetime | None:
 
 def local_date_of(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
+
+
+def clock_of(request: Any) -> Clock:
+    """The app's clock, for hot routes that take the request rather than a ``clock``
+    dependency (see ``backend.core.reads.reader_of``)."""
+    return cast(Clock, request.app.state.clock)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
+import msgspec
 import structlog
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.logging.config import LoggingConfig, StructLoggingConfig
-from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,31 +28,92 @@ REQUEST_ID_HEADER = "x-request-id"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (the proxy's, when it sent a sane one), echo it, log with it."""
+class AccessLog:
+    """One line per request, written when the answer has been sent.
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        incoming = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+    Litestar's logging middleware wrote two lines per request (one before, one after), taking
+    the request's query and path parameters apart and running each line through the structlog
+    processor chain: 14–38 % of the CPU of a read request in the benchmark. This writes the same
+    kind of line — the fields every log line has (``timestamp``, ``level``, ``request_id``) plus
+    method, path, status and duration — straight to stderr, in JSON or in the console format.
+    Query strings are left out: they can carry search words and phone numbers.
+    """
 
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message)["X-Request-ID"] = request_id
-            await send(message)
+    def __init__(self, *, as_json: bool) -> None:
+        self.as_json = as_json
 
-        await app(scope, receive, send_with_id)
+    def write(self, request_id: str, method: str, path: str, status: int, seconds: float) -> None:
+        timestamp = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        milliseconds = round(seconds * 1000, 2)
+        if self.as_json:
+            line = _ENCODER.encode(
+                {
+                    "event": "request",
+                    "method": method,
+                    "path": path,
+                    "status_code": status,
+                    "duration_ms": milliseconds,
+                    "request_id": request_id,
+                    "level": "info",
+                    "timestamp": timestamp,
+                }
+            ).decode()
+        else:
+            line = (
+                f"{timestamp} [info     ] request  method={method} path={path} "
+                f"status_code={status} duration_ms={milliseconds} request_id={request_id}"
+            )
+        sys.stderr.write(line + "\n")
 
-    return middleware
+
+_ENCODER = msgspec.json.Encoder()
+_NOT_LOGGED = ("/health", "/metrics")
+
+
+def request_context_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    """Give every request an id (the proxy's, when it sent a sane one), echo it, log with it,
+    and write the access log line."""
+    access_log = AccessLog(as_json=settings.log_json) if settings.access_log else None
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            started = time.perf_counter()
+            incoming = ""
+            for name, value in scope["headers"]:
+                if name == b"x-request-id":
+                    incoming = value.decode("latin-1")
+                    break
+            request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid4().hex
+            scope.setdefault("state", {})["request_id"] = request_id
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+            status = 500
+
+            async def send_with_id(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    message["headers"] = [
+                        *message.get("headers", ()),
+                        (b"x-request-id", request_id.encode()),
+                    ]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_with_id)
+            finally:
+                path: str = scope["path"]
+                if access_log is not None and not path.startswith(_NOT_LOGGED):
+                    access_log.write(
+                        request_id, scope["method"], path, status, time.perf_counter() - started
+                    )
+
+        return middleware
+
+    return wrap
 
 
 def structlog_plugin(settings: Settings) -> StructlogPlugin:
@@ -96,12 +159,8 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
                 # first access-log line then failed every request with a 500.
                 logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
             ),
-            middleware_logging_config=LoggingMiddlewareConfig(
-                request_log_fields=("method", "path", "path_params", "query"),
-                response_log_fields=["status_code"],
-                exclude=["^/health", "^/metrics"],
-            ),
-            enable_middleware_logging=settings.access_log,
+            # The access log is ours (``AccessLog``): one cheap line per request.
+            enable_middleware_logging=False,
         )
     )
 

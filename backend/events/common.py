@@ -60,9 +60,13 @@ def like_pattern(text: str) -> str:
 
 
 def text_filter(q: str) -> Any:
+    return text_match(like_pattern(q))
+
+
+def text_match(pattern: Any) -> Any:
+    """Title or summary containing ``pattern`` (a ``like_pattern``, or a parameter for one)."""
     # The trigram GIN indexes serve patterns of 3+ characters; shorter ones (a Chinese word is
     # often two characters) still match, by scanning — correct, and rare enough to afford.
-    pattern = like_pattern(q)
     return SEARCH_TEXT.ilike(pattern, escape="\\")
 
 

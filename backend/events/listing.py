@@ -1,20 +1,24 @@
 """What anyone may read: the published events by start (with search), the home screen's
-upcoming ones, and one published event in full."""
+upcoming ones, and one published event in full.
+
+These are the reads every phone makes, so they run outside the ORM session (see
+``backend.core.reads``): one compiled statement each, no transaction."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import paginate
-from backend.events.common import PUBLIC, registration_open, room_name, text_filter, time_keyset
+from backend.core.reads import Query, ReadConnection, Reader, Record, param
+from backend.events.common import PUBLIC, like_pattern, text_match, time_keyset
 from backend.events.models import Event
+from backend.hub import service as hub
 from schemas.events import EventOut, EventSummary
 
 _SUMMARY_COLUMNS = (
@@ -37,30 +41,58 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _summary(row: Any, now: datetime) -> EventSummary:
+def _summary(row: Record, now: datetime) -> EventSummary:
     return EventSummary(
-        id=row.id,
-        title=row.title,
-        summary=row.summary,
-        category=row.category,
-        audience=row.audience,
-        location=row.location,
-        starts_at=to_local(row.starts_at),
-        ends_at=to_local(row.ends_at),
-        registration_opens_at=to_local(row.registration_opens_at),
-        registration_closes_at=to_local(row.registration_closes_at),
-        capacity=row.capacity,
-        max_seats_per_registration=row.max_seats_per_registration,
-        status=row.status,
-        seats_left=row.capacity - row.confirmed_seats,
-        waitlist_length=row.waitlisted_count,
-        registration_open=registration_open(row, now),
-        room_id=row.room_id,
+        id=row["id"],
+        title=row["title"],
+        summary=row["summary"],
+        category=row["category"],
+        audience=row["audience"],
+        location=row["location"],
+        starts_at=to_local(row["starts_at"]),
+        ends_at=to_local(row["ends_at"]),
+        registration_opens_at=to_local(row["registration_opens_at"]),
+        registration_closes_at=to_local(row["registration_closes_at"]),
+        capacity=row["capacity"],
+        max_seats_per_registration=row["max_seats_per_registration"],
+        status=row["status"],
+        seats_left=row["capacity"] - row["confirmed_seats"],
+        waitlist_length=row["waitlisted_count"],
+        registration_open=_registration_open(row, now),
+        room_id=row["room_id"],
     )
 
 
+def _registration_open(row: Record, now: datetime) -> bool:
+    return bool(
+        row["status"] == "published"
+        and row["registration_opens_at"] <= now < row["registration_closes_at"]
+    )
+
+
+@functools.cache
+def _list_query(*, until: bool, category: bool, audience: bool, search: bool, after: bool) -> Query:
+    """The events page for one combination of filters, compiled the first time it is asked."""
+    stmt = select(*_SUMMARY_COLUMNS).where(
+        Event.status == "published", Event.ends_at > param("starts_from")
+    )
+    if until:
+        stmt = stmt.where(Event.starts_at < param("until"))
+    if category:
+        stmt = stmt.where(Event.category == param("category"))
+    if audience:
+        stmt = stmt.where(Event.audience == param("audience"))
+    if search:
+        stmt = stmt.where(text_match(param("pattern")))
+    if after:
+        stmt = stmt.where(
+            tuple_(Event.starts_at, Event.id) > tuple_(param("after_starts_at"), param("after_id"))
+        )
+    return Query.compile(stmt.order_by(Event.starts_at, Event.id).limit(param("limit")))
+
+
 async def list_events(
-    session: AsyncSession,
+    reader: Reader,
     *,
     now: datetime,
     starts_from: datetime | None,
@@ -73,64 +105,78 @@ async def list_events(
 ) -> tuple[list[EventSummary], str | None]:
     """Published events overlapping [from, to) — by default those not yet over — by start."""
     after = time_keyset(cursor)
-    stmt = select(*_SUMMARY_COLUMNS).where(
-        Event.status == "published", Event.ends_at > (starts_from or now)
+    query = _list_query(
+        until=until is not None,
+        category=bool(category),
+        audience=bool(audience),
+        search=bool(q),
+        after=after is not None,
     )
-    if until is not None:
-        stmt = stmt.where(Event.starts_at < until)
-    if category:
-        stmt = stmt.where(Event.category == category)
-    if audience:
-        stmt = stmt.where(Event.audience == audience)
-    if q:
-        stmt = stmt.where(text_filter(q))
-    if after is not None:
-        stmt = stmt.where(tuple_(Event.starts_at, Event.id) > tuple_(*after))
-    stmt = stmt.order_by(Event.starts_at, Event.id).limit(limit + 1)
-    rows = (await session.execute(stmt)).all()
-    page, next_cursor = paginate(rows, limit, lambda r: (r.starts_at, r.id))
+    rows = await reader.fetch(
+        query,
+        starts_from=starts_from or now,
+        until=until,
+        category=category,
+        audience=audience,
+        pattern=like_pattern(q) if q else None,
+        after_starts_at=after[0] if after else None,
+        after_id=after[1] if after else None,
+        limit=limit + 1,
+    )
+    page, next_cursor = paginate(rows, limit, lambda r: (r["starts_at"], r["id"]))
     return [_summary(r, now) for r in page], next_cursor
 
 
-async def upcoming_events(session: AsyncSession, now: datetime, limit: int) -> list[EventSummary]:
+_UPCOMING = Query.compile(
+    select(*_SUMMARY_COLUMNS)
+    .where(Event.status == "published", Event.ends_at > param("now"))
+    .order_by(Event.starts_at, Event.id)
+    .limit(param("limit"))
+)
+
+
+async def upcoming_events(reader: ReadConnection, now: datetime, limit: int) -> list[EventSummary]:
     """The next published events that are not over yet, for the home screen."""
-    rows = (
-        await session.execute(
-            select(*_SUMMARY_COLUMNS)
-            .where(Event.status == "published", Event.ends_at > now)
-            .order_by(Event.starts_at, Event.id)
-            .limit(limit)
-        )
-    ).all()
+    rows = await reader.fetch(_UPCOMING, now=now, limit=limit)
     return [_summary(r, now) for r in rows]
 
 
-async def get_event(session: AsyncSession, event_id: UUID, *, now: datetime) -> EventOut:
-    event = (
-        await session.execute(select(Event).where(Event.id == event_id, PUBLIC))
-    ).scalar_one_or_none()
-    if event is None:
+# The event and its room's label in one statement; the label comes from the hub's service.
+_EVENT = Query.compile(
+    select(
+        *_SUMMARY_COLUMNS,
+        Event.body,
+        Event.cancelled_at,
+        Event.cancel_reason,
+        hub.room_label_of(Event.room_id).label("room_name"),
+    ).where(Event.id == param("event_id"), PUBLIC)
+)
+
+
+async def get_event(reader: Reader, event_id: UUID, *, now: datetime) -> EventOut:
+    row = await reader.fetchrow(_EVENT, event_id=event_id)
+    if row is None:
         raise AppError(404, "not_found")
     return EventOut(
-        id=event.id,
-        title=event.title,
-        summary=event.summary,
-        body=event.body,
-        category=event.category,
-        audience=event.audience,  # type: ignore[arg-type]
-        location=event.location,
-        starts_at=to_local(event.starts_at),
-        ends_at=to_local(event.ends_at),
-        registration_opens_at=to_local(event.registration_opens_at),
-        registration_closes_at=to_local(event.registration_closes_at),
-        capacity=event.capacity,
-        max_seats_per_registration=event.max_seats_per_registration,
-        status=event.status,  # type: ignore[arg-type]
-        seats_left=event.capacity - event.confirmed_seats,
-        waitlist_length=event.waitlisted_count,
-        registration_open=registration_open(event, now),
-        room_id=event.room_id,
-        room_name=await room_name(session, event.room_id),
-        cancelled_at=to_local(event.cancelled_at),
-        cancel_reason=event.cancel_reason,
+        id=row["id"],
+        title=row["title"],
+        summary=row["summary"],
+        body=row["body"],
+        category=row["category"],
+        audience=row["audience"],
+        location=row["location"],
+        starts_at=to_local(row["starts_at"]),
+        ends_at=to_local(row["ends_at"]),
+        registration_opens_at=to_local(row["registration_opens_at"]),
+        registration_closes_at=to_local(row["registration_closes_at"]),
+        capacity=row["capacity"],
+        max_seats_per_registration=row["max_seats_per_registration"],
+        status=row["status"],
+        seats_left=row["capacity"] - row["confirmed_seats"],
+        waitlist_length=row["waitlisted_count"],
+        registration_open=_registration_open(row, now),
+        room_id=row["room_id"],
+        room_name=row["room_name"],
+        cancelled_at=to_local(row["cancelled_at"]),
+        cancel_reason=row["cancel_reason"],
     )

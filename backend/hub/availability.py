@@ -5,25 +5,81 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal, cast
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import LOCAL_TZ
+from backend.core.errors import AppError
+from backend.core.reads import Attributes, Query, Reader, param
 from backend.hub import rules
-from backend.hub.common import load_room, load_venue, overlaps
-from backend.hub.models import ACTIVE_STATUSES, Booking, Closure, Room, Venue
+from backend.hub.common import load_venue, overlaps
+from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue
 from schemas.hub import Interval, RoomAvailability, Slot, VenueAvailability
 
 
+def _booked_during(day_start: Any, day_end: Any) -> ColumnElement[bool]:
+    """Active bookings overlapping the day, in the form the exclusion constraint's GiST index
+    answers: ``starts_at < end AND ends_at > start`` can only narrow by room, and then reads the
+    room's whole booking history."""
+    return and_(
+        ACTIVE_BOOKING,
+        func.tstzrange(Booking.starts_at, Booking.ends_at, text("'[)'")).op("&&")(
+            func.tstzrange(day_start, day_end, text("'[)'"))
+        ),
+    )
+
+
+def _spans(table: Any, *where: Any) -> Any:
+    return func.array(
+        select(func.tstzrange(table.starts_at, table.ends_at, text("'[)'")))
+        .where(*where)
+        .scalar_subquery()
+    )
+
+
+# A room's day in one statement: the room, its venue's hours, the day's bookings and closures.
+_ROOM_DAY = Query.compile(
+    select(
+        Room.id,
+        Room.name,
+        Room.kind,
+        Room.slot_minutes,
+        Room.bookable_days_ahead,
+        Venue.opening_hours,
+        _spans(
+            Booking,
+            Booking.room_id == Room.id,
+            _booked_during(param("day_start"), param("day_end")),
+        ).label("booked"),
+        _spans(
+            Closure,
+            Closure.venue_id == Venue.id,
+            or_(Closure.room_id.is_(None), Closure.room_id == Room.id),
+            Closure.starts_at < param("day_end"),
+            Closure.ends_at > param("day_start"),
+        ).label("closed"),
+    )
+    .join(Venue, Venue.id == Room.venue_id)
+    .where(Room.id == param("room_id"))
+)
+
+
 async def room_availability(
-    session: AsyncSession, room_id: UUID, day: date, now: datetime
+    reader: Reader, room_id: UUID, day: date, now: datetime
 ) -> RoomAvailability:
     rules.check_day(day)
-    room, venue = await load_room(session, room_id)
-    return (await _availability(session, venue, [room], day, now))[0]
+    day_start, day_end = rules.day_bounds(day)
+    row = await reader.fetchrow(_ROOM_DAY, room_id=room_id, day_start=day_start, day_end=day_end)
+    if row is None:
+        raise AppError(404, "not_found")
+    # Every span read here concerns this room (closures of the whole venue included).
+    booked = [_Span(None, r.lower, r.upper) for r in row["booked"]]
+    closed = [_Span(None, r.lower, r.upper) for r in row["closed"]]
+    hours = rules.hours_from_json(row["opening_hours"])
+    return _room_slots(cast(Room, Attributes(row)), hours, day, now, booked, closed)
 
 
 async def venue_availability(
@@ -75,9 +131,7 @@ async def _availability(
         _Span(row.room_id, row.starts_at, row.ends_at)
         for row in await session.execute(
             select(Booking.room_id, Booking.starts_at, Booking.ends_at).where(
-                Booking.room_id.in_(room_ids),
-                Booking.status.in_(ACTIVE_STATUSES),
-                overlaps(Booking.starts_at, Booking.ends_at, day_start, day_end),
+                Booking.room_id.in_(room_ids), _booked_during(day_start, day_end)
             )
         )
     ]
@@ -91,34 +145,38 @@ async def _availability(
         )
     ]
     hours = rules.hours_from_json(venue.opening_hours)
+    return [_room_slots(room, hours, day, now, booked, closed) for room in rooms]
+
+
+def _room_slots(
+    room: Room,
+    hours: list[rules.Hours],
+    day: date,
+    now: datetime,
+    booked: Sequence[_Span],
+    closed: Sequence[_Span],
+) -> RoomAvailability:
     today = now.astimezone(LOCAL_TZ).date()
-    result = []
-    for room in rooms:
-        beyond = day > rules.last_bookable_day(today, room.bookable_days_ahead)
-        slots = []
-        for starts, ends in rules.slot_grid(hours, day, room.slot_minutes):
-            state: Literal["free", "booked", "closed", "past", "not_yet_bookable"]
-            if starts < now:
-                state = "past"
-            elif _hits(closed, room.id, starts, ends):
-                state = "closed"
-            elif _hits(booked, room.id, starts, ends):
-                state = "booked"
-            elif beyond:
-                state = "not_yet_bookable"
-            else:
-                state = "free"
-            slots.append(
-                Slot(starts_at=starts, ends_at=ends, available=state == "free", state=state)
-            )
-        result.append(
-            RoomAvailability(
-                date=day,
-                room_id=room.id,
-                name=room.name,
-                kind=room.kind,
-                opening_hours=[_interval(h) for h in rules.hours_on(hours, day)],
-                slots=slots,
-            )
-        )
-    return result
+    beyond = day > rules.last_bookable_day(today, room.bookable_days_ahead)
+    slots = []
+    for starts, ends in rules.slot_grid(hours, day, room.slot_minutes):
+        state: Literal["free", "booked", "closed", "past", "not_yet_bookable"]
+        if starts < now:
+            state = "past"
+        elif _hits(closed, room.id, starts, ends):
+            state = "closed"
+        elif _hits(booked, room.id, starts, ends):
+            state = "booked"
+        elif beyond:
+            state = "not_yet_bookable"
+        else:
+            state = "free"
+        slots.append(Slot(starts_at=starts, ends_at=ends, available=state == "free", state=state))
+    return RoomAvailability(
+        date=day,
+        room_id=room.id,
+        name=room.name,
+        kind=room.kind,
+        opening_hours=[_interval(h) for h in rules.hours_on(hours, day)],
+        slots=slots,
+    )

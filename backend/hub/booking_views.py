@@ -5,7 +5,7 @@ home screen's card."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
 from backend.core.pagination import decode_cursor, paginate
+from backend.core.reads import Attributes, Query, ReadConnection, param
 from backend.hub import rules
 from backend.hub.common import (
     load_room,
@@ -23,7 +24,7 @@ from backend.hub.common import (
     overlaps,
     require_manager,
 )
-from backend.hub.models import ACTIVE_STATUSES, Booking, Room, Venue
+from backend.hub.models import ACTIVE_BOOKING, Booking, Room, Venue
 from backend.hub.wire import booking_out
 from backend.identity import lookup as identity_lookup
 from schemas.common import Page
@@ -99,25 +100,32 @@ async def my_bookings(
     )
 
 
+_NEXT_BOOKING = Query.compile(
+    select(
+        *Booking.__table__.columns,
+        Room.venue_id,
+        Room.name,
+        Room.cancel_cutoff_minutes,
+        Venue.name.label("venue_name"),
+    )
+    .join(Room, Room.id == Booking.room_id)
+    .join(Venue, Venue.id == Room.venue_id)
+    .where(Booking.user_id == param("user_id"), ACTIVE_BOOKING, Booking.ends_at > param("now"))
+    .order_by(Booking.starts_at, Booking.id)
+    .limit(1)
+)
+
+
 async def next_booking_for(
-    session: AsyncSession, user_id: UUID, now: datetime
+    reader: ReadConnection, user_id: UUID, now: datetime
 ) -> BookingOut | None:
     """The home screen's card: the user's soonest booking that is still to come or under way."""
-    row = (
-        await session.execute(
-            _booking_rows()
-            .where(
-                Booking.user_id == user_id,
-                Booking.status.in_(ACTIVE_STATUSES),
-                Booking.ends_at > now,
-            )
-            .order_by(Booking.starts_at, Booking.id)
-            .limit(1)
-        )
-    ).first()
+    row = await reader.fetchrow(_NEXT_BOOKING, user_id=user_id, now=now)
     if row is None:
         return None
-    return booking_out(row[0], row[1], row[2], owner_view=True)
+    # One record carries the booking's and the room's columns (their names do not collide).
+    fields = cast(Any, Attributes(row))
+    return booking_out(fields, fields, row["venue_name"], owner_view=True)
 
 
 async def manage_bookings(

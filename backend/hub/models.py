@@ -42,6 +42,9 @@ STATUSES = ("pending", "confirmed", "rejected", "cancelled", "checked_in", "no_s
 KINDS = ("resident", "group", "event")
 
 _ACTIVE_SQL = "status IN ('pending', 'confirmed', 'checked_in')"
+# The same condition as a predicate of reads: written out literally, not as parameters, so that
+# PostgreSQL can use the partial indexes and the exclusion constraint's GiST index in any plan.
+ACTIVE_BOOKING = text("bookings." + _ACTIVE_SQL)
 
 
 class Venue(AuditedBase):

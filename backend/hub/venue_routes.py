@@ -7,14 +7,15 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import delete, get, patch, post, put
+from litestar import Request, delete, get, patch, post, put
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser, admin_only, worker_or_admin
-from backend.core.clock import Clock
+from backend.core.clock import Clock, clock_of
 from backend.core.errors import problem_responses
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from backend.core.reads import reader_of
 from backend.hub import service
 from schemas.common import Page
 from schemas.hub import (
@@ -82,9 +83,11 @@ async def get_room(db_session: AsyncSession, room_id: UUID) -> RoomOut:
     exclude_from_auth=True,
 )
 async def room_availability(
-    db_session: AsyncSession, clock: Clock, room_id: UUID, day: Day
+    request: Request[Any, Any, Any], room_id: UUID, day: Day
 ) -> RoomAvailability:
-    return await service.room_availability(db_session, room_id, day, clock.now())
+    return await service.room_availability(
+        reader_of(request), room_id, day, clock_of(request).now()
+    )
 
 
 @get(

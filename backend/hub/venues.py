@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from msgspec import UNSET
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, ScalarSelect, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
@@ -166,6 +168,17 @@ async def update_room(
 async def get_room(session: AsyncSession, room_id: UUID) -> RoomOut:
     room, _ = await load_room(session, room_id)
     return room_out(room)
+
+
+def room_label_of(room_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ScalarSelect[str]:
+    """A room's label as a column of another domain's statement (an event's room), so that
+    reading it costs no second query."""
+    return (
+        select(Venue.name + " · " + Room.name)
+        .join(Room, Room.venue_id == Venue.id)
+        .where(Room.id == room_id)
+        .scalar_subquery()
+    )
 
 
 async def room_label(session: AsyncSession, room_id: UUID) -> str | None:

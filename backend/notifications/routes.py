@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from backend.core.auth import AuthUser, any_user
 from backend.core.clock import Clock
 from backend.core.i18n import Language
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from backend.core.reads import reader_of
 from backend.notifications import service
 from schemas.common import Page
 from schemas.notifications import NotificationOut, ReadAllResult, UnreadCount
@@ -47,9 +48,9 @@ async def list_notifications(
     operation_id="countUnreadNotifications",
     **_COMMON,
 )
-async def unread_count(db_session: AsyncSession, user: AuthUser) -> UnreadCount:
+async def unread_count(request: Request[Any, Any, Any], user: AuthUser) -> UnreadCount:
     """How many of the caller's messages are unread."""
-    return UnreadCount(count=await service.unread_count(db_session, user.id))
+    return UnreadCount(count=await service.unread_count(reader_of(request), user.id))
 
 
 @post(

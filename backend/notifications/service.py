@@ -21,6 +21,7 @@ from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.i18n import Language
 from backend.core.pagination import decode_cursor, paginate
+from backend.core.reads import Query, ReadConnection, Reader, param
 from backend.notifications import messages
 from backend.notifications.models import Notification
 from schemas.common import Page
@@ -130,11 +131,14 @@ async def mark_all_read(session: AsyncSession, user_id: UUID, *, now: datetime) 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def unread_count(session: AsyncSession, user_id: UUID) -> int:
+_UNREAD_COUNT = Query.compile(
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == param("user_id"), Notification.read_at.is_(None))
+)
+
+
+async def unread_count(reader: ReadConnection | Reader, user_id: UUID) -> int:
     """How many unread messages the user has (the badge on the home screen)."""
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
-    return int(count or 0)
+    row = await reader.fetchrow(_UNREAD_COUNT, user_id=user_id)
+    return int(row[0]) if row else 0

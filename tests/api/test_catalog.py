@@ -121,11 +121,10 @@ async def test_an_unknown_program_is_404(client: httpx.AsyncClient, code: str) -
 
 
 async def test_after_the_first_load_the_catalog_is_served_without_the_database(
-    db: Sessions,
+    app: Litestar,
 ) -> None:
     catalog.clear_cache()
-    async with db() as session:
-        loaded = await catalog.list_programs(session, "en")
+    loaded = await catalog.list_programs(app.state.reader, "en")
 
     class NoDatabase:
         def __getattr__(self, name: str) -> Any:

@@ -3,33 +3,14 @@ seat counts come from the event row's counters, names and positions from one que
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import httpx
 from litestar import Litestar
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from tests.api.events_support import Resident, add_member, published, register, residents, years_ago
-
-
-@contextmanager
-def counting(app: Litestar) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = app.state.db_engine.sync_engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
+from tests.querycount import counting
 
 
 async def test_lists_cost_the_same_for_one_item_and_many(

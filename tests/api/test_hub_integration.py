@@ -3,8 +3,6 @@ holds, the database's own rules, and lists whose query count does not grow with 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -12,7 +10,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +29,7 @@ from tests.api.hub_support import (
     quick_users,
 )
 from tests.conftest import MakeUser, problem
+from tests.querycount import counting
 
 
 @pytest.fixture
@@ -250,21 +249,6 @@ def constraint(error: IntegrityError) -> str | None:
 
 
 # --- query counts -------------------------------------------------------------------------------
-
-
-@contextmanager
-def counting(app: Litestar) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = app.state.db_engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def test_lists_cost_the_same_queries_for_one_item_and_many(

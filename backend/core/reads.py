@@ -1,0 +1,151 @@
+"""Hot reads without the ORM session: a pooled connection in autocommit, statements compiled once.
+
+A session per request costs more than the query it runs: autobegin, snapshots, BEGIN and COMMIT
+round trips, and SQLAlchemy building and cache-keying the statement anew on every call — together
+half of the worker's CPU on the public reads (docs/performance.md). The reads that every phone
+makes (the events page, an event, a room's day, the home screen) are single statements, or
+statements that need no consistency between them, so they need no transaction at all.
+
+``Query`` compiles a SQLAlchemy Core statement once, at import, into the asyncpg dialect's SQL
+(``$1``, ``$2``…), so the SQL is still written against the models and checked when the module
+loads. ``Reader`` takes a connection from the same SQLAlchemy pool the sessions use (one pool,
+one set of limits) and runs the compiled SQL on the asyncpg driver connection directly.
+
+Writes never come here: they keep their session and their transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, cast
+
+import asyncpg
+from asyncpg import Record
+from litestar import Request
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql.expression import Executable, bindparam
+from sqlalchemy.util import greenlet_spawn
+
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+# A constant the statement was written with (``status = 'published'``) versus a parameter the
+# caller must give (``bindparam("now")``).
+_REQUIRED = object()
+
+param = bindparam
+Observer = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A statement compiled once for asyncpg, and how to order its parameters."""
+
+    sql: str
+    slots: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def compile(cls, statement: Executable) -> Query:
+        # ``render_postcompile``: an ``IN`` of constants becomes plain parameters.
+        compiled = statement.compile(  # type: ignore[attr-defined]
+            dialect=_DIALECT, compile_kwargs={"render_postcompile": True}
+        )
+        slots = []
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            slots.append((name, _REQUIRED if bind.required else bind.effective_value))
+        return cls(sql=compiled.string, slots=tuple(slots))
+
+    def arguments(self, params: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for name, constant in self.slots:
+            if name in params:
+                values.append(params[name])
+            elif constant is _REQUIRED:
+                raise TypeError(f"query parameter {name!r} is missing")
+            else:
+                values.append(constant)
+        return values
+
+
+class ReadConnection:
+    """One connection for several reads in a row (each still its own statement, no BEGIN)."""
+
+    __slots__ = ("_driver", "_observers")
+
+    def __init__(self, driver: asyncpg.Connection, observers: list[Observer]) -> None:
+        self._driver = driver
+        self._observers = observers
+
+    def _observe(self, sql: str) -> None:
+        for observer in self._observers:
+            observer(sql)
+
+    async def fetch(self, query: Query, **params: Any) -> list[Record]:
+        if self._observers:
+            self._observe(query.sql)
+        return cast(list[Record], await self._driver.fetch(query.sql, *query.arguments(params)))
+
+    async def fetchrow(self, query: Query, **params: Any) -> Record | None:
+        if self._observers:
+            self._observe(query.sql)
+        return cast(Record | None, await self._driver.fetchrow(query.sql, *query.arguments(params)))
+
+
+class Attributes:
+    """A record read by attribute, for the wire builders written against ORM rows."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._record[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class Reader:
+    """Reads outside any transaction, on connections of the app's SQLAlchemy pool."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        # Called with the SQL of every statement, before it runs (the tests count statements,
+        # as they do on the engine for the session's).
+        self.observers: list[Observer] = []
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[ReadConnection]:
+        pooled: PoolProxiedConnection = await self._engine.raw_connection()
+        try:
+            yield ReadConnection(pooled.driver_connection, self.observers)
+        except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError):
+            # The connection is gone or unusable: the pool must not hand it out again.
+            await greenlet_spawn(pooled.invalidate)
+            raise
+        finally:
+            # No transaction was begun on it, so returning it needs no round trip (the pool's
+            # reset rolls back only a transaction SQLAlchemy itself started).
+            if pooled.is_valid:
+                pooled.close()
+
+    async def fetch(self, query: Query, **params: Any) -> list[Record]:
+        async with self.connection() as connection:
+            return await connection.fetch(query, **params)
+
+    async def fetchrow(self, query: Query, **params: Any) -> Record | None:
+        async with self.connection() as connection:
+            return await connection.fetchrow(query, **params)
+
+
+def reader_of(request: Request[Any, Any, Any]) -> Reader:
+    """The app's reader. (Hot routes take the request rather than more dependencies: Litestar
+    resolves two or more dependencies of one level in a task group, per request.)"""
+    return cast(Reader, request.app.state.reader)
+
+
+__all__ = ["Attributes", "Query", "ReadConnection", "Reader", "Record", "param", "reader_of"]
