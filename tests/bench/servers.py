@@ -31,8 +31,8 @@ class ProductionSettings:
     database_url: str
     jwt_secret: str
     data_key: str
-    pool_size: int = 10
-    max_overflow: int = 10
+    pool_size: int = 20
+    max_overflow: int = 0
     access_log: bool = True
 
     def environ(self) -> dict[str, str]:
