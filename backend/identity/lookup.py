@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.identity.models import HouseholdMember, User
@@ -35,6 +36,17 @@ class PersonInfo:
     id: UUID
     display_name: str
     phone: str
+
+
+def display_name_of(user_id: Any, *, active_only: bool = False) -> ScalarSelect[str]:
+    """The account's display name (NULL if there is no such account, or with ``active_only``
+    none that is active) as a column another domain's statement can carry: the hot write paths
+    (registering, booking) read the caller's name in the round trip that decides instead of
+    one of its own. ``user_id`` is a value or a bound parameter."""
+    query = select(User.display_name).where(User.id == user_id)
+    if active_only:
+        query = query.where(User.is_active.is_(True))
+    return query.scalar_subquery()
 
 
 async def members_of(
