@@ -8,28 +8,47 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Uuid,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser
 from backend.core.base import new_id
+from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.hub import rules
-from backend.hub.common import load_room, overlaps
-from backend.hub.models import ACTIVE_STATUSES, Booking, Closure, Room
-from backend.hub.wire import booking_out
-from backend.identity import service as identity_service
-from schemas.hub import BookingIn, BookingOut
+from backend.hub.common import overlaps
+from backend.hub.models import ACTIVE_STATUSES, Booking, Closure, Room, Venue
+from backend.hub.wire import label
+from backend.identity import lookup as identity_lookup
+from schemas.hub import BookingIn, BookingOut, BookingStatus
 
 _EXCLUSION_VIOLATION = "23P01"
 _CHECK_VIOLATION = "23514"
 _UNIQUE_VIOLATION = "23505"
 
 
-def _room_rules(room: Room) -> rules.RoomRules:
+def _room_rules(room: Any) -> rules.RoomRules:
+    """The rules of a room, from its entity or a row with its columns."""
     return rules.RoomRules(
         slot_minutes=room.slot_minutes,
         min_minutes=room.min_minutes,
@@ -61,14 +80,19 @@ async def insert_bookings(session: AsyncSession, bookings: Sequence[Booking]) ->
             session.add_all(bookings)
             await session.flush()
     except IntegrityError as exc:
-        sqlstate, constraint = _constraint_error(exc)
-        if sqlstate == _EXCLUSION_VIOLATION:
-            raise AppError(409, "booking_conflict") from exc
-        if sqlstate == _CHECK_VIOLATION and constraint == "ck_bookings_outside_closures":
-            raise AppError(422, "room_closed") from exc
-        if sqlstate == _UNIQUE_VIOLATION and constraint == "ux_bookings_event_hold":
-            raise AppError(409, "booking_conflict") from exc
-        raise
+        _raise_refusal(exc)
+
+
+def _raise_refusal(exc: IntegrityError) -> NoReturn:
+    """The domain error for the database's refusal of a booking, or the error itself."""
+    sqlstate, constraint = _constraint_error(exc)
+    if sqlstate == _EXCLUSION_VIOLATION:
+        raise AppError(409, "booking_conflict") from exc
+    if sqlstate == _CHECK_VIOLATION and constraint == "ck_bookings_outside_closures":
+        raise AppError(422, "room_closed") from exc
+    if sqlstate == _UNIQUE_VIOLATION and constraint == "ux_bookings_event_hold":
+        raise AppError(409, "booking_conflict") from exc
+    raise exc
 
 
 async def closures_overlapping(
@@ -86,49 +110,187 @@ async def closures_overlapping(
     return [(row.starts_at, row.ends_at) for row in rows]
 
 
+# --- a resident's booking ----------------------------------------------------------------------
+#
+# The booking storm: hundreds of phones on one slot, all but one refused. Two statements decide,
+# both built once here (a reused statement keeps its cache key). The first locks the room row —
+# without that lock, overlapping inserts deadlocked inside the exclusion constraint's check — and
+# reads in the same round trip what the rules need: the room, its venue's hours, whether a
+# closure is in the way and the resident's name. The second, a statement of its own because it
+# must see the bookings committed by whoever held the lock before us (a statement's snapshot is
+# taken when it starts, and the first one started before it got the lock), counts the resident's
+# active bookings and inserts unless the limit is reached or the slot is taken. A taken slot is
+# no error: ``ON CONFLICT ON CONSTRAINT`` names the exclusion constraint alone, so the insert
+# answers "nothing inserted" without a savepoint or a rollback, while any other constraint (a
+# check-in code collision, the closure trigger) still raises.
+
+_BOOKINGS = cast(Table, Booking.__table__)
+_ROOM = Room.__table__.c
+_VENUE = Venue.__table__.c
+_CLOSURE = Closure.__table__.c
+_BOOKING = _BOOKINGS.c
+_ROOM_ID = bindparam("room", type_=Uuid)
+_OWNER = bindparam("owner", type_=Uuid)
+_STARTS = bindparam("starts", type_=DateTime(timezone=True))
+_ENDS = bindparam("ends", type_=DateTime(timezone=True))
+_NOW = bindparam("now", type_=DateTime(timezone=True))
+_LIVE = text("bookings.status IN (" + ", ".join(f"'{s}'" for s in ACTIVE_STATUSES) + ")")
+
+_ROOM_FOR_BOOKING = (
+    select(
+        _ROOM.id,
+        _ROOM.venue_id,
+        _ROOM.name,
+        _ROOM.capacity,
+        _ROOM.requires_approval,
+        _ROOM.slot_minutes,
+        _ROOM.min_minutes,
+        _ROOM.max_minutes,
+        _ROOM.bookable_days_ahead,
+        _ROOM.cancel_cutoff_minutes,
+        _ROOM.max_active_bookings_per_user,
+        _VENUE.name.label("venue_name"),
+        _VENUE.opening_hours,
+        # A friendly early answer; the trigger is what makes it true under concurrency.
+        exists()
+        .where(
+            or_(
+                _CLOSURE.room_id == _ROOM.id,
+                and_(_CLOSURE.room_id.is_(None), _CLOSURE.venue_id == _ROOM.venue_id),
+            ),
+            _CLOSURE.starts_at < _ENDS,
+            _CLOSURE.ends_at > _STARTS,
+        )
+        .label("closed"),
+        identity_lookup.display_name_of(_OWNER, active_only=True).label("owner_name"),
+    )
+    .join_from(Room.__table__, Venue.__table__, _VENUE.id == _ROOM.venue_id)
+    .where(_ROOM.id == _ROOM_ID)
+    # FOR NO KEY UPDATE: it orders writers of the room without blocking the foreign-key checks
+    # of rows that merely point at it.
+    .with_for_update(key_share=True, of=Room.__table__)
+)
+
+_MINE = (
+    select(func.count().label("active"))
+    .select_from(_BOOKINGS)
+    .where(_BOOKING.user_id == _OWNER, _BOOKING.room_id == _ROOM_ID, _LIVE, _BOOKING.ends_at > _NOW)
+    .cte("mine")
+)
+_MADE = (
+    pg_insert(_BOOKINGS)
+    .from_select(
+        [
+            _BOOKING.id,
+            _BOOKING.room_id,
+            _BOOKING.user_id,
+            _BOOKING.kind,
+            _BOOKING.starts_at,
+            _BOOKING.ends_at,
+            _BOOKING.status,
+            _BOOKING.purpose,
+            _BOOKING.attendees,
+            _BOOKING.contact_name,
+            _BOOKING.check_in_code,
+            _BOOKING.created_at,
+            _BOOKING.updated_at,
+        ],
+        select(
+            bindparam("booking", type_=Uuid),
+            _ROOM_ID,
+            _OWNER,
+            literal("resident"),
+            _STARTS,
+            _ENDS,
+            bindparam("status", type_=String),
+            bindparam("purpose", type_=String),
+            bindparam("attendees", type_=SmallInteger),
+            bindparam("contact_name", type_=String),
+            bindparam("check_in_code", type_=String),
+            _NOW,
+            _NOW,
+        ).where(_MINE.c.active < bindparam("limit", type_=Integer)),
+    )
+    .on_conflict_do_nothing(constraint="ex_bookings_no_overlap")
+    .returning(_BOOKING.id)
+    .cte("made")
+)
+_BOOK = select(_MINE.c.active, exists(select(_MADE.c.id)).label("made")).add_cte(_MADE)
+
+
 async def create_booking(
     session: AsyncSession, actor: AuthUser, data: BookingIn, now: datetime
 ) -> BookingOut:
     rules.check_instants(startsAt=data.starts_at, endsAt=data.ends_at)
-    room, venue = await load_room(session, data.room_id, lock="update")
+    room = (
+        await session.execute(
+            _ROOM_FOR_BOOKING,
+            {
+                "room": data.room_id,
+                "owner": actor.id,
+                "starts": data.starts_at,
+                "ends": data.ends_at,
+            },
+        )
+    ).one_or_none()
+    if room is None:
+        raise AppError(404, "not_found")
     rules.check_booking(
         _room_rules(room),
-        rules.hours_from_json(venue.opening_hours),
+        rules.hours_from_json(room.opening_hours),
         starts_at=data.starts_at,
         ends_at=data.ends_at,
         attendees=data.attendees,
         now=now,
     )
-    # A friendly early answer; the trigger is what makes it true under concurrency.
-    if await closures_overlapping(session, room, [(data.starts_at, data.ends_at)]):
+    if room.closed:
         raise AppError(422, "room_closed")
-    active = await session.scalar(
-        select(func.count())
-        .select_from(Booking)
-        .where(
-            Booking.user_id == actor.id,
-            Booking.room_id == room.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.ends_at > now,
-        )
-    )
-    if (active or 0) >= room.max_active_bookings_per_user:
-        raise AppError(409, "booking_limit_reached", {"limit": room.max_active_bookings_per_user})
-    owner = await identity_service.get_user(session, actor.id)
-    booking = Booking(
-        id=new_id(),
+    if room.owner_name is None:
+        # A token outliving its account, or a deactivated one.
+        raise AppError(404, "not_found")
+    booking_id = new_id()
+    status: BookingStatus = "pending" if room.requires_approval else "confirmed"
+    code = new_check_in_code()
+    limit = room.max_active_bookings_per_user
+    try:
+        outcome = (
+            await session.execute(
+                _BOOK,
+                {
+                    "booking": booking_id,
+                    "room": room.id,
+                    "owner": actor.id,
+                    "starts": data.starts_at,
+                    "ends": data.ends_at,
+                    "now": now,
+                    "status": status,
+                    "purpose": data.purpose,
+                    "attendees": data.attendees,
+                    "contact_name": room.owner_name,
+                    "check_in_code": code,
+                    "limit": limit,
+                },
+            )
+        ).one()
+    except IntegrityError as exc:
+        _raise_refusal(exc)
+    if not outcome.made:
+        if outcome.active >= limit:
+            raise AppError(409, "booking_limit_reached", {"limit": limit})
+        raise AppError(409, "booking_conflict")
+    return BookingOut(
+        id=booking_id,
         room_id=room.id,
-        user_id=actor.id,
+        venue_id=room.venue_id,
+        room_label=label(room.venue_name, room.name),
         kind="resident",
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        status="pending" if room.requires_approval else "confirmed",
+        status=status,
+        starts_at=to_local(data.starts_at),
+        ends_at=to_local(data.ends_at),
         purpose=data.purpose,
         attendees=data.attendees,
-        contact_name=owner.display_name,
-        check_in_code=new_check_in_code(),
-        created_at=now,
-        updated_at=now,
+        contact_name=room.owner_name,
+        created_at=to_local(now),
+        cancellable_until=to_local(data.starts_at - timedelta(minutes=room.cancel_cutoff_minutes)),
+        check_in_code=code,
     )
-    await insert_bookings(session, [booking])
-    return booking_out(booking, room, venue.name, owner_view=True)
