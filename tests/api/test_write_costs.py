@@ -1,0 +1,61 @@
+"""The two hot writes keep their statement budget: a registration in a ticket rush and a booking
+in a booking storm (docs/performance.md). BEGIN and COMMIT are not counted here (asyncpg sends
+them outside the cursor); everything between them is."""
+
+from __future__ import annotations
+
+import httpx
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.config import Settings
+from backend.core.clock import FrozenClock
+from tests.api import hub_support
+from tests.api.events_support import published, register, residents
+from tests.conftest import MakeUser, problem
+from tests.querycount import counting
+
+
+async def test_a_registration_is_one_statement_confirmed_or_waitlisted(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    staff = await make_user("staff")
+    event = await published(client, staff.headers, clock, capacity=2, maxSeatsPerRegistration=2)
+    first, second, third = await residents(db, settings, clock, 3)
+    for resident, seats, status in ((first, 2, "confirmed"), (second, 1, "waitlisted")):
+        with counting(app) as statements:
+            answer = await register(client, event["id"], resident.headers, seats=seats)
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["status"] == status
+        assert len(statements) == 1, statements
+    # A refusal takes the long way, which names the reason; it may cost more.
+    answer = await register(client, event["id"], first.headers)
+    assert answer.status_code == 409
+    assert problem(answer)["code"] == "already_registered"
+    answer = await register(client, event["id"], third.headers, seats=3)
+    assert problem(answer)["code"] == "too_many_seats"
+
+
+async def test_a_booking_is_two_statements_made_or_refused(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: FrozenClock,
+) -> None:
+    make_user = hub_support.quick_users(db, settings, clock)
+    hub = await hub_support.make_hub(client, make_user, clock)
+    winner, loser = await make_user(), await make_user()
+    starts, ends = hub_support.at(hub_support.TUESDAY, 9), hub_support.at(hub_support.TUESDAY, 10)
+    for resident, status in ((winner, 201), (loser, 409)):
+        with counting(app) as statements:
+            answer = await hub_support.book(client, resident, hub.room_id, starts, ends)
+        assert answer.status_code == status, answer.text
+        # The room with its lock and everything the rules read; then count-and-insert.
+        assert len(statements) == 2, statements
+    assert problem(answer)["code"] == "booking_conflict"
