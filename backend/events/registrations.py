@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import (
     DateTime,
     Integer,
@@ -35,6 +36,7 @@ from backend.core.base import new_id
 from backend.core.clock import local_date_of, to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.pagination import decode_cursor, paginate
+from backend.core.reads import Attributes, Query, Reader
 from backend.core.security import new_token
 from backend.events.common import PUBLIC, TICKET_BYTES, registration_open, to_attendees
 from backend.events.models import Event, Registration
@@ -213,6 +215,7 @@ def _decide_and_insert(*, resident_alone: bool) -> Select[Any]:
 
 
 _REGISTER_ALONE = _decide_and_insert(resident_alone=True)
+_REGISTER_ALONE_SQL = Query.compile(_REGISTER_ALONE)
 _REGISTER = _decide_and_insert(resident_alone=False)
 
 _EVENT_FOR_REGISTERING = select(
@@ -229,15 +232,28 @@ _EVENT_FOR_REGISTERING = select(
 ).where(Event.id == bindparam("event"), PUBLIC)
 
 
+_ONE_ACTIVE = "uq_event_registrations_one_active"
+
+
 async def _run_decision(
     session: AsyncSession, statement: Select[Any], params: dict[str, Any]
 ) -> Any:
     try:
         return (await session.execute(statement, params)).one_or_none()
     except IntegrityError as exc:
-        if "uq_event_registrations_one_active" in str(exc.orig):
+        if _ONE_ACTIVE in str(exc.orig):
             raise AppError(409, "already_registered") from exc
         raise
+
+
+async def _run_alone(reader: Reader, params: dict[str, Any]) -> Any:
+    try:
+        row = await reader.fetchrow(_REGISTER_ALONE_SQL, **params)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name == _ONE_ACTIVE:
+            raise AppError(409, "already_registered") from exc
+        raise
+    return Attributes(row) if row is not None else None
 
 
 def _registered(
@@ -271,7 +287,15 @@ async def register(
     data: RegistrationCreate,
     *,
     now: datetime,
+    autocommit: Reader | None = None,
 ) -> RegistrationOut:
+    """Register ``user_id`` for the event, confirmed or waitlisted.
+
+    ``autocommit``: the caller's session holds nothing else for this transaction (no
+    idempotency record to store with it), so the common case may run as a statement of its
+    own, committed by PostgreSQL as it ends — the event row's lock is then held for that
+    statement and its commit only, not for the round trips and the worker's turns until the
+    session commits, which is what bounds a rush."""
     registration_id = new_id()
     ticket = new_token(TICKET_BYTES)
     params: dict[str, Any] = {
@@ -285,7 +309,10 @@ async def register(
     if not data.member_ids:
         # The common case in one statement; no row means a rule refused it (or an audience
         # needs an age check), and the long way below finds out which.
-        taken = await _run_decision(session, _REGISTER_ALONE, params)
+        if autocommit is not None:
+            taken = await _run_alone(autocommit, params)
+        else:
+            taken = await _run_decision(session, _REGISTER_ALONE, params)
         if taken is not None:
             attendees = [{"memberId": None, "name": taken.display_name}]
             return _registered(registration_id, event_id, data.seats, attendees, taken, ticket, now)
