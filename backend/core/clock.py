@@ -6,11 +6,13 @@ Times are stored and compared in UTC; business rules that speak of "today" or op
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, cast, overload
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+_CHINA_STANDARD_TIME = timezone(timedelta(hours=8))
+_NO_DST_SINCE = datetime(1992, 1, 1, tzinfo=UTC)
 
 
 class Clock:
@@ -49,7 +51,11 @@ def to_local(moment: None) -> None: ...
 def to_local(moment: datetime | None) -> datetime | None:
     """Wire times are answered in the residents' own offset (+08:00): the same instant as UTC,
     but readable as it stands on the phone and in logs."""
-    return moment.astimezone(LOCAL_TZ) if moment is not None else None
+    if moment is None:
+        return None
+    # China has kept +08:00 without daylight saving since 1991. The fixed offset converts in C;
+    # the zoneinfo lookup took 8 % of the CPU of an event read (five times per event).
+    return moment.astimezone(_CHINA_STANDARD_TIME if moment >= _NO_DST_SINCE else LOCAL_TZ)
 
 
 def local_date_of(moment: datetime) -> date:

@@ -6,12 +6,12 @@ numbers.
 
 from __future__ import annotations
 
-import os
+import asyncio
+import random
 import re
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -45,9 +45,22 @@ class AccessLog:
 
     def __init__(self, *, as_json: bool) -> None:
         self.as_json = as_json
+        self._pending: list[str] = []
+        self._second = -1
+        self._second_text = ""
+
+    def _timestamp(self) -> str:
+        """``2026-11-25T08:00:00.123456Z``, as structlog's ``TimeStamper(fmt="iso", utc=True)``
+        writes it; the part up to the second is formatted once per second."""
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        return f"{self._second_text}.{int((now - second) * 1_000_000):06d}Z"
 
     def write(self, request_id: str, method: str, path: str, status: int, seconds: float) -> None:
-        timestamp = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        timestamp = self._timestamp()
         milliseconds = round(seconds * 1000, 2)
         if self.as_json:
             line = _ENCODER.encode(
@@ -67,7 +80,15 @@ class AccessLog:
                 f"{timestamp} [info     ] request  method={method} path={path} "
                 f"status_code={status} duration_ms={milliseconds} request_id={request_id}"
             )
-        sys.stderr.write(line + "\n")
+        # Lines finished in the same turn of the event loop go out in one write: a write per
+        # line was a system call per request (5 % of a read's CPU under load).
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._pending.append(line + "\n")
+
+    def flush(self) -> None:
+        lines, self._pending = self._pending, []
+        sys.stderr.write("".join(lines))
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -90,8 +111,11 @@ def request_context_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIAp
                 if name == b"x-request-id":
                     incoming = value.decode("latin-1")
                     break
-            # 32 hex digits like a uuid4's, without building a UUID (4 % of a read's CPU).
-            request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+            # 32 hex digits like a uuid4's. An id only tells requests apart in the logs, so it
+            # needs no system randomness (a uuid4 took 4 % of a read's CPU).
+            request_id = (
+                incoming if _SAFE_REQUEST_ID.match(incoming) else f"{random.getrandbits(128):032x}"
+            )
             scope.setdefault("state", {})["request_id"] = request_id
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(request_id=request_id)
