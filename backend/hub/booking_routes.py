@@ -16,6 +16,7 @@ from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.idempotency import idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from backend.core.reads import reader_of
 from backend.hub import service
 from schemas.common import Page
 from schemas.hub import (
@@ -76,7 +77,10 @@ async def create_booking(
     now = cast(Clock, request.app.state.clock).now()
 
     async def handler() -> tuple[int, BookingOut]:
-        return 201, await service.create_booking(db_session, user, data, now)
+        booking = await service.create_booking(
+            db_session, user, data, now, glance=reader_of(request)
+        )
+        return 201, booking
 
     return await idempotent(request, db_session, user.id, now, handler)
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -35,6 +36,7 @@ from backend.core.auth import AuthUser
 from backend.core.base import new_id
 from backend.core.clock import to_local
 from backend.core.errors import AppError
+from backend.core.reads import Attributes, Query, Reader
 from backend.hub import rules
 from backend.hub.common import overlaps
 from backend.hub.models import ACTIVE_STATUSES, Booking, Closure, Room, Venue
@@ -112,8 +114,9 @@ async def closures_overlapping(
 
 # --- a resident's booking ----------------------------------------------------------------------
 #
-# The booking storm: hundreds of phones on one slot, all but one refused. Two statements decide,
-# both built once here (a reused statement keeps its cache key). The first locks the room row —
+# The booking storm: hundreds of phones on one slot, all but one refused. Most refusals come from
+# a glance at the database as it stands (``_AT_A_GLANCE``, below). Two statements decide, both
+# built once here (a reused statement keeps its cache key). The first locks the room row —
 # without that lock, overlapping inserts deadlocked inside the exclusion constraint's check — and
 # reads in the same round trip what the rules need: the room, its venue's hours, whether a
 # closure is in the way and the resident's name. The second, a statement of its own because it
@@ -136,34 +139,42 @@ _ENDS = bindparam("ends", type_=DateTime(timezone=True))
 _NOW = bindparam("now", type_=DateTime(timezone=True))
 _LIVE = text("bookings.status IN (" + ", ".join(f"'{s}'" for s in ACTIVE_STATUSES) + ")")
 
-_ROOM_FOR_BOOKING = (
-    select(
-        _ROOM.id,
-        _ROOM.venue_id,
-        _ROOM.name,
-        _ROOM.capacity,
-        _ROOM.requires_approval,
-        _ROOM.slot_minutes,
-        _ROOM.min_minutes,
-        _ROOM.max_minutes,
-        _ROOM.bookable_days_ahead,
-        _ROOM.cancel_cutoff_minutes,
-        _ROOM.max_active_bookings_per_user,
-        _VENUE.name.label("venue_name"),
-        _VENUE.opening_hours,
-        # A friendly early answer; the trigger is what makes it true under concurrency.
-        exists()
-        .where(
-            or_(
-                _CLOSURE.room_id == _ROOM.id,
-                and_(_CLOSURE.room_id.is_(None), _CLOSURE.venue_id == _ROOM.venue_id),
-            ),
-            _CLOSURE.starts_at < _ENDS,
-            _CLOSURE.ends_at > _STARTS,
-        )
-        .label("closed"),
-        identity_lookup.display_name_of(_OWNER, active_only=True).label("owner_name"),
+_ROOM_COLUMNS = (
+    _ROOM.id,
+    _ROOM.venue_id,
+    _ROOM.name,
+    _ROOM.capacity,
+    _ROOM.requires_approval,
+    _ROOM.slot_minutes,
+    _ROOM.min_minutes,
+    _ROOM.max_minutes,
+    _ROOM.bookable_days_ahead,
+    _ROOM.cancel_cutoff_minutes,
+    _ROOM.max_active_bookings_per_user,
+    _VENUE.name.label("venue_name"),
+    _VENUE.opening_hours,
+    # A friendly early answer; the trigger is what makes it true under concurrency.
+    exists()
+    .where(
+        or_(
+            _CLOSURE.room_id == _ROOM.id,
+            and_(_CLOSURE.room_id.is_(None), _CLOSURE.venue_id == _ROOM.venue_id),
+        ),
+        _CLOSURE.starts_at < _ENDS,
+        _CLOSURE.ends_at > _STARTS,
     )
+    .label("closed"),
+    identity_lookup.display_name_of(_OWNER, active_only=True).label("owner_name"),
+)
+_MY_ACTIVE = (
+    _BOOKING.user_id == _OWNER,
+    _BOOKING.room_id == _ROOM_ID,
+    _LIVE,
+    _BOOKING.ends_at > _NOW,
+)
+
+_ROOM_FOR_BOOKING = (
+    select(*_ROOM_COLUMNS)
     .join_from(Room.__table__, Venue.__table__, _VENUE.id == _ROOM.venue_id)
     .where(_ROOM.id == _ROOM_ID)
     # FOR NO KEY UPDATE: it orders writers of the room without blocking the foreign-key checks
@@ -171,12 +182,37 @@ _ROOM_FOR_BOOKING = (
     .with_for_update(key_share=True, of=Room.__table__)
 )
 
-_MINE = (
-    select(func.count().label("active"))
-    .select_from(_BOOKINGS)
-    .where(_BOOKING.user_id == _OWNER, _BOOKING.room_id == _ROOM_ID, _LIVE, _BOOKING.ends_at > _NOW)
-    .cte("mine")
+# The same room, and the answers to rules 9 and 10 as they stand, without a lock or a
+# transaction. A refusal needs no more: if the slot is already taken (or the resident at the
+# limit, or the room closed) in this snapshot, the request is refused as of that moment — the
+# answer the locked path would have given had it come then. Only a request this snapshot would
+# admit takes the room lock and lets the database decide. In a storm that spares all but the
+# first few losers the queue on the room's lock.
+_SPAN = func.tstzrange(_STARTS, _ENDS, literal_column("'[)'"))
+_AT_A_GLANCE = Query.compile(
+    select(
+        *_ROOM_COLUMNS,
+        select(func.count())
+        .select_from(_BOOKINGS)
+        .where(*_MY_ACTIVE)
+        .scalar_subquery()
+        .label("active"),
+        # Written as the exclusion constraint is, so its GiST index answers.
+        exists()
+        .where(
+            _BOOKING.room_id == _ROOM_ID,
+            _LIVE,
+            func.tstzrange(_BOOKING.starts_at, _BOOKING.ends_at, literal_column("'[)'")).op("&&")(
+                _SPAN
+            ),
+        )
+        .label("taken"),
+    )
+    .join_from(Room.__table__, Venue.__table__, _VENUE.id == _ROOM.venue_id)
+    .where(_ROOM.id == _ROOM_ID)
 )
+
+_MINE = select(func.count().label("active")).select_from(_BOOKINGS).where(*_MY_ACTIVE).cte("mine")
 _MADE = (
     pg_insert(_BOOKINGS)
     .from_select(
@@ -218,23 +254,8 @@ _MADE = (
 _BOOK = select(_MINE.c.active, exists(select(_MADE.c.id)).label("made")).add_cte(_MADE)
 
 
-async def create_booking(
-    session: AsyncSession, actor: AuthUser, data: BookingIn, now: datetime
-) -> BookingOut:
-    rules.check_instants(startsAt=data.starts_at, endsAt=data.ends_at)
-    room = (
-        await session.execute(
-            _ROOM_FOR_BOOKING,
-            {
-                "room": data.room_id,
-                "owner": actor.id,
-                "starts": data.starts_at,
-                "ends": data.ends_at,
-            },
-        )
-    ).one_or_none()
-    if room is None:
-        raise AppError(404, "not_found")
+def _check_rules(room: Any, data: BookingIn, now: datetime) -> None:
+    """Rules 1 to 8 of docs/hub.md, in their order, and the owner's account."""
     rules.check_booking(
         _room_rules(room),
         rules.hours_from_json(room.opening_hours),
@@ -248,6 +269,42 @@ async def create_booking(
     if room.owner_name is None:
         # A token outliving its account, or a deactivated one.
         raise AppError(404, "not_found")
+
+
+async def create_booking(
+    session: AsyncSession,
+    actor: AuthUser,
+    data: BookingIn,
+    now: datetime,
+    *,
+    glance: Reader | None = None,
+) -> BookingOut:
+    """Book a room for a resident. ``glance``: refuse at once, without the room's lock, what
+    the database as it stands refuses anyway (see ``_AT_A_GLANCE``)."""
+    rules.check_instants(startsAt=data.starts_at, endsAt=data.ends_at)
+    params: dict[str, Any] = {
+        "room": data.room_id,
+        "owner": actor.id,
+        "starts": data.starts_at,
+        "ends": data.ends_at,
+    }
+    # (An empty or reversed span is no range to glance at; the long way refuses it in order.)
+    if glance is not None and data.ends_at > data.starts_at:
+        row = await glance.fetchrow(_AT_A_GLANCE, **params, now=now)
+        if row is None:
+            raise AppError(404, "not_found")
+        seen = Attributes(row)
+        _check_rules(seen, data, now)
+        if seen.active >= seen.max_active_bookings_per_user:
+            raise AppError(
+                409, "booking_limit_reached", {"limit": seen.max_active_bookings_per_user}
+            )
+        if seen.taken:
+            raise AppError(409, "booking_conflict")
+    room = (await session.execute(_ROOM_FOR_BOOKING, params)).one_or_none()
+    if room is None:
+        raise AppError(404, "not_found")
+    _check_rules(room, data, now)
     booking_id = new_id()
     status: BookingStatus = "pending" if room.requires_approval else "confirmed"
     code = new_check_in_code()
