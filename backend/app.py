@@ -17,6 +17,7 @@ from litestar.plugins.prometheus import PrometheusMiddleware
 from backend.catalog import routes as catalog_routes
 from backend.config import Settings
 from backend.core import health
+from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
 from backend.core.clock import Clock
 from backend.core.database import build_sqlalchemy_config, resolve_database_url
@@ -111,7 +112,11 @@ def create_app(
         route_handlers=[_api_router(settings), *health.ROUTES, MetricsController],
         plugins=[SQLAlchemyPlugin(config=db_config), structlog_plugin(settings)],
         on_app_init=[jwt_auth.on_app_init],
-        middleware=[request_context_middleware(settings), prometheus_config().middleware],
+        middleware=[
+            request_context_middleware(settings),
+            admission_gate(settings.in_flight_limit),
+            prometheus_config().middleware,
+        ],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
             "clock": Provide(provide_clock, sync_to_thread=False, use_cache=True),

@@ -58,6 +58,9 @@ class Settings:
     # many requests: measured, it halved the throughput of the reads. Size the pool instead.
     db_pool_size: int = 20
     db_max_overflow: int = 0
+    # Requests let into the app at once, in arrival order (backend/core/admission.py); None
+    # means as many as the pool has connections, 0 means no limit.
+    max_in_flight: int | None = None
     redis_url: str | None = None
     jwt_secret: str = ""
     data_key: bytes = b""
@@ -107,6 +110,9 @@ class Settings:
             database_url=env.get("QIYOU_DATABASE_URL") or None,
             db_pool_size=_int(env, "QIYOU_DB_POOL_SIZE", 20),
             db_max_overflow=_int(env, "QIYOU_DB_MAX_OVERFLOW", 0),
+            max_in_flight=_int(env, "QIYOU_MAX_IN_FLIGHT", -1)
+            if "QIYOU_MAX_IN_FLIGHT" in env
+            else None,
             redis_url=env.get("QIYOU_REDIS_URL") or None,
             jwt_secret=env.get("QIYOU_JWT_SECRET", ""),
             data_key=_decode_key(env.get("QIYOU_DATA_KEY", "")),
@@ -123,6 +129,12 @@ class Settings:
             ),
         )
         return settings.with_secrets()
+
+    @property
+    def in_flight_limit(self) -> int:
+        if self.max_in_flight is None:
+            return self.db_pool_size + self.db_max_overflow
+        return self.max_in_flight
 
     def with_secrets(self) -> Settings:
         """Fill in the secrets: required in production, generated once elsewhere."""

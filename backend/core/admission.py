@@ -1,0 +1,43 @@
+"""A first-come, first-served line in front of the app, as long as the connection pool is wide.
+
+Under a rush, more requests arrive than the pool has connections. Left to themselves they
+queue inside the pool, and that queue is not fair: a request arriving when a connection has
+just come back takes it ahead of those already waiting (SQLAlchemy's queue tries a free
+connection before waiting, and a woken waiter that loses the race waits again). Most requests
+were fast and a few waited seconds — in the benchmark, p50 0.1 s and p99 6 s at 200
+connections. Admitting at most as many requests as there are connections, in arrival order
+(``asyncio.Semaphore`` is FIFO), keeps everyone's wait near the average.
+
+Health checks and metrics are never held in the line: the orchestrator must see a busy worker
+as alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+_NEVER_QUEUED = ("/health", "/metrics")
+
+
+def admission_gate(limit: int) -> Callable[[ASGIApp], ASGIApp]:
+    """Middleware letting at most ``limit`` HTTP requests into the app at once (``0``: no line)."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        if limit <= 0:
+            return app
+        line = asyncio.Semaphore(limit)
+
+        async def gate(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP or scope["path"].startswith(_NEVER_QUEUED):
+                await app(scope, receive, send)
+                return
+            async with line:
+                await app(scope, receive, send)
+
+        return gate
+
+    return wrap

@@ -1,0 +1,87 @@
+"""The admission line: at most ``limit`` requests inside, the others let in by arrival order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from backend.config import Settings
+from backend.core.admission import admission_gate
+
+
+def _scope(path: str) -> dict[str, Any]:
+    return {"type": "http", "path": path, "method": "GET", "headers": []}
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _send(message: Any) -> None:
+    return None
+
+
+async def test_at_most_limit_requests_inside_and_the_rest_in_arrival_order() -> None:
+    inside = 0
+    most_inside = 0
+    entered: list[int] = []
+    release = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal inside, most_inside
+        inside += 1
+        most_inside = max(most_inside, inside)
+        entered.append(scope["n"])
+        await release.wait()
+        inside -= 1
+
+    gated = admission_gate(3)(app)
+
+    async def request(n: int) -> None:
+        await gated({**_scope("/api/v1/events"), "n": n}, _receive, _send)
+
+    tasks = []
+    for n in range(20):
+        tasks.append(asyncio.create_task(request(n)))
+        await asyncio.sleep(0)  # arrive one after the other
+    await asyncio.sleep(0.01)
+    assert entered == [0, 1, 2]
+    release.set()
+    await asyncio.gather(*tasks)
+    assert most_inside == 3
+    assert entered == list(range(20))
+
+
+async def test_health_and_metrics_never_wait_in_line() -> None:
+    blocked = asyncio.Event()
+    served: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        served.append(scope["path"])
+        if scope["path"].startswith("/api"):
+            await blocked.wait()
+
+    gated = admission_gate(1)(app)
+    busy = asyncio.create_task(gated(_scope("/api/v1/events"), _receive, _send))
+    await asyncio.sleep(0)
+    await asyncio.wait_for(gated(_scope("/health/ready"), _receive, _send), 1)
+    await asyncio.wait_for(gated(_scope("/metrics"), _receive, _send), 1)
+    assert served == ["/api/v1/events", "/health/ready", "/metrics"]
+    blocked.set()
+    await busy
+
+
+async def test_a_limit_of_zero_means_no_line() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    assert admission_gate(0)(app) is app
+
+
+def test_the_line_is_as_wide_as_the_pool_unless_configured(tmp_path: Any) -> None:
+    base = {"QIYOU_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).in_flight_limit == 20
+    wider = {**base, "QIYOU_DB_POOL_SIZE": "30", "QIYOU_DB_MAX_OVERFLOW": "5"}
+    assert Settings.from_env(wider).in_flight_limit == 35
+    assert Settings.from_env({**base, "QIYOU_MAX_IN_FLIGHT": "0"}).in_flight_limit == 0
+    assert Settings.from_env({**base, "QIYOU_MAX_IN_FLIGHT": "8"}).in_flight_limit == 8
