@@ -13,9 +13,6 @@ from backend.core.clock import clock_of
 from backend.core.errors import problem_responses
 from backend.core.i18n import request_language
 from backend.core.reads import reader_of
-from backend.events import service as events
-from backend.hub import service as hub
-from backend.notifications import service as notifications
 from schemas.catalog import HomeOut, ProgramOut
 
 # The catalog changes only with a release; phones and proxies may keep it a while, per language.
@@ -64,17 +61,12 @@ async def home(request: Request[Any, Any, Any]) -> HomeOut:
     # Everything from the request rather than from dependencies: Litestar resolves two or more
     # dependencies in a task group per request, and this is the screen every phone opens with.
     viewer = await optional_user(request, request.app.state.settings)
-    now = clock_of(request).now()
-    async with reader_of(request).connection() as reader:
-        home = HomeOut(
-            programs=await service.list_programs(reader, request_language(request)),
-            unread_count=None,
-            upcoming_events=await events.upcoming_events(reader, now, 5),
-        )
-        if viewer is not None:
-            home.unread_count = await notifications.unread_count(reader, viewer.id)
-            home.next_booking = await hub.next_booking_for(reader, viewer.id, now)
-    return home
+    return await service.home(
+        reader_of(request),
+        request_language(request),
+        viewer.id if viewer is not None else None,
+        clock_of(request).now(),
+    )
 
 
 ROUTES: list[Any] = [list_programs, get_program, home]

@@ -8,16 +8,21 @@ worker holds the same copy; nothing here depends on which worker answers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import cast
+from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, literal, select, true
 
 from backend.catalog.models import Program, ProgramService
 from backend.core import i18n
 from backend.core.errors import AppError
 from backend.core.i18n import Language
-from backend.core.reads import Query, ReadConnection, Reader, Record
-from schemas.catalog import Audience, ProgramOut, ServiceKind, ServiceOut
+from backend.core.reads import Query, ReadConnection, Reader, Record, param
+from backend.events import service as events
+from backend.hub import service as hub
+from backend.notifications import service as notifications
+from schemas.catalog import Audience, HomeOut, ProgramOut, ServiceKind, ServiceOut
 
 i18n.register(
     {
@@ -97,3 +102,50 @@ async def get_program(reader: Reader | ReadConnection, code: str, language: Lang
         if program.code == code:
             return program
     raise AppError(404, "program_not_found")
+
+
+# --- the home screen ---------------------------------------------------------------------------
+
+UPCOMING_ON_HOME = 5
+
+_now: BindParameter[datetime] = param("now")
+_user_id: BindParameter[UUID] = param("user_id")
+_next_booking = hub.next_booking_lateral(_user_id, _now)
+_one_row = select(literal(1).label("one")).subquery("one")
+# The home screen's parts in one statement: each comes from the domain it belongs to.
+_HOME_ANONYMOUS = Query.compile(
+    select(events.upcoming_column(_now, UPCOMING_ON_HOME).label("upcoming"))
+)
+_HOME = Query.compile(
+    select(
+        events.upcoming_column(_now, UPCOMING_ON_HOME).label("upcoming"),
+        notifications.unread_count_column(_user_id).label("unread"),
+        *_next_booking.c,
+    ).select_from(_one_row.outerjoin(_next_booking, true()))
+)
+
+
+async def home(
+    reader: Reader, language: Language, viewer_id: UUID | None, now: datetime
+) -> HomeOut:
+    """The home screen: the programs, the next events and, for a signed-in caller, the unread
+    count and the next booking."""
+    if language not in _cache:
+        await _load(reader)
+    programs = list(_cache.get(language, ()))
+    if viewer_id is None:
+        row = await reader.fetchrow(_HOME_ANONYMOUS, now=now)
+        assert row is not None
+        return HomeOut(
+            programs=programs,
+            unread_count=None,
+            upcoming_events=events.upcoming_from(row["upcoming"], now),
+        )
+    row = await reader.fetchrow(_HOME, now=now, user_id=viewer_id)
+    assert row is not None
+    return HomeOut(
+        programs=programs,
+        unread_count=row["unread"],
+        next_booking=hub.next_booking_from(row),
+        upcoming_events=events.upcoming_from(row["upcoming"], now),
+    )

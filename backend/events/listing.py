@@ -7,15 +7,17 @@ These are the reads every phone makes, so they run outside the ORM session (see
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, func, select, tuple_
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import paginate
-from backend.core.reads import Query, ReadConnection, Reader, Record, param
+from backend.core.reads import Query, Reader, Record, param
 from backend.events.common import PUBLIC, like_pattern, text_match, time_keyset
 from backend.events.models import Event
 from backend.hub import service as hub
@@ -41,7 +43,7 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _summary(row: Record, now: datetime) -> EventSummary:
+def _summary(row: Record | dict[str, Any], now: datetime) -> EventSummary:
     return EventSummary(
         id=row["id"],
         title=row["title"],
@@ -63,7 +65,7 @@ def _summary(row: Record, now: datetime) -> EventSummary:
     )
 
 
-def _registration_open(row: Record, now: datetime) -> bool:
+def _registration_open(row: Record | dict[str, Any], now: datetime) -> bool:
     return bool(
         row["status"] == "published"
         and row["registration_opens_at"] <= now < row["registration_closes_at"]
@@ -127,18 +129,24 @@ async def list_events(
     return [_summary(r, now) for r in page], next_cursor
 
 
-_UPCOMING = Query.compile(
-    select(*_SUMMARY_COLUMNS)
-    .where(Event.status == "published", Event.ends_at > param("now"))
-    .order_by(Event.starts_at, Event.id)
-    .limit(param("limit"))
-)
+_SUMMARY_NAMES = tuple(column.key for column in _SUMMARY_COLUMNS)
 
 
-async def upcoming_events(reader: ReadConnection, now: datetime, limit: int) -> list[EventSummary]:
-    """The next published events that are not over yet, for the home screen."""
-    rows = await reader.fetch(_UPCOMING, now=now, limit=limit)
-    return [_summary(r, now) for r in rows]
+def upcoming_column(now: Any, limit: int) -> ColumnElement[Any]:
+    """The next published events not over yet, as an array column of another statement (the
+    home screen reads its parts in one statement); ``upcoming_from`` reads it back."""
+    return func.array(
+        select(tuple_(*_SUMMARY_COLUMNS))
+        .where(Event.status == "published", Event.ends_at > now)
+        .order_by(Event.starts_at, Event.id)
+        .limit(limit)
+        .scalar_subquery()
+    )
+
+
+def upcoming_from(records: Sequence[Record], now: datetime) -> list[EventSummary]:
+    # Anonymous rows carry their fields by position only.
+    return [_summary(dict(zip(_SUMMARY_NAMES, record, strict=True)), now) for record in records]
 
 
 # The event and its room's label in one statement; the label comes from the hub's service.

@@ -25,7 +25,7 @@ from __future__ import annotations
 from backend.events import messages  # noqa: F401  (registers the domain's messages)
 from backend.events.common import in_range, like_pattern
 from backend.events.door import check_in, give_feedback
-from backend.events.listing import get_event, list_events, upcoming_events
+from backend.events.listing import get_event, list_events, upcoming_column, upcoming_from
 from backend.events.publishing import (
     cancel_event,
     create_event,
@@ -63,6 +63,7 @@ __all__ = [
     "publish_event",
     "register",
     "registrations_csv",
-    "upcoming_events",
+    "upcoming_column",
+    "upcoming_from",
     "update_event",
 ]

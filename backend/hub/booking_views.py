@@ -10,11 +10,12 @@ from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import LateralFromClause
 
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
 from backend.core.pagination import decode_cursor, paginate
-from backend.core.reads import Attributes, Query, ReadConnection, param
+from backend.core.reads import Attributes, Record
 from backend.hub import rules
 from backend.hub.common import (
     load_room,
@@ -100,28 +101,30 @@ async def my_bookings(
     )
 
 
-_NEXT_BOOKING = Query.compile(
-    select(
-        *Booking.__table__.columns,
-        Room.venue_id,
-        Room.name,
-        Room.cancel_cutoff_minutes,
-        Venue.name.label("venue_name"),
+def next_booking_lateral(user_id: Any, now: Any) -> LateralFromClause:
+    """The user's soonest booking still to come or under way, with its room's columns, as a
+    lateral subquery another statement joins (the home screen's card); read it back with
+    ``next_booking_from``."""
+    return (
+        select(
+            *Booking.__table__.columns,
+            Room.venue_id,
+            Room.name,
+            Room.cancel_cutoff_minutes,
+            Venue.name.label("venue_name"),
+        )
+        .join(Room, Room.id == Booking.room_id)
+        .join(Venue, Venue.id == Room.venue_id)
+        .where(Booking.user_id == user_id, ACTIVE_BOOKING, Booking.ends_at > now)
+        .order_by(Booking.starts_at, Booking.id)
+        .limit(1)
+        .lateral("next_booking")
     )
-    .join(Room, Room.id == Booking.room_id)
-    .join(Venue, Venue.id == Room.venue_id)
-    .where(Booking.user_id == param("user_id"), ACTIVE_BOOKING, Booking.ends_at > param("now"))
-    .order_by(Booking.starts_at, Booking.id)
-    .limit(1)
-)
 
 
-async def next_booking_for(
-    reader: ReadConnection, user_id: UUID, now: datetime
-) -> BookingOut | None:
-    """The home screen's card: the user's soonest booking that is still to come or under way."""
-    row = await reader.fetchrow(_NEXT_BOOKING, user_id=user_id, now=now)
-    if row is None:
+def next_booking_from(row: Record) -> BookingOut | None:
+    """The card from a row that joined ``next_booking_lateral`` (no booking: its id is null)."""
+    if row["id"] is None:
         return None
     # One record carries the booking's and the room's columns (their names do not collide).
     fields = cast(Any, Attributes(row))

@@ -29,7 +29,13 @@ from __future__ import annotations
 
 from backend.hub import messages as _messages  # noqa: F401  (registers the hub's texts)
 from backend.hub.availability import room_availability, venue_availability
-from backend.hub.booking_views import get_booking, manage_bookings, my_bookings, next_booking_for
+from backend.hub.booking_views import (
+    get_booking,
+    manage_bookings,
+    my_bookings,
+    next_booking_from,
+    next_booking_lateral,
+)
 from backend.hub.bookings import create_booking
 from backend.hub.closures import create_closure, delete_closure, list_closures
 from backend.hub.common import manages_venue
@@ -72,7 +78,8 @@ __all__ = [
     "manage_bookings",
     "manages_venue",
     "my_bookings",
-    "next_booking_for",
+    "next_booking_from",
+    "next_booking_lateral",
     "no_show",
     "reject",
     "release_event_hold",

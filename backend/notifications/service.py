@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ScalarSelect, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.base import new_id
@@ -131,11 +131,17 @@ async def mark_all_read(session: AsyncSession, user_id: UUID, *, now: datetime) 
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-_UNREAD_COUNT = Query.compile(
-    select(func.count())
-    .select_from(Notification)
-    .where(Notification.user_id == param("user_id"), Notification.read_at.is_(None))
-)
+def unread_count_column(user_id: Any) -> ScalarSelect[int]:
+    """The user's unread count as a column of another statement (the home screen)."""
+    return (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+
+
+_UNREAD_COUNT = Query.compile(select(unread_count_column(param("user_id"))))
 
 
 async def unread_count(reader: ReadConnection | Reader, user_id: UUID) -> int:

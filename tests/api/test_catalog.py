@@ -19,6 +19,7 @@ from backend.core.auth import revoke_sessions
 from backend.notifications import service as notifications
 from backend.notifications.messages import register_kinds
 from tests.conftest import MakeUser, problem
+from tests.querycount import counting
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -161,6 +162,18 @@ async def test_home_for_a_signed_in_resident_counts_unread_messages(
     home = (await client.get("/api/v1/home", headers=resident.headers)).json()
     assert home["unreadCount"] == 2
     assert [p["name"] for p in home["programs"]] == ZH_NAMES
+
+
+async def test_home_is_one_statement_signed_in_or_not(
+    app: Litestar, client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    resident = await make_user("resident")
+    await client.get("/api/v1/home")  # the catalogue is loaded once per process
+    for headers in ({}, resident.headers):
+        with counting(app) as statements:
+            response = await client.get("/api/v1/home", headers=headers)
+        assert response.status_code == 200
+        assert len(statements) == 1, statements
 
 
 async def test_home_with_a_bad_token_is_401_not_the_anonymous_view(

@@ -52,4 +52,6 @@ async def test_metrics_count_requests_per_route_and_status(client: httpx.AsyncCl
     assert value(after, total, route, 404) - value(before, total, route, 404) == 1
     timed = "qiyou_request_duration_seconds_count"
     assert value(after, timed, programs, 200) - value(before, timed, programs, 200) == 3
-    assert 'qiyou_requests_in_progress{app_name="qiyou",method="GET",path="/api/v1/programs"' in after
+    assert (
+        'qiyou_requests_in_progress{app_name="qiyou",method="GET",path="/api/v1/programs"' in after
+    )
