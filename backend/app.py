@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Request, Router
+from litestar.config.app import AppConfig
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
@@ -25,6 +27,7 @@ from backend.core.errors import EXCEPTION_HANDLERS, document_problems
 from backend.core.i18n import request_language
 from backend.core.observability import (
     MetricsController,
+    echo_request_id,
     prometheus_config,
     request_context_middleware,
     structlog_plugin,
@@ -90,6 +93,20 @@ async def _provide_user(request: Request[Any, Any, Any]) -> AuthUser:
     return user
 
 
+def _outside_authentication(settings: Settings) -> Callable[[AppConfig], AppConfig]:
+    """Put the request id, the access log and the metrics in front of the JWT middleware (which
+    inserts itself first): a refused token must still be logged, counted and carry its id."""
+
+    def on_app_init(app_config: AppConfig) -> AppConfig:
+        app_config.middleware[0:0] = [
+            request_context_middleware(settings),
+            prometheus_config().middleware,
+        ]
+        return app_config
+
+    return on_app_init
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -111,12 +128,8 @@ def create_app(
     app = Litestar(
         route_handlers=[_api_router(settings), *health.ROUTES, MetricsController],
         plugins=[SQLAlchemyPlugin(config=db_config), structlog_plugin(settings)],
-        on_app_init=[jwt_auth.on_app_init],
-        middleware=[
-            request_context_middleware(settings),
-            admission_gate(settings.in_flight_limit),
-            prometheus_config().middleware,
-        ],
+        on_app_init=[jwt_auth.on_app_init, _outside_authentication(settings)],
+        middleware=[admission_gate(settings.in_flight_limit)],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
             "clock": Provide(provide_clock, sync_to_thread=False, use_cache=True),
@@ -124,6 +137,7 @@ def create_app(
             "language": Provide(request_language, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[echo_request_id],
         stores=build_store_registry(settings.redis_url),
         openapi_config=_openapi_config(),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))

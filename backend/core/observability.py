@@ -95,6 +95,24 @@ _ENCODER = msgspec.json.Encoder()
 _NOT_LOGGED = ("/health", "/metrics")
 
 
+def answered_status(exc: Exception) -> int:
+    """The status Litestar's exception handler will answer ``exc`` with."""
+    status = getattr(exc, "status_code", 500)
+    return status if isinstance(status, int) else 500
+
+
+async def echo_request_id(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: every answer carries the request id, also those the app's outermost
+    exception handler sends (a refused token), which no middleware's ``send`` sees."""
+    if message["type"] == "http.response.start":
+        request_id = scope.get("state", {}).get("request_id")
+        if request_id:
+            message["headers"] = [
+                *message.get("headers", ()),
+                (b"x-request-id", request_id.encode()),
+            ]
+
+
 def request_context_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
     """Give every request an id (the proxy's, when it sent a sane one), echo it, log with it,
     and write the access log line."""
@@ -121,18 +139,19 @@ def request_context_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIAp
             structlog.contextvars.bind_contextvars(request_id=request_id)
             status = 500
 
-            async def send_with_id(message: Message) -> None:
+            async def send_recording_status(message: Message) -> None:
                 nonlocal status
                 if message["type"] == "http.response.start":
                     status = message["status"]
-                    message["headers"] = [
-                        *message.get("headers", ()),
-                        (b"x-request-id", request_id.encode()),
-                    ]
                 await send(message)
 
             try:
-                await app(scope, receive, send_with_id)
+                await app(scope, receive, send_recording_status)
+            except Exception as exc:
+                # Raised by a middleware behind this one (the JWT check's 401); the app's
+                # outermost exception handler answers it.
+                status = answered_status(exc)
+                raise
             finally:
                 path: str = scope["path"]
                 if access_log is not None and not path.startswith(_NOT_LOGGED):
@@ -239,6 +258,9 @@ class LeanPrometheusMiddleware(PrometheusMiddleware):
         in_progress.inc()
         try:
             await self.app(scope, receive, record_status)
+        except Exception as exc:
+            status = answered_status(exc)
+            raise
         finally:
             in_progress.dec()
             key = (method, path, status)

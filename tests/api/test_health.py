@@ -55,3 +55,17 @@ async def test_metrics_count_requests_per_route_and_status(client: httpx.AsyncCl
     assert (
         'qiyou_requests_in_progress{app_name="qiyou",method="GET",path="/api/v1/programs"' in after
     )
+
+
+async def test_a_refused_token_is_counted_and_carries_a_request_id(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/api/v1/me/bookings",
+        headers={"Authorization": "Bearer nonsense", "X-Request-ID": "probe-0001"},
+    )
+    assert response.status_code == 401
+    assert response.headers["x-request-id"] == "probe-0001"
+    assert response.json()["requestId"] == "probe-0001"
+    metrics = (await client.get("/metrics")).text
+    assert 'path="/api/v1/me/bookings",status_code="401"}' in metrics
