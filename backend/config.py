@@ -59,7 +59,7 @@ class Settings:
     db_pool_size: int = 20
     db_max_overflow: int = 0
     # Requests let into the app at once, in arrival order (backend/core/admission.py); None
-    # means as many as the pool has connections, 0 means no limit.
+    # means one less than the pool has connections, 0 means no limit.
     max_in_flight: int | None = None
     redis_url: str | None = None
     jwt_secret: str = ""
@@ -133,7 +133,10 @@ class Settings:
     @property
     def in_flight_limit(self) -> int:
         if self.max_in_flight is None:
-            return self.db_pool_size + self.db_max_overflow
+            # One less than the pool: a request holds at most two connections at once (an
+            # Idempotency-Key's claim or release beside the request's session), so with fewer
+            # requests inside than connections one of them can always get its second.
+            return max(1, self.db_pool_size + self.db_max_overflow - 1)
         return self.max_in_flight
 
     def with_secrets(self) -> Settings:

@@ -1,12 +1,13 @@
-"""A first-come, first-served line in front of the app, as long as the connection pool is wide.
+"""A first-come, first-served line in front of the app, about as wide as the connection pool.
 
 Under a rush, more requests arrive than the pool has connections. Left to themselves they
 queue inside the pool, and that queue is not fair: a request arriving when a connection has
 just come back takes it ahead of those already waiting (SQLAlchemy's queue tries a free
 connection before waiting, and a woken waiter that loses the race waits again). Most requests
 were fast and a few waited seconds — in the benchmark, p50 0.1 s and p99 6 s at 200
-connections. Admitting at most as many requests as there are connections, in arrival order
-(``asyncio.Semaphore`` is FIFO), keeps everyone's wait near the average.
+connections. Admitting fewer requests than there are connections, in arrival order
+(``asyncio.Semaphore`` is FIFO), keeps everyone's wait near the average. (One fewer: a request
+holds at most two connections at once, so one of those inside can always finish.)
 
 Health checks and metrics are never held in the line: the orchestrator must see a busy worker
 as alive.

@@ -11,7 +11,10 @@ statements that need no consistency between them, so they need no transaction at
 loads. ``Reader`` takes a connection from the same SQLAlchemy pool the sessions use (one pool,
 one set of limits) and runs the compiled SQL on the asyncpg driver connection directly.
 
-Writes never come here: they keep their session and their transaction.
+Writes keep their session and their transaction, with one kind of exception: a write that is a
+single statement with nothing else to commit beside it may run here, where PostgreSQL commits it
+as it ends (a registration without an ``Idempotency-Key``: confirm-or-waitlist and insert in one
+statement, so the event row is locked only while it runs — docs/events.md).
 """
 
 from __future__ import annotations

@@ -181,9 +181,15 @@ async def register(
     # measurable share of the rush. The guard has already admitted only residents.
     user = request.user
     now = clock_of(request).now()
+    # Without a key nothing else joins the registration's transaction: its decisive statement
+    # may commit on its own (see service.register).
+    autocommit = reader_of(request) if idempotency_key is None else None
 
     async def handler() -> tuple[int, RegistrationOut]:
-        return 201, await service.register(db_session, event_id, user.id, data, now=now)
+        registered = await service.register(
+            db_session, event_id, user.id, data, now=now, autocommit=autocommit
+        )
+        return 201, registered
 
     return await idempotent(request, db_session, user.id, now, handler)
 

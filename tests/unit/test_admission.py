@@ -78,10 +78,10 @@ async def test_a_limit_of_zero_means_no_line() -> None:
     assert admission_gate(0)(app) is app
 
 
-def test_the_line_is_as_wide_as_the_pool_unless_configured(tmp_path: Any) -> None:
+def test_the_line_is_one_narrower_than_the_pool_unless_configured(tmp_path: Any) -> None:
     base = {"QIYOU_DATA_DIR": str(tmp_path)}
-    assert Settings.from_env(base).in_flight_limit == 20
+    assert Settings.from_env(base).in_flight_limit == 19
     wider = {**base, "QIYOU_DB_POOL_SIZE": "30", "QIYOU_DB_MAX_OVERFLOW": "5"}
-    assert Settings.from_env(wider).in_flight_limit == 35
+    assert Settings.from_env(wider).in_flight_limit == 34
     assert Settings.from_env({**base, "QIYOU_MAX_IN_FLIGHT": "0"}).in_flight_limit == 0
     assert Settings.from_env({**base, "QIYOU_MAX_IN_FLIGHT": "8"}).in_flight_limit == 8
