@@ -18,7 +18,7 @@ from backend.catalog.models import Program, ProgramService
 from backend.core import i18n
 from backend.core.errors import AppError
 from backend.core.i18n import Language
-from backend.core.reads import Query, ReadConnection, Reader, Record, param
+from backend.core.reads import Query, Reader, Record, param
 from backend.events import service as events
 from backend.hub import service as hub
 from backend.notifications import service as notifications
@@ -80,7 +80,7 @@ _SERVICES = Query.compile(
 )
 
 
-async def _load(reader: Reader | ReadConnection) -> None:
+async def _load(reader: Reader) -> None:
     programs = await reader.fetch(_PROGRAMS)
     services = await reader.fetch(_SERVICES)
     if not programs:
@@ -90,14 +90,14 @@ async def _load(reader: Reader | ReadConnection) -> None:
         _cache[language] = _render(programs, services, language)
 
 
-async def list_programs(reader: Reader | ReadConnection, language: Language) -> list[ProgramOut]:
+async def list_programs(reader: Reader, language: Language) -> list[ProgramOut]:
     """The seven programs in the order of the design, with their services."""
     if language not in _cache:
         await _load(reader)
     return list(_cache.get(language, ()))
 
 
-async def get_program(reader: Reader | ReadConnection, code: str, language: Language) -> ProgramOut:
+async def get_program(reader: Reader, code: str, language: Language) -> ProgramOut:
     for program in await list_programs(reader, language):
         if program.code == code:
             return program

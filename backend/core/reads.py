@@ -19,8 +19,7 @@ statement, so the event row is locked only while it runs — docs/events.md).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -73,26 +72,6 @@ class Query:
         return values
 
 
-class ReadConnection:
-    """One connection for several reads in a row (each still its own statement, no BEGIN)."""
-
-    __slots__ = ("_driver", "_observers")
-
-    def __init__(self, driver: asyncpg.Connection, observers: list[Observer]) -> None:
-        self._driver = driver
-        self._observers = observers
-
-    async def fetch(self, query: Query, **params: Any) -> list[Record]:
-        if self._observers:
-            _observe(self._observers, query.sql)
-        return cast(list[Record], await self._driver.fetch(query.sql, *query.arguments(params)))
-
-    async def fetchrow(self, query: Query, **params: Any) -> Record | None:
-        if self._observers:
-            _observe(self._observers, query.sql)
-        return cast(Record | None, await self._driver.fetchrow(query.sql, *query.arguments(params)))
-
-
 class Attributes:
     """A record read by attribute, for the wire builders written against ORM rows."""
 
@@ -117,20 +96,9 @@ class Reader:
         # as they do on the engine for the session's).
         self.observers: list[Observer] = []
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[ReadConnection]:
-        pooled = await self._engine.raw_connection()
-        try:
-            yield ReadConnection(pooled.driver_connection, self.observers)
-        except _BROKEN:
-            await self._discard(pooled)
-            raise
-        finally:
-            self._return(pooled)
-
     async def fetch(self, query: Query, **params: Any) -> list[Record]:
-        # Written out rather than through ``connection()``: the generator-based context manager
-        # was a measurable share of a one-statement read.
+        # Written out rather than through a context manager: a generator-based one was a
+        # measurable share of a one-statement read.
         pooled = await self._engine.raw_connection()
         try:
             if self.observers:
@@ -183,4 +151,4 @@ def reader_of(request: Request[Any, Any, Any]) -> Reader:
     return cast(Reader, request.app.state.reader)
 
 
-__all__ = ["Attributes", "Query", "ReadConnection", "Reader", "Record", "param", "reader_of"]
+__all__ = ["Attributes", "Query", "Reader", "Record", "param", "reader_of"]

@@ -21,7 +21,7 @@ from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.i18n import Language
 from backend.core.pagination import decode_cursor, paginate
-from backend.core.reads import Query, ReadConnection, Reader, param
+from backend.core.reads import Query, Reader, param
 from backend.notifications import messages
 from backend.notifications.models import Notification
 from schemas.common import Page
@@ -144,7 +144,7 @@ def unread_count_column(user_id: Any) -> ScalarSelect[int]:
 _UNREAD_COUNT = Query.compile(select(unread_count_column(param("user_id"))))
 
 
-async def unread_count(reader: ReadConnection | Reader, user_id: UUID) -> int:
+async def unread_count(reader: Reader, user_id: UUID) -> int:
     """How many unread messages the user has (the badge on the home screen)."""
     row = await reader.fetchrow(_UNREAD_COUNT, user_id=user_id)
     return int(row[0]) if row else 0
