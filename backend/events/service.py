@@ -5,7 +5,8 @@ rules itself; each part of the domain lives in its own module:
 
 - ``publishing``: the staff's programme — drafts, publish, change, cancel; room holds via the hub
 - ``listing``: what anyone may read — published events, search, the home screen's upcoming ones
-- ``registrations``: a resident registers (confirmed or waitlisted), reads and cancels their own
+- ``registering``: a resident registers, confirmed or waitlisted, in one deciding statement
+- ``registrations``: a resident reads and cancels their own registrations
 - ``waitlist``: a waiting registration's place, and promotion into freed seats
 - ``door``: checking tickets in, and feedback after the event
 - ``roster``: the staff's lists of who comes, and the CSV file of them
@@ -34,13 +35,8 @@ from backend.events.publishing import (
     publish_event,
     update_event,
 )
-from backend.events.registrations import (
-    age_on,
-    cancel_registration,
-    my_registration,
-    my_registrations,
-    register,
-)
+from backend.events.registering import age_on, register
+from backend.events.registrations import cancel_registration, my_registration, my_registrations
 from backend.events.roster import csv_cell, event_registrations, registrations_csv
 
 __all__ = [

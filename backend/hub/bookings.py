@@ -26,7 +26,6 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -39,7 +38,7 @@ from backend.core.errors import AppError
 from backend.core.reads import Attributes, Query, Reader
 from backend.hub import rules
 from backend.hub.common import overlaps
-from backend.hub.models import ACTIVE_STATUSES, Booking, Closure, Room, Venue
+from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue
 from backend.hub.wire import label
 from backend.identity import lookup as identity_lookup
 from schemas.hub import BookingIn, BookingOut, BookingStatus
@@ -137,7 +136,7 @@ _OWNER = bindparam("owner", type_=Uuid)
 _STARTS = bindparam("starts", type_=DateTime(timezone=True))
 _ENDS = bindparam("ends", type_=DateTime(timezone=True))
 _NOW = bindparam("now", type_=DateTime(timezone=True))
-_LIVE = text("bookings.status IN (" + ", ".join(f"'{s}'" for s in ACTIVE_STATUSES) + ")")
+_LIVE = ACTIVE_BOOKING
 
 _ROOM_COLUMNS = (
     _ROOM.id,
