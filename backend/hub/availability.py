@@ -8,36 +8,20 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import LOCAL_TZ
 from backend.core.errors import AppError
 from backend.core.reads import Attributes, Query, Reader, param
 from backend.hub import rules
-from backend.hub.common import load_venue, overlaps
-from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue
+from backend.hub.common import booked_during, closes_room, load_venue, overlaps, span
+from backend.hub.models import Booking, Closure, Room, Venue
 from schemas.hub import Interval, RoomAvailability, Slot, VenueAvailability
 
 
-def _booked_during(day_start: Any, day_end: Any) -> ColumnElement[bool]:
-    """Active bookings overlapping the day, in the form the exclusion constraint's GiST index
-    answers: ``starts_at < end AND ends_at > start`` can only narrow by room, and then reads the
-    room's whole booking history."""
-    return and_(
-        ACTIVE_BOOKING,
-        func.tstzrange(Booking.starts_at, Booking.ends_at, text("'[)'")).op("&&")(
-            func.tstzrange(day_start, day_end, text("'[)'"))
-        ),
-    )
-
-
 def _spans(table: Any, *where: Any) -> Any:
-    return func.array(
-        select(func.tstzrange(table.starts_at, table.ends_at, text("'[)'")))
-        .where(*where)
-        .scalar_subquery()
-    )
+    return func.array(select(span(table.starts_at, table.ends_at)).where(*where).scalar_subquery())
 
 
 # A room's day in one statement: the room, its venue's hours, the day's bookings and closures.
@@ -52,14 +36,12 @@ _ROOM_DAY = Query.compile(
         _spans(
             Booking,
             Booking.room_id == Room.id,
-            _booked_during(param("day_start"), param("day_end")),
+            booked_during(param("day_start"), param("day_end")),
         ).label("booked"),
         _spans(
             Closure,
-            Closure.venue_id == Venue.id,
-            or_(Closure.room_id.is_(None), Closure.room_id == Room.id),
-            Closure.starts_at < param("day_end"),
-            Closure.ends_at > param("day_start"),
+            closes_room(Room.id, Room.venue_id),
+            overlaps(Closure.starts_at, Closure.ends_at, param("day_start"), param("day_end")),
         ).label("closed"),
     )
     .join(Venue, Venue.id == Room.venue_id)
@@ -131,7 +113,7 @@ async def _availability(
         _Span(row.room_id, row.starts_at, row.ends_at)
         for row in await session.execute(
             select(Booking.room_id, Booking.starts_at, Booking.ends_at).where(
-                Booking.room_id.in_(room_ids), _booked_during(day_start, day_end)
+                Booking.room_id.in_(room_ids), booked_during(day_start, day_end)
             )
         )
     ]

@@ -18,12 +18,10 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
-    and_,
     bindparam,
     exists,
     func,
     literal,
-    literal_column,
     or_,
     select,
 )
@@ -37,7 +35,7 @@ from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.reads import Attributes, Query, Reader
 from backend.hub import rules
-from backend.hub.common import overlaps
+from backend.hub.common import booked_during, closes_room, overlaps
 from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue
 from backend.hub.wire import label
 from backend.identity import lookup as identity_lookup
@@ -101,10 +99,7 @@ async def closures_overlapping(
 ) -> list[tuple[datetime, datetime]]:
     rows = await session.execute(
         select(Closure.starts_at, Closure.ends_at).where(
-            or_(
-                Closure.room_id == room.id,
-                and_(Closure.room_id.is_(None), Closure.venue_id == room.venue_id),
-            ),
+            closes_room(room.id, room.venue_id),
             or_(*(overlaps(Closure.starts_at, Closure.ends_at, s, e) for s, e in spans)),
         )
     )
@@ -129,14 +124,12 @@ async def closures_overlapping(
 _BOOKINGS = cast(Table, Booking.__table__)
 _ROOM = Room.__table__.c
 _VENUE = Venue.__table__.c
-_CLOSURE = Closure.__table__.c
 _BOOKING = _BOOKINGS.c
 _ROOM_ID = bindparam("room", type_=Uuid)
 _OWNER = bindparam("owner", type_=Uuid)
 _STARTS = bindparam("starts", type_=DateTime(timezone=True))
 _ENDS = bindparam("ends", type_=DateTime(timezone=True))
 _NOW = bindparam("now", type_=DateTime(timezone=True))
-_LIVE = ACTIVE_BOOKING
 
 _ROOM_COLUMNS = (
     _ROOM.id,
@@ -155,12 +148,8 @@ _ROOM_COLUMNS = (
     # A friendly early answer; the trigger is what makes it true under concurrency.
     exists()
     .where(
-        or_(
-            _CLOSURE.room_id == _ROOM.id,
-            and_(_CLOSURE.room_id.is_(None), _CLOSURE.venue_id == _ROOM.venue_id),
-        ),
-        _CLOSURE.starts_at < _ENDS,
-        _CLOSURE.ends_at > _STARTS,
+        closes_room(_ROOM.id, _ROOM.venue_id),
+        overlaps(Closure.starts_at, Closure.ends_at, _STARTS, _ENDS),
     )
     .label("closed"),
     identity_lookup.display_name_of(_OWNER, active_only=True).label("owner_name"),
@@ -168,7 +157,7 @@ _ROOM_COLUMNS = (
 _MY_ACTIVE = (
     _BOOKING.user_id == _OWNER,
     _BOOKING.room_id == _ROOM_ID,
-    _LIVE,
+    ACTIVE_BOOKING,
     _BOOKING.ends_at > _NOW,
 )
 
@@ -187,7 +176,6 @@ _ROOM_FOR_BOOKING = (
 # answer the locked path would have given had it come then. Only a request this snapshot would
 # admit takes the room lock and lets the database decide. In a storm that spares all but the
 # first few losers the queue on the room's lock.
-_SPAN = func.tstzrange(_STARTS, _ENDS, literal_column("'[)'"))
 _AT_A_GLANCE = Query.compile(
     select(
         *_ROOM_COLUMNS,
@@ -196,16 +184,7 @@ _AT_A_GLANCE = Query.compile(
         .where(*_MY_ACTIVE)
         .scalar_subquery()
         .label("active"),
-        # Written as the exclusion constraint is, so its GiST index answers.
-        exists()
-        .where(
-            _BOOKING.room_id == _ROOM_ID,
-            _LIVE,
-            func.tstzrange(_BOOKING.starts_at, _BOOKING.ends_at, literal_column("'[)'")).op("&&")(
-                _SPAN
-            ),
-        )
-        .label("taken"),
+        exists().where(_BOOKING.room_id == _ROOM_ID, booked_during(_STARTS, _ENDS)).label("taken"),
     )
     .join_from(Room.__table__, Venue.__table__, _VENUE.id == _ROOM.venue_id)
     .where(_ROOM.id == _ROOM_ID)

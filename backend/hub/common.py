@@ -1,19 +1,18 @@
 """What every part of the hub service shares: a venue or room loaded with the lock its caller
-needs, the one authorization rule of hub management, the overlap of two time spans, and the
-statuses a closure cancels."""
+needs, the one authorization rule of hub management, the overlap of two time spans (and the
+active bookings and the closures that touch one), and the statuses a closure cancels."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
-from backend.hub.models import Room, Venue, WorkerVenue
+from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue, WorkerVenue
 
 # Statuses a closure cancels; a booking already checked in stays on record as it happened.
 CANCELLED_BY_CLOSURE = ("pending", "confirmed")
@@ -62,7 +61,28 @@ def managed_venue_ids(actor: AuthUser) -> Select[UUID]:
     return select(WorkerVenue.venue_id).where(WorkerVenue.user_id == actor.id)
 
 
-def overlaps(
-    starts: Any, ends: Any, other_starts: datetime, other_ends: datetime
-) -> ColumnElement[bool]:
+def overlaps(starts: Any, ends: Any, other_starts: Any, other_ends: Any) -> ColumnElement[bool]:
+    """Two spans overlap (the other span's ends: values or parameters)."""
     return and_(starts < other_ends, ends > other_starts)
+
+
+def span(starts: Any, ends: Any) -> ColumnElement[Any]:
+    """``[starts, ends)`` as a ``tstzrange``, the form of the exclusion constraint."""
+    return func.tstzrange(starts, ends, literal_column("'[)'"))
+
+
+def booked_during(starts: Any, ends: Any) -> ColumnElement[bool]:
+    """Active bookings overlapping ``[starts, ends)``, written as the exclusion constraint is so
+    that its GiST index answers (``starts_at < end AND ends_at > start`` can only narrow by room,
+    and then reads the room's whole booking history)."""
+    return and_(
+        ACTIVE_BOOKING, span(Booking.starts_at, Booking.ends_at).op("&&")(span(starts, ends))
+    )
+
+
+def closes_room(room_id: Any, venue_id: Any) -> ColumnElement[bool]:
+    """Closures that apply to a room: its own, and its venue's closures of the whole venue."""
+    return or_(
+        Closure.room_id == room_id,
+        and_(Closure.room_id.is_(None), Closure.venue_id == venue_id),
+    )
