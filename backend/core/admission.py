@@ -21,7 +21,7 @@ from collections.abc import Callable
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-_NEVER_QUEUED = ("/health", "/metrics")
+from backend.core.observability import OPERATIONAL_PATHS
 
 
 def admission_gate(limit: int) -> Callable[[ASGIApp], ASGIApp]:
@@ -33,7 +33,7 @@ def admission_gate(limit: int) -> Callable[[ASGIApp], ASGIApp]:
         line = asyncio.Semaphore(limit)
 
         async def gate(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or scope["path"].startswith(_NEVER_QUEUED):
+            if scope["type"] != ScopeType.HTTP or scope["path"].startswith(OPERATIONAL_PATHS):
                 await app(scope, receive, send)
                 return
             async with line:

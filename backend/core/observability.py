@@ -92,7 +92,9 @@ class AccessLog:
 
 
 _ENCODER = msgspec.json.Encoder()
-_NOT_LOGGED = ("/health", "/metrics")
+# The orchestrator's and the scraper's endpoints: not logged per request, never held in the
+# admission line (backend/core/admission.py).
+OPERATIONAL_PATHS = ("/health", "/metrics")
 
 
 def answered_status(exc: Exception) -> int:
@@ -154,7 +156,7 @@ def request_context_middleware(settings: Settings) -> Callable[[ASGIApp], ASGIAp
                 raise
             finally:
                 path: str = scope["path"]
-                if access_log is not None and not path.startswith(_NOT_LOGGED):
+                if access_log is not None and not path.startswith(OPERATIONAL_PATHS):
                     access_log.write(
                         request_id, scope["method"], path, status, time.perf_counter() - started
                     )

@@ -97,27 +97,20 @@ class Reader:
         self.observers: list[Observer] = []
 
     async def fetch(self, query: Query, **params: Any) -> list[Record]:
-        # Written out rather than through a context manager: a generator-based one was a
-        # measurable share of a one-statement read.
-        pooled = await self._engine.raw_connection()
-        try:
-            if self.observers:
-                _observe(self.observers, query.sql)
-            driver: asyncpg.Connection = pooled.driver_connection
-            return cast(list[Record], await driver.fetch(query.sql, *query.arguments(params)))
-        except _BROKEN:
-            await self._discard(pooled)
-            raise
-        finally:
-            self._return(pooled)
+        return cast(list[Record], await self._run("fetch", query, params))
 
     async def fetchrow(self, query: Query, **params: Any) -> Record | None:
+        return cast(Record | None, await self._run("fetchrow", query, params))
+
+    async def _run(self, method: str, query: Query, params: Mapping[str, Any]) -> Any:
+        # Checkout and return written out rather than through a context manager: a
+        # generator-based one was a measurable share of a one-statement read.
         pooled = await self._engine.raw_connection()
         try:
             if self.observers:
                 _observe(self.observers, query.sql)
-            driver: asyncpg.Connection = pooled.driver_connection
-            return cast(Record | None, await driver.fetchrow(query.sql, *query.arguments(params)))
+            execute = getattr(pooled.driver_connection, method)
+            return await execute(query.sql, *query.arguments(params))
         except _BROKEN:
             await self._discard(pooled)
             raise
