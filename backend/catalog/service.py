@@ -130,9 +130,7 @@ async def home(
 ) -> HomeOut:
     """The home screen: the programs, the next events and, for a signed-in caller, the unread
     count and the next booking."""
-    if language not in _cache:
-        await _load(reader)
-    programs = list(_cache.get(language, ()))
+    programs = await list_programs(reader, language)
     if viewer_id is None:
         row = await reader.fetchrow(_HOME_ANONYMOUS, now=now)
         assert row is not None

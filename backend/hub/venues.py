@@ -8,10 +8,9 @@ from typing import Any
 from uuid import UUID
 
 from msgspec import UNSET
-from sqlalchemy import ColumnElement, ScalarSelect, delete, select
+from sqlalchemy import ScalarSelect, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
@@ -19,7 +18,7 @@ from backend.core.pagination import decode_cursor, paginate
 from backend.hub import rules
 from backend.hub.common import load_room, load_venue, managed_venue_ids
 from backend.hub.models import Room, Venue, WorkerVenue
-from backend.hub.wire import label, room_out, venue_out
+from backend.hub.wire import room_out, venue_out
 from backend.identity import service as identity_service
 from schemas.common import Page
 from schemas.hub import (
@@ -170,9 +169,9 @@ async def get_room(session: AsyncSession, room_id: UUID) -> RoomOut:
     return room_out(room)
 
 
-def room_label_of(room_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ScalarSelect[str]:
-    """A room's label as a column of another domain's statement (an event's room), so that
-    reading it costs no second query."""
+def room_label_of(room_id: Any) -> ScalarSelect[str]:
+    """A room's label (``wire.label``, in SQL) as a column of a statement — another domain's
+    (an event's room) costs no second query that way. ``room_id``: a column or a value."""
     return (
         select(Venue.name + " · " + Room.name)
         .join(Room, Room.venue_id == Venue.id)
@@ -183,14 +182,7 @@ def room_label_of(room_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> S
 
 async def room_label(session: AsyncSession, room_id: UUID) -> str | None:
     """``高照三合一 · 书法室``: how messages and other domains name a room."""
-    row = (
-        await session.execute(
-            select(Venue.name, Room.name)
-            .join(Room, Room.venue_id == Venue.id)
-            .where(Room.id == room_id)
-        )
-    ).first()
-    return label(row[0], row[1]) if row else None
+    return await session.scalar(select(room_label_of(room_id)))
 
 
 # --- worker assignments ----------------------------------------------------------------------
