@@ -48,10 +48,8 @@ def time_keyset(cursor: str | None) -> tuple[Any, ...] | None:
     return after
 
 
-def registration_open(row: Any, now: datetime) -> bool:
-    return bool(
-        row.status == "published" and row.registration_opens_at <= now < row.registration_closes_at
-    )
+def registration_open(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> bool:
+    return status == "published" and opens_at <= now < closes_at
 
 
 def like_pattern(text: str) -> str:

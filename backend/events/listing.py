@@ -19,7 +19,13 @@ from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import paginate
 from backend.core.reads import Query, Reader, Record, param
-from backend.events.common import PUBLIC, like_pattern, text_match, time_keyset
+from backend.events.common import (
+    PUBLIC,
+    like_pattern,
+    registration_open,
+    text_match,
+    time_keyset,
+)
 from backend.events.models import Event
 from backend.hub import service as hub
 from schemas.events import EventOut, EventSummary
@@ -61,15 +67,10 @@ def _summary(row: Record | dict[str, Any], now: datetime) -> EventSummary:
         status=row["status"],
         seats_left=row["capacity"] - row["confirmed_seats"],
         waitlist_length=row["waitlisted_count"],
-        registration_open=_registration_open(row, now),
+        registration_open=registration_open(
+            row["status"], row["registration_opens_at"], row["registration_closes_at"], now
+        ),
         room_id=row["room_id"],
-    )
-
-
-def _registration_open(row: Record | dict[str, Any], now: datetime) -> bool:
-    return bool(
-        row["status"] == "published"
-        and row["registration_opens_at"] <= now < row["registration_closes_at"]
     )
 
 

@@ -318,7 +318,9 @@ async def register(
     event = (await session.execute(_EVENT_FOR_REGISTERING, {"event": event_id})).one_or_none()
     if event is None:
         raise AppError(404, "not_found")
-    if not registration_open(event, now):
+    if not registration_open(
+        event.status, event.registration_opens_at, event.registration_closes_at, now
+    ):
         raise AppError(422, "registration_closed")
     if data.seats > event.max_seats_per_registration:
         raise AppError(
