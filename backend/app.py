@@ -14,7 +14,6 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
-from litestar.plugins.prometheus import PrometheusMiddleware
 
 from backend.catalog import routes as catalog_routes
 from backend.config import Settings
@@ -25,13 +24,8 @@ from backend.core.clock import Clock
 from backend.core.database import build_sqlalchemy_config, resolve_database_url
 from backend.core.errors import EXCEPTION_HANDLERS, document_problems
 from backend.core.i18n import request_language
-from backend.core.observability import (
-    MetricsController,
-    echo_request_id,
-    prometheus_config,
-    request_context_middleware,
-    structlog_plugin,
-)
+from backend.core.metrics import MetricsController
+from backend.core.observability import echo_request_id, observed_requests, structlog_plugin
 from backend.core.reads import Reader
 from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
@@ -98,10 +92,7 @@ def _outside_authentication(settings: Settings) -> Callable[[AppConfig], AppConf
     inserts itself first): a refused token must still be logged, counted and carry its id."""
 
     def on_app_init(app_config: AppConfig) -> AppConfig:
-        app_config.middleware[0:0] = [
-            request_context_middleware(settings),
-            prometheus_config().middleware,
-        ]
+        app_config.middleware.insert(0, observed_requests(settings))
         return app_config
 
     return on_app_init
@@ -155,4 +146,4 @@ def create_app(
     return app
 
 
-__all__ = ["API_PREFIX", "PrometheusMiddleware", "create_app"]
+__all__ = ["API_PREFIX", "create_app"]

@@ -1,0 +1,99 @@
+"""Request metrics for Prometheus: counted per request in plain numbers, turned into metric
+families only when ``/metrics`` is scraped.
+
+The names, labels and meaning are those of Litestar's Prometheus plugin (``qiyou_requests_total``,
+``qiyou_request_duration_seconds``, ``qiyou_requests_in_progress``,
+``qiyou_requests_error_total``; labels ``app_name``, ``method``, ``path`` — the route's template
+— and ``status_code``), so dashboards written for the plugin keep working. Updating
+``prometheus_client``'s objects per request (a lock and a method call per counter, a Python loop
+over the histogram's buckets) cost 7 % of the instructions of an event read; adding to a list
+costs a tenth of that. The numbers live in this worker's memory, as ``prometheus_client``'s did.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator
+
+from litestar.plugins.prometheus import PrometheusController
+from prometheus_client import REGISTRY, Histogram
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+PREFIX = "qiyou"
+APP_NAME = "qiyou"
+LABELS = ("app_name", "method", "path", "status_code")
+BUCKETS: tuple[float, ...] = Histogram.DEFAULT_BUCKETS
+_BOUNDS = tuple(floatToGoString(bound) for bound in BUCKETS)  # type: ignore[no-untyped-call]
+# A series per (method, route, status): [count, sum of seconds, count per bucket…].
+_COUNT, _SECONDS, _FIRST_BUCKET = 0, 1, 2
+
+
+class RequestMetrics(Collector):
+    """What the requests of this worker did, per method, route and status."""
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str, int], list[float]] = {}
+        self._in_progress: dict[tuple[str, str], int] = {}
+
+    def started(self, method: str, path: str) -> None:
+        key = (method, path)
+        self._in_progress[key] = self._in_progress.get(key, 0) + 1
+
+    def finished(self, method: str, path: str, status: int, seconds: float) -> None:
+        self._in_progress[(method, path)] -= 1
+        key = (method, path, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = [0.0] * (_FIRST_BUCKET + len(BUCKETS))
+        series[_COUNT] += 1
+        series[_SECONDS] += seconds
+        # A bucket counts the requests up to and including its bound.
+        series[_FIRST_BUCKET + bisect_left(BUCKETS, seconds)] += 1
+
+    def collect(self) -> Iterator[Metric]:
+        in_progress = GaugeMetricFamily(
+            f"{PREFIX}_requests_in_progress",
+            "Total requests currently in progress",
+            labels=LABELS,
+        )
+        for (method, path), count in list(self._in_progress.items()):
+            # The plugin labels the gauge with status 200, whatever the answer will be.
+            in_progress.add_metric([APP_NAME, method, path, "200"], count)
+        total = CounterMetricFamily(f"{PREFIX}_requests", "Total requests", labels=LABELS)
+        errors = CounterMetricFamily(
+            f"{PREFIX}_requests_error", "Total errors in requests", labels=LABELS
+        )
+        durations = HistogramMetricFamily(
+            f"{PREFIX}_request_duration_seconds", "Request duration, in seconds", labels=LABELS
+        )
+        for (method, path, status), series in list(self._series.items()):
+            labels = [APP_NAME, method, path, str(status)]
+            total.add_metric(labels, series[_COUNT])
+            if status >= 500:
+                errors.add_metric(labels, series[_COUNT])
+            cumulative, buckets = 0.0, []
+            for bound, in_bucket in zip(_BOUNDS, series[_FIRST_BUCKET:], strict=True):
+                cumulative += in_bucket
+                buckets.append((bound, cumulative))
+            durations.add_metric(labels, buckets, series[_SECONDS])
+        yield from (in_progress, total, errors, durations)
+
+
+# One per process, as the registry it is exposed through.
+REQUEST_METRICS = RequestMetrics()
+REGISTRY.register(REQUEST_METRICS)
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+__all__ = ["BUCKETS", "REQUEST_METRICS", "MetricsController", "RequestMetrics"]
