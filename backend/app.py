@@ -21,7 +21,11 @@ from backend.core import health
 from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
 from backend.core.clock import Clock
-from backend.core.database import build_sqlalchemy_config, resolve_database_url
+from backend.core.database import (
+    build_read_pool,
+    build_sqlalchemy_config,
+    resolve_database_url,
+)
 from backend.core.errors import EXCEPTION_HANDLERS, document_problems
 from backend.core.i18n import request_language
 from backend.core.metrics import MetricsController
@@ -109,6 +113,8 @@ def create_app(
     url = database_url or resolve_database_url(settings)
     db_config = build_sqlalchemy_config(settings, url)
     jwt_auth = build_jwt_auth(settings)
+    engine = db_config.get_engine()
+    reader = Reader(build_read_pool(settings, engine))
 
     def provide_settings() -> Settings:
         return settings
@@ -129,6 +135,7 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[echo_request_id],
+        on_shutdown=[reader.pool.close],
         stores=build_store_registry(settings.redis_url),
         openapi_config=_openapi_config(),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
@@ -141,8 +148,8 @@ def create_app(
     document_security(app)
     app.state.settings = settings
     app.state.clock = clock
-    app.state.db_engine = db_config.get_engine()
-    app.state.reader = Reader(app.state.db_engine)
+    app.state.db_engine = engine
+    app.state.reader = reader
     return app
 
 

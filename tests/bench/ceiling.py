@@ -8,8 +8,8 @@ by fetching one response from each. It runs under the same server as Qiyou (uvic
 flags, one worker), so the ratio ours / ceiling is what our framework, ORM and checks cost.
 
 Started by the benchmark as ``uvicorn tests.bench.ceiling:create --factory``, configured by
-``QIYOU_BENCH_DSN`` (asyncpg DSN) and ``QIYOU_BENCH_POOL_SIZE`` (Qiyou's pool size plus its
-overflow, so both may hold as many database connections).
+``QIYOU_BENCH_DSN`` (asyncpg DSN) and ``QIYOU_BENCH_POOL_SIZE`` (all the connections Qiyou may
+hold: its sessions' pool, their overflow and its read pool, so both may hold as many).
 
 Deliberately self-contained: it imports nothing from ``backend`` (that would load Litestar and
 SQLAlchemy into this process and blur the memory comparison). Its problem texts are copies of
@@ -579,7 +579,7 @@ def create() -> Ceiling:
     """The uvicorn factory."""
     app = Ceiling(
         dsn=os.environ["QIYOU_BENCH_DSN"],
-        pool_size=int(os.environ.get("QIYOU_BENCH_POOL_SIZE", "20")),
+        pool_size=int(os.environ.get("QIYOU_BENCH_POOL_SIZE", "30")),
     )
     # The same collector settings as Qiyou's server entry (backend/asgi.py: freeze what start-up
     # built, young generation every 20,000 allocations): a process setting, not framework cost,

@@ -191,7 +191,7 @@ class Bench:
                 "JSON/console renderers produce str (TypeError: can only concatenate str (not "
                 "'bytes') to str). Qiyou was measured with QIYOU_ACCESS_LOG=false."
             )
-        pool = settings.pool_size + settings.max_overflow
+        pool = settings.connections
         say(f"starting the ceiling (uvicorn, 1 worker, asyncpg pool of {pool})")
         self.ceiling = servers.start_ceiling(self.dsn, pool, servers.free_port(), logs)
         self.results["settings"] = {
@@ -199,7 +199,8 @@ class Bench:
             "workers": 1,
             "access_log": settings.access_log,
             "rate_limits": "on (none of the benchmarked routes has one)",
-            "db_pool": f"{settings.pool_size} + {settings.max_overflow} overflow",
+            "db_pool": f"{settings.pool_size} + {settings.max_overflow} overflow"
+            f" + {settings.read_pool_size} for reads",
             "ceiling_pool": pool,
             "wrk_threads": self.config.wrk_threads,
         }

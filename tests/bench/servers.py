@@ -33,7 +33,13 @@ class ProductionSettings:
     data_key: str
     pool_size: int = 20
     max_overflow: int = 0
+    read_pool_size: int = 10
     access_log: bool = True
+
+    @property
+    def connections(self) -> int:
+        """All the database connections the worker may hold: the sessions' and the reads'."""
+        return self.pool_size + self.max_overflow + self.read_pool_size
 
     def environ(self) -> dict[str, str]:
         return {
@@ -47,6 +53,7 @@ class ProductionSettings:
             "QIYOU_RATE_LIMIT_ENABLED": "true",
             "QIYOU_DB_POOL_SIZE": str(self.pool_size),
             "QIYOU_DB_MAX_OVERFLOW": str(self.max_overflow),
+            "QIYOU_DB_READ_POOL_SIZE": str(self.read_pool_size),
         }
 
 

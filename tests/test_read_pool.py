@@ -1,0 +1,173 @@
+"""The hot reads' connection pool, against the real server: its limit, its line, and what it
+does with connections that broke, were cancelled, grew old or could not be made."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import asyncpg
+import pytest
+
+from backend.core.database import plain_url, with_database
+from backend.core.readpool import ReadPool
+
+APPLICATION = "qiyou-read-pool-test"
+
+
+@pytest.fixture
+def connect(pg_server_url: str) -> Callable[[], asyncpg.Connection]:
+    dsn = plain_url(with_database(pg_server_url, "postgres"))
+
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(dsn, server_settings={"application_name": APPLICATION})
+
+    return connect
+
+
+@pytest.fixture
+async def pool(connect: Callable[[], asyncpg.Connection]) -> AsyncIterator[ReadPool]:
+    pool = ReadPool(connect, size=3)
+    yield pool
+    await pool.close()
+
+
+async def _run(pool: ReadPool, sql: str, *args: object) -> object:
+    connection = await pool.acquire()
+    try:
+        return await connection.fetchval(sql, *args)
+    finally:
+        pool.release(connection)
+
+
+async def test_a_storm_of_reads_shares_the_limit_and_is_served_in_arrival_order(
+    pool: ReadPool,
+) -> None:
+    served: list[int] = []
+    most_open = 0
+
+    async def read(n: int) -> object:
+        nonlocal most_open
+        connection = await pool.acquire()
+        served.append(n)
+        most_open = max(most_open, pool.open_connections)
+        try:
+            return await connection.fetchval("SELECT $1::int FROM pg_sleep(0.005)", n)
+        finally:
+            pool.release(connection)
+
+    results = await asyncio.gather(*(read(n) for n in range(60)))
+
+    assert results == list(range(60))
+    assert most_open == 3
+    # The first three each made a connection, finishing in whatever order the server took;
+    # everyone after them waited in line and was served in turn.
+    assert sorted(served[:3]) == [0, 1, 2]
+    assert served[3:] == list(range(3, 60))
+    backends = await _run(
+        pool,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+        APPLICATION,
+    )
+    assert backends == 3
+
+
+async def test_a_broken_connection_is_replaced(pool: ReadPool) -> None:
+    connection = await pool.acquire()
+    pid = connection.get_server_pid()
+    pool.release(connection)
+    killer = await pool.acquire()
+    victim = await pool.acquire()
+    assert victim.get_server_pid() == pid or killer.get_server_pid() == pid
+    if killer.get_server_pid() == pid:
+        killer, victim = victim, killer
+    await killer.fetchval("SELECT pg_terminate_backend($1)", victim.get_server_pid())
+    # How the loss shows depends on when the server's goodbye arrives.
+    lost = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError)
+    with pytest.raises((*lost, OSError)):
+        await victim.fetchval("SELECT 1")
+    pool.release(victim, broken=True)
+    pool.release(killer)
+
+    assert pool.open_connections == 1
+    assert await asyncio.gather(*(_run(pool, "SELECT 1") for _ in range(5))) == [1] * 5
+
+
+async def test_a_server_refusal_keeps_the_connection(pool: ReadPool) -> None:
+    connection = await pool.acquire()
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await connection.fetchval("SELECT 1 / 0")
+    pool.release(connection)
+    assert pool.open_connections == 1
+    assert await _run(pool, "SELECT 2") == 2
+    assert pool.open_connections == 1
+
+
+async def test_a_waiter_cancelled_in_line_loses_no_connection(
+    connect: Callable[[], asyncpg.Connection],
+) -> None:
+    pool = ReadPool(connect, size=1)
+    try:
+        held = await pool.acquire()
+        waiter = asyncio.create_task(pool.acquire())
+        await asyncio.sleep(0.01)
+        # Handed the connection and cancelled before it could resume: the connection goes on.
+        pool.release(held)
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        again = await asyncio.wait_for(pool.acquire(), timeout=2)
+        assert again is held
+        pool.release(again)
+        assert pool.open_connections == 1
+    finally:
+        await pool.close()
+
+
+async def test_old_connections_are_renewed(connect: Callable[[], asyncpg.Connection]) -> None:
+    pool = ReadPool(connect, size=2, recycle_seconds=0)
+    try:
+        first = await pool.acquire()
+        pool.release(first)
+        assert first.is_closed()
+        second = await pool.acquire()
+        assert second is not first
+        pool.release(second)
+        assert pool.open_connections == 0
+    finally:
+        await pool.close()
+
+
+async def test_a_failed_connect_frees_its_place(connect: Callable[[], asyncpg.Connection]) -> None:
+    failures = 1
+
+    async def flaky() -> asyncpg.Connection:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise OSError("connection refused")
+        return await connect()
+
+    pool = ReadPool(flaky, size=1)
+    try:
+        with pytest.raises(OSError):
+            await pool.acquire()
+        assert pool.open_connections == 0
+        assert await _run(pool, "SELECT 3") == 3
+    finally:
+        await pool.close()
+
+
+async def test_closing_closes_what_is_idle_and_what_comes_back(
+    connect: Callable[[], asyncpg.Connection],
+) -> None:
+    pool = ReadPool(connect, size=2)
+    idle, busy = await pool.acquire(), await pool.acquire()
+    pool.release(idle)
+    await pool.close()
+    assert idle.is_closed()
+    pool.release(busy)
+    assert busy.is_closed()
+    assert pool.open_connections == 0
+    with pytest.raises(RuntimeError):
+        await pool.acquire()
