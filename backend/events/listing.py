@@ -9,10 +9,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from msgspec import structs
 from sqlalchemy import ColumnElement, func, select, tuple_
 
 from backend.core.clock import to_local
@@ -50,8 +49,13 @@ _SUMMARY_COLUMNS = (
 )
 
 
-def _summary(row: Record | dict[str, Any], now: datetime) -> EventSummary:
-    return EventSummary(
+_Wire = TypeVar("_Wire", EventSummary, EventOut)
+
+
+def _wire(row: Record | dict[str, Any], now: datetime, wire: type[_Wire], **more: Any) -> _Wire:
+    """The wire form of an event row: a summary, or — given ``EventOut`` and the four fields
+    only it has — the full view, built in one go."""
+    return wire(
         id=row["id"],
         title=row["title"],
         summary=row["summary"],
@@ -71,6 +75,7 @@ def _summary(row: Record | dict[str, Any], now: datetime) -> EventSummary:
             row["status"], row["registration_opens_at"], row["registration_closes_at"], now
         ),
         room_id=row["room_id"],
+        **more,
     )
 
 
@@ -128,7 +133,7 @@ async def list_events(
         limit=limit + 1,
     )
     page, next_cursor = paginate(rows, limit, lambda r: (r["starts_at"], r["id"]))
-    return [_summary(r, now) for r in page], next_cursor
+    return [_wire(r, now, EventSummary) for r in page], next_cursor
 
 
 _SUMMARY_NAMES = tuple(column.key for column in _SUMMARY_COLUMNS)
@@ -148,7 +153,10 @@ def upcoming_column(now: Any, limit: int) -> ColumnElement[Any]:
 
 def upcoming_from(records: Sequence[Record], now: datetime) -> list[EventSummary]:
     # Anonymous rows carry their fields by position only.
-    return [_summary(dict(zip(_SUMMARY_NAMES, record, strict=True)), now) for record in records]
+    return [
+        _wire(dict(zip(_SUMMARY_NAMES, record, strict=True)), now, EventSummary)
+        for record in records
+    ]
 
 
 # The event and its room's label in one statement; the label comes from the hub's service.
@@ -167,10 +175,10 @@ async def get_event(reader: Reader, event_id: UUID, *, now: datetime) -> EventOu
     row = await reader.fetchrow(_EVENT, event_id=event_id)
     if row is None:
         raise AppError(404, "not_found")
-    # The full view is the summary and four more fields. (The list builds summaries directly:
-    # no intermediate dict per item on the page every phone opens.)
-    return EventOut(
-        **structs.asdict(_summary(row, now)),
+    return _wire(
+        row,
+        now,
+        EventOut,
         body=row["body"],
         room_name=row["room_name"],
         cancelled_at=to_local(row["cancelled_at"]),
