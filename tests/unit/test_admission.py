@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from backend.config import Settings
-from backend.core.admission import admission_gate
+from backend.core.admission import AdmissionLine, admission_gate
 
 
 def _scope(path: str) -> dict[str, Any]:
@@ -85,3 +85,55 @@ def test_the_line_is_one_narrower_than_the_pool_unless_configured(tmp_path: Any)
     assert Settings.from_env(wider).in_flight_limit == 34
     assert Settings.from_env({**base, "QIYOU_MAX_IN_FLIGHT": "0"}).in_flight_limit == 0
     assert Settings.from_env({**base, "QIYOU_MAX_IN_FLIGHT": "8"}).in_flight_limit == 8
+
+
+async def test_a_request_cancelled_in_line_keeps_no_place() -> None:
+    release = asyncio.Event()
+    entered: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        entered.append(scope["name"])
+        await release.wait()
+
+    gated = admission_gate(1)(app)
+
+    def request(name: str) -> asyncio.Task[None]:
+        return asyncio.create_task(gated({**_scope("/api/v1/home"), "name": name}, _receive, _send))
+
+    first = request("first")
+    await asyncio.sleep(0)
+    gone = request("gone")
+    last = request("last")
+    await asyncio.sleep(0)
+    gone.cancel()
+    await asyncio.sleep(0)
+    release.set()
+    await asyncio.wait_for(asyncio.gather(first, last), 1)
+    assert entered == ["first", "last"]
+    assert gone.cancelled()
+    assert isinstance(gated, AdmissionLine)
+    assert gated.inside == 0
+
+
+async def test_a_place_given_to_a_request_cancelled_at_the_door_goes_to_the_next() -> None:
+    entered: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        entered.append(scope["name"])
+
+    line = AdmissionLine(app, 1)
+    line.inside = 1  # someone is inside
+
+    def request(name: str) -> asyncio.Task[None]:
+        return asyncio.create_task(line({**_scope("/api/v1/home"), "name": name}, _receive, _send))
+
+    at_the_door, last = request("at the door"), request("last")
+    await asyncio.sleep(0)
+    # The one inside leaves, handing its place to the first in line, who is cancelled in the
+    # same moment, before it could step in.
+    line._leave()
+    at_the_door.cancel()
+    await asyncio.wait_for(last, 1)
+    assert entered == ["last"]
+    assert at_the_door.cancelled()
+    assert line.inside == 0
