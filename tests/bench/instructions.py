@@ -1,0 +1,273 @@
+"""Instructions per request, counted by callgrind, for Qiyou and the ceiling in one process.
+
+wrk's requests/s move by a few per cent between runs on a shared two-core machine, which hides
+a change worth 2 %. Callgrind counts the instructions a process executes: the same count for the
+same code and data, whatever else the machine is doing. So one change to the request path can be
+measured on its own, to the thousand instructions, in about five minutes.
+
+    .venv/bin/python -m tests.bench.instructions [--requests 400]
+
+It needs valgrind (``apt-get install valgrind``) and the benchmark's database: run
+``python -m tests.bench.run --quick`` once before. It runs itself again under
+``valgrind --tool=callgrind --dump-before=getppid``. Inside, it builds Qiyou's app with
+production settings (access log on, written to a file) and the ceiling app, and for each of
+the benchmark's reads answers it 200 times to warm up, then ``--requests`` times between two
+calls of ``os.getppid()``, each of which makes callgrind write out its count so far. Requests go
+to the ASGI apps directly, one after another: no server and no sockets, so a count is the app's
+own work, the client side of its database round trip and the event loop's share. Divided by
+the requests, it is the cost of one; the ratio ceiling / ours is the benchmark's ratio without
+the server's share, which both pay alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import uvloop
+
+from backend.core.clock import LOCAL_TZ
+from backend.core.database import with_database
+from tests.bench.database import DATABASE, dsn_of, start_server
+
+API = "/api/v1"
+WARM_UP = 200
+READS = ("events", "event", "availability", "home")
+
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+    Awaitable[None],
+]
+
+
+# --- outside valgrind ---------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=400, help="measured requests per read")
+    parser.add_argument("--inside", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.inside:
+        # The server's event loop (uvicorn runs on uvloop in production).
+        uvloop.run(_inside(args.inside, args.requests))
+        return 0
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    url = _benchmark_database()
+    with tempfile.TemporaryDirectory(prefix="qiyou-callgrind-") as work:
+        out = Path(work) / "cg.out"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--dump-before=getppid",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-m",
+            "tests.bench.instructions",
+            "--inside",
+            url,
+            "--requests",
+            str(args.requests),
+        ]
+        print(f"counting {args.requests} requests per read under callgrind (about 5 minutes)")
+        log = Path(work) / "log"
+        with log.open("w") as sink:
+            done = subprocess.run(command, stdout=sink, stderr=subprocess.STDOUT, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"the counted run failed:\n{log.read_text()[-3000:]}")
+        counts = [_total(Path(f"{out}.{2 * n}")) / args.requests for n in range(1, 9)]
+    ours, ceiling = counts[:4], counts[4:]
+    print("\n| read | ours | ceiling | ceiling / ours |\n| --- | ---: | ---: | ---: |")
+    for read, mine, theirs in zip(READS, ours, ceiling, strict=True):
+        print(f"| {read} | {mine / 1000:,.0f}k | {theirs / 1000:,.0f}k | {theirs / mine:.2f} |")
+    return 0
+
+
+def _benchmark_database() -> str:
+    url = with_database(start_server(), DATABASE)
+
+    async def has_events() -> bool:
+        try:
+            connection = await asyncpg.connect(dsn_of(url))
+        except asyncpg.InvalidCatalogNameError:
+            return False
+        try:
+            return bool(await connection.fetchval("SELECT count(*) FROM events"))
+        finally:
+            await connection.close()
+
+    if not asyncio.run(has_events()):
+        raise SystemExit("no benchmark data: run `python -m tests.bench.run --quick` once")
+    return url
+
+
+def _total(dump: Path) -> int:
+    for line in dump.read_text().splitlines():
+        if line.startswith("totals:") or line.startswith("summary:"):
+            return int(line.split()[1])
+    raise SystemExit(f"{dump} has no totals")
+
+
+# --- inside valgrind ----------------------------------------------------------------------------
+
+
+async def _inside(url: str, requests: int) -> None:
+    jwt_secret = secrets.token_urlsafe(48)
+    os.environ.update(
+        {
+            "QIYOU_ENV": "production",
+            "QIYOU_DATABASE_URL": url,
+            "QIYOU_JWT_SECRET": jwt_secret,
+            "QIYOU_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "QIYOU_RATE_LIMIT_ENABLED": "true",
+            "QIYOU_ACCESS_LOG": "true",
+            "QIYOU_BENCH_DSN": dsn_of(url),
+        }
+    )
+    paths = await _paths(dsn_of(url), jwt_secret)
+
+    from backend.app import create_app
+    from backend.asgi import tune_garbage_collector
+    from tests.bench.ceiling import create as create_ceiling
+
+    ours = create_app()
+    ceiling = create_ceiling()
+    tune_garbage_collector()
+    for app in (ours, ceiling):
+        async with _lifespan(app):
+            for read in READS:
+                await _drive(app, paths[read], WARM_UP)
+                os.getppid()  # callgrind: the count so far is written out here
+                await _drive(app, paths[read], requests)
+                os.getppid()
+
+
+async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[tuple[str, bytes, str | None]]]:
+    from backend.config import Settings
+    from backend.core.auth import issue_access_token
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        events = await connection.fetch(
+            "SELECT id FROM events WHERE status = 'published' ORDER BY starts_at LIMIT 50"
+        )
+        rooms = await connection.fetch("SELECT id FROM rooms ORDER BY id LIMIT 8")
+        sessions = await connection.fetch(
+            "SELECT s.id, s.user_id FROM auth_sessions AS s JOIN users AS u ON u.id = s.user_id"
+            " WHERE u.role = 'resident' AND s.revoked_at IS NULL LIMIT 50"
+        )
+    finally:
+        await connection.close()
+    settings = Settings(env="production", jwt_secret=jwt_secret)
+    today = datetime.now(LOCAL_TZ).date()
+    now = datetime.now(UTC)
+    return {
+        "events": [(f"{API}/events", b"limit=20", None)],
+        "event": [(f"{API}/events/{row['id']}", b"", None) for row in events],
+        "availability": [
+            (
+                f"{API}/rooms/{row['id']}/availability",
+                f"date={today + timedelta(days=d)}".encode(),
+                None,
+            )
+            for row in rooms
+            for d in range(7)
+        ],
+        "home": [
+            (
+                f"{API}/home",
+                b"",
+                issue_access_token(
+                    settings,
+                    user_id=UUID(str(row["user_id"])),
+                    role="resident",
+                    session_id=UUID(str(row["id"])),
+                    now=now,
+                ),
+            )
+            for row in sessions
+        ],
+    }
+
+
+def _lifespan(app: Any) -> AbstractAsyncContextManager[None]:
+    if hasattr(app, "lifespan"):  # Litestar
+        return app.lifespan()  # type: ignore[no-any-return]
+    return _asgi_lifespan(app)
+
+
+class _asgi_lifespan:  # noqa: N801 - used as a context manager, like Litestar's
+    """The ASGI lifespan protocol, for the ceiling."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.messages: asyncio.Queue[Message] = asyncio.Queue()
+        self.sent: asyncio.Queue[Message] = asyncio.Queue()
+
+    async def __aenter__(self) -> None:
+        async def send(message: Message) -> None:
+            await self.sent.put(message)
+
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self.task = asyncio.create_task(self.app(scope, self.messages.get, send))
+        await self.messages.put({"type": "lifespan.startup"})
+        await self.sent.get()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.messages.put({"type": "lifespan.shutdown"})
+        await self.task
+
+
+async def _drive(app: ASGIApp, paths: list[tuple[str, bytes, str | None]], count: int) -> None:
+    answers: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        answers.append(message)
+
+    for n in range(count):
+        path, query, token = paths[n % len(paths)]
+        headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
+        if token:
+            headers.append((b"authorization", f"Bearer {token}".encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": query,
+            "headers": headers,
+            "client": ("127.0.0.1", 40000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        answers.clear()
+        await app(scope, receive, send)
+        if answers[0]["status"] != 200:
+            raise SystemExit(f"{path}?{query.decode()} answered {answers[0]['status']}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
