@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import asyncpg
 import pytest
 
+from backend.config import Settings, SettingsError
 from backend.core.database import plain_url, with_database
 from backend.core.readpool import ReadPool
 
@@ -171,3 +173,11 @@ async def test_closing_closes_what_is_idle_and_what_comes_back(
     assert pool.open_connections == 0
     with pytest.raises(RuntimeError):
         await pool.acquire()
+
+
+def test_the_read_pool_needs_a_connection(tmp_path: Path) -> None:
+    base = {"QIYOU_DATA_DIR": str(tmp_path)}
+    assert Settings.from_env(base).db_read_pool_size == 10
+    assert Settings.from_env({**base, "QIYOU_DB_READ_POOL_SIZE": "3"}).db_read_pool_size == 3
+    with pytest.raises(SettingsError, match="QIYOU_DB_READ_POOL_SIZE"):
+        Settings.from_env({**base, "QIYOU_DB_READ_POOL_SIZE": "0"})

@@ -85,6 +85,9 @@ def test_the_line_is_one_narrower_than_the_pool_unless_configured(tmp_path: Any)
     assert Settings.from_env(wider).in_flight_limit == 34
     assert Settings.from_env({**base, "QIYOU_MAX_IN_FLIGHT": "0"}).in_flight_limit == 0
     assert Settings.from_env({**base, "QIYOU_MAX_IN_FLIGHT": "8"}).in_flight_limit == 8
+    # The reads' own pool neither widens nor narrows the line (backend/config.py says why).
+    more_reads = {**base, "QIYOU_DB_READ_POOL_SIZE": "40"}
+    assert Settings.from_env(more_reads).in_flight_limit == 19
 
 
 async def test_a_request_cancelled_in_line_keeps_no_place() -> None:
