@@ -100,9 +100,6 @@ class Settings:
                 f"QIYOU_ENV must be development, test or production, got {environment!r}"
             )
         data_dir = Path(env.get("QIYOU_DATA_DIR") or ".qiyou")
-        if _int(env, "QIYOU_DB_READ_POOL_SIZE", 10) < 1:
-            # The hot reads have no other connections to fall back on.
-            raise SettingsError("QIYOU_DB_READ_POOL_SIZE must be at least 1")
         rate_limit_enabled = _bool(env.get("QIYOU_RATE_LIMIT_ENABLED"), True)
         trusted = TrustedProxies(
             ipaddress.ip_network(part.strip(), strict=False)
@@ -134,6 +131,9 @@ class Settings:
                 o.strip() for o in env.get("QIYOU_CORS_ORIGINS", "").split(",") if o.strip()
             ),
         )
+        if settings.db_read_pool_size < 1:
+            # The hot reads have no other connections to fall back on.
+            raise SettingsError("QIYOU_DB_READ_POOL_SIZE must be at least 1")
         return settings.with_secrets()
 
     @property

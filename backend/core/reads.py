@@ -113,13 +113,12 @@ class Reader:
             # A refusal by the server (a constraint, a bad value) leaves the connection as it
             # was; anything else — a lost connection, a cancelled statement still being
             # cancelled — and the pool must not hand it out again.
-            broken = isinstance(exc, _BROKEN) or not isinstance(exc, asyncpg.PostgresError)
+            broken = not isinstance(exc, asyncpg.PostgresError) or isinstance(
+                exc, asyncpg.PostgresConnectionError
+            )
             raise
         finally:
             self.pool.release(connection, broken=broken)
-
-
-_BROKEN = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError)
 
 
 def _observe(observers: list[Observer], sql: str) -> None:

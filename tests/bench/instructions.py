@@ -32,7 +32,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AbstractAsyncContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -159,8 +159,8 @@ async def _inside(url: str, requests: int) -> None:
 
 
 async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[tuple[str, bytes, str | None]]]:
-    from backend.config import Settings
-    from backend.core.auth import issue_access_token
+    # The benchmark's own tokens: minted as the app mints them, for a real login session each.
+    from tests.bench.run import Tokens
 
     connection = await asyncpg.connect(dsn)
     try:
@@ -174,9 +174,12 @@ async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[tuple[str, bytes, 
         )
     finally:
         await connection.close()
-    settings = Settings(env="production", jwt_secret=jwt_secret)
+    residents = [UUID(str(row["user_id"])) for row in sessions]
+    tokens = Tokens(
+        jwt_secret,
+        {UUID(str(row["user_id"])): UUID(str(row["id"])) for row in sessions},
+    )
     today = datetime.now(LOCAL_TZ).date()
-    now = datetime.now(UTC)
     return {
         "events": [(f"{API}/events", b"limit=20", None)],
         "event": [(f"{API}/events/{row['id']}", b"", None) for row in events],
@@ -189,20 +192,7 @@ async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[tuple[str, bytes, 
             for row in rooms
             for d in range(7)
         ],
-        "home": [
-            (
-                f"{API}/home",
-                b"",
-                issue_access_token(
-                    settings,
-                    user_id=UUID(str(row["user_id"])),
-                    role="resident",
-                    session_id=UUID(str(row["id"])),
-                    now=now,
-                ),
-            )
-            for row in sessions
-        ],
+        "home": [(f"{API}/home", b"", tokens(resident)) for resident in residents],
     }
 
 
