@@ -31,6 +31,7 @@ from backend.core.i18n import request_language
 from backend.core.metrics import MetricsController
 from backend.core.observability import echo_request_id, observed_requests, structlog_plugin
 from backend.core.reads import Reader
+from backend.core.responses import Answer
 from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
@@ -135,6 +136,7 @@ def create_app(
         },
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[echo_request_id],
+        response_class=Answer,
         on_shutdown=[reader.pool.close],
         stores=build_store_registry(settings.redis_url),
         openapi_config=_openapi_config(),
