@@ -61,11 +61,23 @@ ASGIApp = Callable[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="measured requests per read")
+    parser.add_argument(
+        "--reads",
+        default=",".join(READS),
+        help=f"which reads to count, comma-separated (default: all of {','.join(READS)})",
+    )
+    parser.add_argument(
+        "--ours-only", action="store_true", help="count Qiyou alone (the ceiling does not change)"
+    )
     parser.add_argument("--inside", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    reads = tuple(read for read in args.reads.split(",") if read)
+    if unknown := set(reads) - set(READS):
+        parser.error(f"unknown reads: {', '.join(sorted(unknown))}")
+    apps = ("ours",) if args.ours_only else ("ours", "ceiling")
     if args.inside:
         # The server's event loop (uvicorn runs on uvloop in production).
-        uvloop.run(_inside(args.inside, args.requests))
+        uvloop.run(_inside(args.inside, args.requests, reads, apps))
         return 0
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -84,17 +96,31 @@ def main(argv: list[str] | None = None) -> int:
             url,
             "--requests",
             str(args.requests),
+            "--reads",
+            ",".join(reads),
+            *(["--ours-only"] if args.ours_only else []),
         ]
-        print(f"counting {args.requests} requests per read under callgrind (about 5 minutes)")
+        minutes = max(1, round(5 * len(reads) * len(apps) / 8))
+        print(f"counting {args.requests} requests per read under callgrind (about {minutes} min)")
         log = Path(work) / "log"
         with log.open("w") as sink:
             done = subprocess.run(command, stdout=sink, stderr=subprocess.STDOUT, check=False)
         if done.returncode != 0:
             raise SystemExit(f"the counted run failed:\n{log.read_text()[-3000:]}")
-        counts = [_total(Path(f"{out}.{2 * n}")) / args.requests for n in range(1, 9)]
-    ours, ceiling = counts[:4], counts[4:]
+        # Dumps come in pairs per read (after the warm-up, after the measured requests).
+        counts = [
+            _total(Path(f"{out}.{2 * n}")) / args.requests
+            for n in range(1, len(reads) * len(apps) + 1)
+        ]
+    ours = counts[: len(reads)]
+    if args.ours_only:
+        print("\n| read | ours |\n| --- | ---: |")
+        for read, mine in zip(reads, ours, strict=True):
+            print(f"| {read} | {mine / 1000:,.1f}k |")
+        return 0
+    ceiling = counts[len(reads) :]
     print("\n| read | ours | ceiling | ceiling / ours |\n| --- | ---: | ---: | ---: |")
-    for read, mine, theirs in zip(READS, ours, ceiling, strict=True):
+    for read, mine, theirs in zip(reads, ours, ceiling, strict=True):
         print(f"| {read} | {mine / 1000:,.0f}k | {theirs / 1000:,.0f}k | {theirs / mine:.2f} |")
     return 0
 
@@ -127,7 +153,7 @@ def _total(dump: Path) -> int:
 # --- inside valgrind ----------------------------------------------------------------------------
 
 
-async def _inside(url: str, requests: int) -> None:
+async def _inside(url: str, requests: int, reads: tuple[str, ...], apps: tuple[str, ...]) -> None:
     jwt_secret = secrets.token_urlsafe(48)
     os.environ.update(
         {
@@ -146,12 +172,11 @@ async def _inside(url: str, requests: int) -> None:
     from backend.asgi import tune_garbage_collector
     from tests.bench.ceiling import create as create_ceiling
 
-    ours = create_app()
-    ceiling = create_ceiling()
+    built = {"ours": create_app(), "ceiling": create_ceiling()}
     tune_garbage_collector()
-    for app in (ours, ceiling):
+    for app in (built[name] for name in apps):
         async with _lifespan(app):
-            for read in READS:
+            for read in reads:
                 await _drive(app, paths[read], WARM_UP)
                 os.getppid()  # callgrind: the count so far is written out here
                 await _drive(app, paths[read], requests)
