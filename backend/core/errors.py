@@ -31,6 +31,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import ExceptionHandlersMap
 
 from backend.core import i18n
+from backend.core.responses import Answer
 from schemas.common import Problem
 
 log = logging.getLogger("qiyou.errors")
@@ -122,7 +123,7 @@ def problem_response(
     if request_id:
         body["requestId"] = request_id
     response_headers = {"Content-Language": language, **(headers or {})}
-    return Response(
+    return Answer(
         content=msgspec.json.encode(body),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from backend.core.errors import AppError
 from backend.core.models import IdempotencyKey
+from backend.core.responses import Answer
 
 HEADER = "idempotency-key"
 KEEP_FOR = timedelta(hours=24)
@@ -43,7 +44,7 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
 
 
 def _replay(row: IdempotencyKey) -> Response[bytes]:
-    return Response(
+    return Answer(
         content=row.response_body or b"",
         status_code=row.response_status or 200,
         media_type="application/json",
@@ -122,7 +123,7 @@ async def idempotent(
     key = request.headers.get(HEADER)
     if key is None:
         status, body = await handler()
-        return Response(content=body, status_code=status)
+        return Answer(content=body, status_code=status)
     if not _KEY_PATTERN.match(key):
         raise AppError(422, "invalid_idempotency_key")
     engine: AsyncEngine = request.app.state.db_engine
@@ -145,4 +146,4 @@ async def idempotent(
     except BaseException:
         await _release(engine, user_id, key)
         raise
-    return Response(content=encoded, status_code=status, media_type="application/json")
+    return Answer(content=encoded, status_code=status, media_type="application/json")

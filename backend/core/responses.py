@@ -9,12 +9,13 @@ through ``MutableMapping.setdefault``, which looks each one up by raising and ca
 (docs/performance.md). ``Answer`` takes a direct path for the answers the app sends — headers a
 dict or none, no cookies, a status that carries a body — and gives the same status, the same
 headers in the same order and the same body; anything else goes through Litestar's own code.
+Litestar builds ``Answer`` for what a route returns; where the app builds an answer itself (the
+problem answers, the idempotent writes, the CSV) it builds an ``Answer`` too.
 ``tests/unit/test_responses.py`` holds the two paths to the same output.
 """
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from litestar import Response
@@ -22,6 +23,7 @@ from litestar.datastructures.headers import MutableScopeHeaders
 from litestar.enums import MediaType
 from litestar.response.base import ASGIResponse
 from litestar.serialization import get_serializer
+from litestar.utils.helpers import get_enum_string_value
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -115,8 +117,7 @@ class Answer(Response[T]):
             if type_encoders
             else self.response_type_encoders
         )
-        media = self.media_type or media_type or MediaType.JSON
-        media = media.value if isinstance(media, Enum) else media
+        media = get_enum_string_value(self.media_type or media_type or MediaType.JSON)
         body = self.render(self.content, media, get_serializer(encoders))
         return _ready(body, merged, media, self.encoding, status, self.background or background)
 
@@ -132,6 +133,7 @@ def _ready(
     """An ``ASGIResponse`` as its constructor would build it from these arguments, without cookies,
     for a status with a body: the given headers in order, then ``content-type`` and
     ``content-length`` unless given."""
+    length = len(body)
     raw = [
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
     ]
@@ -141,13 +143,13 @@ def _ready(
             media_type = f"{media_type}; charset={encoding}"
         raw.append((b"content-type", media_type.encode("latin-1")))
     if b"content-length" not in given:
-        raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        raw.append((b"content-length", str(length).encode("latin-1")))
     answer = ASGIResponse.__new__(ASGIResponse)
     answer.headers = MutableScopeHeaders()
     answer.headers.headers = raw
     answer.background = background
     answer.body = body
-    answer.content_length = len(body)
+    answer.content_length = length
     answer._encoded_cookies = ()
     answer.encoding = encoding
     answer.is_head_response = False

@@ -21,6 +21,7 @@ from backend.core.errors import AppError, FieldError, problem_responses
 from backend.core.idempotency import idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.reads import reader_of
+from backend.core.responses import Answer
 from backend.events import service
 from schemas.common import Page
 from schemas.events import (
@@ -379,7 +380,7 @@ async def event_registrations(
 )
 async def event_registrations_csv(event_id: UUID, db_session: AsyncSession) -> Response[bytes]:
     filename, content = await service.registrations_csv(db_session, event_id)
-    return Response(
+    return Answer(
         content=content,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
