@@ -29,6 +29,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 
 from backend.core.errors import rate_limited
 
@@ -127,7 +128,7 @@ def limiter_for(app: Litestar) -> Limiter:
     return limiter
 
 
-def per_account(rule: Rule) -> Any:
+def per_account(rule: Rule) -> Guard:
     """A guard that counts each request of the signed-in account against ``rule``.
 
     List it after the role guard (``guards=[any_user, per_account(WRITES)]``): the role guard

@@ -87,6 +87,25 @@ async def test_an_attacker_elsewhere_cannot_lock_a_resident_out(
         assert problem(refused)["code"] == "login_throttled"
 
 
+async def test_a_phones_spent_sms_quota_never_blocks_its_password_login(
+    limited_app: Litestar, make_user: MakeUser, clock: FrozenClock
+) -> None:
+    victim = await make_user()
+    async with peers(limited_app) as client:
+        # Two addresses together use up the phone's ten codes of the day (the database rule).
+        for n in range(10):
+            sent = await client(f"198.51.100.{n % 2}").post(
+                SMS, json={"phone": victim.phone, "purpose": "login"}
+            )
+            assert sent.status_code == 202
+            clock.advance(seconds=61)
+        spent = await client(VICTIM).post(SMS, json={"phone": victim.phone, "purpose": "login"})
+        assert spent.status_code == 429
+        assert problem(spent)["code"] == "sms_daily_limit"
+        good = {"phone": victim.phone, "password": victim.password}
+        assert (await client(VICTIM).post(LOGIN, json=good)).status_code == 200
+
+
 async def test_failures_from_many_addresses_bring_growing_delays_not_a_lock(
     limited_app: Litestar, make_user: MakeUser, limits_time: DrivenTime
 ) -> None:
