@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.core.errors import AppError
+from backend.core.ratelimit import Limiter
 from backend.identity import passwords, sms
 from backend.identity.models import AuthSession, User
 from backend.identity.service import (
@@ -23,9 +24,11 @@ from backend.identity.throttle import (
     CODE_CHECKS_PER_ADDRESS,
     LOGIN_FAILURES_PER_ADDRESS,
     LOGIN_FAILURES_PER_PHONE,
+    LOGIN_FAILURES_PER_PHONE_AND_ADDRESS,
     REGISTRATIONS_PER_ADDRESS,
     SMS_PER_ADDRESS,
-    Throttle,
+    SMS_PER_PHONE_AND_ADDRESS,
+    address_key,
 )
 from schemas.identity import (
     LoginRequest,
@@ -39,30 +42,36 @@ from schemas.identity import (
 
 
 def _address(client: ClientInfo) -> str:
-    return client.address or "unknown"
+    return address_key(client.address)
 
 
 async def request_sms_code(
     session: AsyncSession,
     settings: Settings,
-    throttle: Throttle,
+    throttle: Limiter,
     sender: sms.SmsSender,
     data: SmsCodeRequest,
     *,
     client: ClientInfo,
     now: datetime,
 ) -> SmsCodeSent:
-    await throttle.hit(SMS_PER_ADDRESS, _address(client))
+    address = _address(client)
+    await throttle.hit(SMS_PER_ADDRESS, address)
     phone = normalize_phone(data.phone)
-    return await sms.issue_code(
+    # Checked first and counted only once a code is issued: the database's minute rule
+    # serialises a phone's codes, so two requests cannot both pass this check and both count.
+    await throttle.check(SMS_PER_PHONE_AND_ADDRESS, phone, address)
+    sent = await sms.issue_code(
         session, settings, sender, phone=phone, purpose=data.purpose, now=now
     )
+    await throttle.record(SMS_PER_PHONE_AND_ADDRESS, subject=(phone, address))
+    return sent
 
 
 async def register(
     session: AsyncSession,
     settings: Settings,
-    throttle: Throttle,
+    throttle: Limiter,
     data: RegisterRequest,
     *,
     client: ClientInfo,
@@ -96,7 +105,7 @@ async def register(
 async def login_with_password(
     session: AsyncSession,
     settings: Settings,
-    throttle: Throttle,
+    throttle: Limiter,
     data: LoginRequest,
     *,
     client: ClientInfo,
@@ -105,15 +114,18 @@ async def login_with_password(
     phone = normalize_phone(data.phone)
     address = _address(client)
     await throttle.check(LOGIN_FAILURES_PER_ADDRESS, address)
-    # Counted before the password is checked: parallel guesses cannot all slip in under the
-    # limit. A success clears the count, so only failures add up.
-    await throttle.hit(LOGIN_FAILURES_PER_PHONE, phone)
+    await throttle.check_all(LOGIN_FAILURES_PER_PHONE, phone)
+    # Counted before the password is checked, so parallel guesses from one address cannot all
+    # slip in under its limit; a success clears the count, so only failures add up. Checked
+    # last: a request refused by the rules above must not use up a place here.
+    await throttle.hit(LOGIN_FAILURES_PER_PHONE_AND_ADDRESS, phone, address)
     user = (await session.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
     valid = await passwords.verify_async(user.password_hash if user else None, data.password)
     if user is None or not user.is_active or not valid:
-        await throttle.record(LOGIN_FAILURES_PER_ADDRESS, address)
+        await throttle.record(LOGIN_FAILURES_PER_ADDRESS, subject=(address,))
+        await throttle.record(*LOGIN_FAILURES_PER_PHONE, subject=(phone,))
         raise AppError(401, "invalid_credentials")
-    await throttle.clear(LOGIN_FAILURES_PER_PHONE, phone)
+    await _forget_failures(throttle, phone, address)
     return await open_session(
         session, settings, user, now=now, device_name=client.device_name, client_ip=client.address
     )
@@ -122,7 +134,7 @@ async def login_with_password(
 async def login_with_sms(
     session: AsyncSession,
     settings: Settings,
-    throttle: Throttle,
+    throttle: Limiter,
     data: SmsLoginRequest,
     *,
     client: ClientInfo,
@@ -137,8 +149,8 @@ async def login_with_sms(
     if user is None or not user.is_active:
         # Codes for unknown phones are never sent, so this is reached only by a guess.
         raise AppError(400, "sms_code_invalid")
-    # Whoever holds the phone has proved it: the password lockout no longer protects anything.
-    await throttle.clear(LOGIN_FAILURES_PER_PHONE, phone)
+    # Whoever holds the phone has proved it: the password delays no longer protect anything.
+    await _forget_failures(throttle, phone, _address(client))
     return await open_session(
         session, settings, user, now=now, device_name=client.device_name, client_ip=client.address
     )
@@ -147,7 +159,7 @@ async def login_with_sms(
 async def reset_password(
     session: AsyncSession,
     settings: Settings,
-    throttle: Throttle,
+    throttle: Limiter,
     revoke: Revoker,
     data: PasswordResetRequest,
     *,
@@ -182,4 +194,13 @@ async def reset_password(
     )
     await session.flush()
     await revoke(list(ended))
-    await throttle.clear(LOGIN_FAILURES_PER_PHONE, phone)
+    await _forget_failures(throttle, phone, _address(client))
+
+
+async def _forget_failures(throttle: Limiter, phone: str, address: str) -> None:
+    """The phone's owner got in: the failures counted against the phone protect nothing now.
+
+    Other addresses' own counts stay: a guesser elsewhere gets no fresh start from it.
+    """
+    await throttle.clear(*LOGIN_FAILURES_PER_PHONE, subject=(phone,))
+    await throttle.clear(LOGIN_FAILURES_PER_PHONE_AND_ADDRESS, subject=(phone, address))

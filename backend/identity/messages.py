@@ -77,9 +77,16 @@ i18n.register(
             "zh-CN": ("姓名无效", "请输入与身份证一致的姓名。"),
             "en": ("Invalid name", "Enter your name as it appears on your ID card."),
         },
-        "id_number_taken": {
-            "zh-CN": ("身份证已被绑定", "该身份证号码已与其他账号绑定。"),
-            "en": ("ID number in use", "This ID number is bound to another account."),
+        "verification_failed": {
+            "zh-CN": (
+                "实名认证未通过",
+                "无法用这些信息完成本账号的实名认证。如身份证是您本人的，请携带身份证到社区服务中心办理。",
+            ),
+            "en": (
+                "Verification failed",
+                "These details cannot verify this account. If the ID card is yours, bring it to "
+                "the community service centre.",
+            ),
         },
         "already_verified": {
             "zh-CN": ("已完成实名认证", "本账号已用其他身份证号码完成实名认证。"),

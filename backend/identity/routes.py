@@ -30,6 +30,7 @@ from backend.core.errors import AppError, problem_responses
 from backend.core.idempotency import idempotent
 from backend.core.net import client_address
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from backend.core.ratelimit import Limiter, limiter_for, per_account
 from backend.identity import admin, login, members, sessions, sms, verification
 from backend.identity.service import (
     ClientInfo,
@@ -39,7 +40,7 @@ from backend.identity.service import (
     update_display_name,
     user_out,
 )
-from backend.identity.throttle import Throttle
+from backend.identity.throttle import WRITES_PER_ACCOUNT
 from schemas.common import Page
 from schemas.identity import (
     AdminUserCreate,
@@ -67,7 +68,15 @@ TAGS = ("identity",)
 
 # The problem answers of each operation, with their stable codes, for the phone team.
 _PHONE = "`invalid_phone` or `validation_error` with `errors`."
-_SMS_THROTTLED = "Too many requests from this address (`rate_limited`); see `Retry-After`."
+_SMS_THROTTLED = (
+    "Too many requests from this client address (`rate_limited`: 30 registrations a minute, "
+    "60 code checks a minute); see `Retry-After`."
+)
+_WRITES_THROTTLED = (
+    "More than 120 changes a minute from this account (`rate_limited`); see `Retry-After`."
+)
+# Ordinary identity writes: a generous per-account limit, checked after the role guard.
+_WRITES = per_account(WRITES_PER_ACCOUNT)
 _CODE_INVALID = "The SMS code is wrong, expired, spent or burnt (`sms_code_invalid`)."
 _WEAK = "`weak_password` (with the broken rules in `errors`), " + _PHONE
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]+")
@@ -88,8 +97,8 @@ def provide_client(request: Request[Any, Any, Any], settings: Settings) -> Clien
     )
 
 
-def provide_throttle(request: Request[Any, Any, Any], settings: Settings) -> Throttle:
-    return Throttle.for_app(request.app, enabled=settings.rate_limit_enabled)
+def provide_throttle(request: Request[Any, Any, Any]) -> Limiter:
+    return limiter_for(request.app)
 
 
 def provide_revoker(request: Request[Any, Any, Any], settings: Settings) -> Revoker:
@@ -125,8 +134,10 @@ class AuthController(Controller):
             describe={
                 409: "`register` for a phone that has an account (`phone_taken`).",
                 422: _PHONE,
-                429: "`sms_code_too_soon` (60 s per phone), `sms_daily_limit` (10 per phone "
-                "per day) or `rate_limited` (this address); see `Retry-After`.",
+                429: "`sms_code_too_soon` (one code per phone a minute), `sms_daily_limit` (ten "
+                "per phone per Asia/Shanghai day, five per phone from one client address in "
+                "24 hours) or `rate_limited` (30 a minute from this address); see "
+                "`Retry-After`.",
                 503: "No SMS can be sent right now (`sms_unavailable`).",
             },
         ),
@@ -139,13 +150,14 @@ class AuthController(Controller):
         db_session: AsyncSession,
         settings: Settings,
         clock: Clock,
-        throttle: Throttle,
+        throttle: Limiter,
         sms_sender: sms.SmsSender,
         client: ClientInfo,
     ) -> SmsCodeSent:
-        """One code per phone per 60 s and ten per day (429 `sms_code_too_soon` /
-        `sms_daily_limit` with Retry-After); `phone_taken` 409 for `register`. Login and reset
-        codes are answered alike whether or not the phone has an account."""
+        """One code per phone per 60 s, ten per day and five per day from one address (429
+        `sms_code_too_soon` / `sms_daily_limit` with Retry-After); `phone_taken` 409 for
+        `register`. Login and reset codes are answered alike whether or not the phone has an
+        account."""
         return await login.request_sms_code(
             db_session, settings, throttle, sms_sender, data, client=client, now=clock.now()
         )
@@ -175,7 +187,7 @@ class AuthController(Controller):
         db_session: AsyncSession,
         settings: Settings,
         clock: Clock,
-        throttle: Throttle,
+        throttle: Limiter,
         client: ClientInfo,
     ) -> TokenPair:
         """`phone_taken` 409, `sms_code_invalid` 400, `weak_password` 422 (with the field)."""
@@ -194,8 +206,10 @@ class AuthController(Controller):
             describe={
                 401: "Wrong phone or password (`invalid_credentials`).",
                 422: _PHONE,
-                429: "`login_throttled` (five failures for this phone in 15 minutes) or "
-                "`rate_limited` (this address); see `Retry-After`.",
+                429: "`login_throttled`: five failures for this phone from this address in 15 "
+                "minutes, or so many for the phone from many addresses that each further try "
+                "waits longer (1 to 32 minutes); `rate_limited`: 100 failures from this address "
+                "in 15 minutes. See `Retry-After`; an SMS login is never blocked by these.",
             },
         ),
         summary="Log in with phone and password",
@@ -207,11 +221,12 @@ class AuthController(Controller):
         db_session: AsyncSession,
         settings: Settings,
         clock: Clock,
-        throttle: Throttle,
+        throttle: Limiter,
         client: ClientInfo,
     ) -> TokenPair:
-        """Wrong phone or password: 401 `invalid_credentials`. Five failures for a phone in
-        15 minutes: 429 `login_throttled` with Retry-After."""
+        """Wrong phone or password: 401 `invalid_credentials`. Five failures for a phone from
+        one address in 15 minutes: 429 `login_throttled` with Retry-After for that address
+        only. Failures from many addresses make each further try wait longer."""
         return await login.login_with_password(
             db_session, settings, throttle, data, client=client, now=clock.now()
         )
@@ -232,7 +247,7 @@ class AuthController(Controller):
         db_session: AsyncSession,
         settings: Settings,
         clock: Clock,
-        throttle: Throttle,
+        throttle: Limiter,
         client: ClientInfo,
     ) -> TokenPair:
         """A code requested with purpose `login`; a wrong or expired one: 400
@@ -311,7 +326,7 @@ class AuthController(Controller):
         db_session: AsyncSession,
         settings: Settings,
         clock: Clock,
-        throttle: Throttle,
+        throttle: Limiter,
         revoker: Revoker,
         client: ClientInfo,
     ) -> None:
@@ -332,7 +347,13 @@ class MeController(Controller):
     async def get_me(self, db_session: AsyncSession, user: AuthUser) -> UserOut:
         return user_out(await current_user(db_session, user.id))
 
-    @patch("/", operation_id="meUpdate", summary="Change the display name")
+    @patch(
+        "/",
+        operation_id="meUpdate",
+        responses=problem_responses(429, describe={429: _WRITES_THROTTLED}),
+        summary="Change the display name",
+        guards=[_WRITES],
+    )
     async def update_me(
         self, data: UpdateMeRequest, db_session: AsyncSession, user: AuthUser
     ) -> UserOut:
@@ -363,7 +384,9 @@ class MeController(Controller):
         "/sessions/{session_id:uuid}",
         status_code=HTTP_204_NO_CONTENT,
         operation_id="meEndSession",
+        responses=problem_responses(429, describe={429: _WRITES_THROTTLED}),
         summary="Log a device out",
+        guards=[_WRITES],
     )
     async def end_session(
         self,
@@ -385,10 +408,14 @@ class MeController(Controller):
         responses=problem_responses(
             409,
             422,
+            429,
             describe={
-                409: "`id_number_taken` (bound to another account) or `already_verified` "
-                "(this account is verified with another number).",
+                409: "`verification_failed` (these details cannot verify this account: the "
+                "resident should bring the ID card to the service centre) or "
+                "`already_verified` (this account is verified with another number).",
                 422: "`invalid_id_number` or `invalid_real_name`, naming the broken rule.",
+                429: "Five checks of well-formed details an hour per account (`rate_limited`); "
+                "see `Retry-After`.",
             },
         ),
         summary="Real-name verification with the resident ID number",
@@ -400,14 +427,17 @@ class MeController(Controller):
         db_session: AsyncSession,
         settings: Settings,
         clock: Clock,
+        throttle: Limiter,
         user: AuthUser,
     ) -> UserOut:
         """The number is checked (GB 11643 check digit, birth date, province), stored
         encrypted and only ever answered masked. 422 `invalid_id_number` / `invalid_real_name`;
-        409 `id_number_taken` when another account holds it."""
+        409 `verification_failed` when the details cannot verify this account (without saying
+        why); 429 after five well-formed tries in an hour."""
         return await verification.verify(
             db_session,
             settings,
+            throttle,
             user_id=user.id,
             real_name=data.real_name,
             id_number=data.id_number,
@@ -441,14 +471,17 @@ class MembersController(Controller):
         responses=problem_responses(
             409,
             422,
+            429,
             describe={
                 409: "`member_limit_reached` (20 per household), or "
                 "`idempotency_request_in_progress`.",
                 422: "`invalid_birth_date`, `idempotency_key_reused`, `invalid_idempotency_key` "
                 "or `validation_error` with `errors`.",
+                429: _WRITES_THROTTLED,
             },
         ),
         summary="Add a household member",
+        guards=[_WRITES],
     )
     async def create_member(
         self,
@@ -480,9 +513,15 @@ class MembersController(Controller):
         "/{member_id:uuid}",
         operation_id="membersUpdate",
         responses=problem_responses(
-            422, describe={422: "`invalid_birth_date` or `validation_error` with `errors`."}
+            422,
+            429,
+            describe={
+                422: "`invalid_birth_date` or `validation_error` with `errors`.",
+                429: _WRITES_THROTTLED,
+            },
         ),
         summary="Change a member",
+        guards=[_WRITES],
     )
     async def update_member(
         self,
@@ -503,9 +542,14 @@ class MembersController(Controller):
         operation_id="membersDelete",
         responses=problem_responses(
             409,
-            describe={409: "Registrations or services still name the member (`member_in_use`)."},
+            429,
+            describe={
+                409: "Registrations or services still name the member (`member_in_use`).",
+                429: _WRITES_THROTTLED,
+            },
         ),
         summary="Remove a member",
+        guards=[_WRITES],
     )
     async def delete_member(
         self, member_id: UUID, db_session: AsyncSession, user: AuthUser

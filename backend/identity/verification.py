@@ -7,6 +7,7 @@ being decrypted. Only masked forms ever leave this module — in answers, errors
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.core.errors import AppError, FieldError
+from backend.core.ratelimit import Limiter
 from backend.core.security import encrypt, keyed_hash
 from backend.identity.service import current_user, is_unique_violation, user_out
+from backend.identity.throttle import VERIFICATIONS_PER_ACCOUNT
 from schemas.identity import UserOut
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -44,6 +47,7 @@ _HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
 _NAME = re.compile(f"[{_HAN}]+(?:[·•・][{_HAN}]+)*")
 
 Gender = Literal["male", "female"]
+log = logging.getLogger("qiyou.identity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ def clean_real_name(raw: str) -> str:
 async def verify(
     session: AsyncSession,
     settings: Settings,
+    throttle: Limiter,
     *,
     user_id: UUID,
     real_name: str,
@@ -129,6 +134,9 @@ async def verify(
     """Bind a resident ID number to the caller's account (once; the same one again is fine)."""
     name = clean_real_name(real_name)
     resident = parse_id_number(id_number, today=today)
+    # Counted only for well-formed details: a typo teaches nothing, but each well-formed try
+    # would otherwise be a free question about someone's ID number.
+    await throttle.hit(VERIFICATIONS_PER_ACCOUNT, "account", str(user_id))
     fingerprint = keyed_hash(settings.data_key, "id-number", resident.number)
     user = await current_user(session, user_id)
     if user.id_fingerprint is not None and user.id_fingerprint != fingerprint:
@@ -147,6 +155,12 @@ async def verify(
     except IntegrityError as exc:
         # Not re-raised with its cause: the database's message would quote the fingerprint.
         if is_unique_violation(exc, "uq_users_id_fingerprint"):
-            raise AppError(409, "id_number_taken") from None
+            # Never "taken": that would tell anyone whether a number is registered. The answer
+            # names no reason; the log (ids only) lets a worker help the number's real owner.
+            log.warning(
+                "verification refused: the ID number is bound to another account",
+                extra={"user_id": str(user_id)},
+            )
+            raise AppError(409, "verification_failed") from None
         raise AppError(409, "conflict") from None
     return user_out(user)

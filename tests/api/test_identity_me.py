@@ -184,7 +184,7 @@ async def test_one_id_number_binds_one_account(
     taken = await client.post(VERIFY, json=body, headers=second.headers)
     assert taken.status_code == 409
     document = problem(taken)
-    assert document["code"] == "id_number_taken"
+    assert document["code"] == "verification_failed"
     assert ID_NUMBER not in taken.text
     me = (await client.get(ME, headers=second.headers)).json()
     assert me["verified"] is False

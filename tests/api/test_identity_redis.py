@@ -15,14 +15,17 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+from limits.aio.storage import RedisStorage
 from litestar import Litestar
 from litestar.stores.redis import RedisStore
 
 from backend.app import create_app
 from backend.config import Settings
 from backend.core.clock import FrozenClock
+from backend.core.ratelimit import limiter_for
 from tests.api.identity_support import serve
 from tests.conftest import MakeUser, problem
+from tests.limits_support import DrivenTime, limits_time
 
 REDIS_URL = os.environ.get("QIYOU_TEST_REDIS_URL")
 
@@ -34,6 +37,8 @@ pytestmark = [
         "(set it to e.g. redis://127.0.0.1:6379/15)",
     ),
 ]
+
+__all__ = ["limits_time"]
 
 LOGIN = "/api/v1/auth/login"
 SMS = "/api/v1/auth/sms-codes"
@@ -64,8 +69,31 @@ def redis_app(settings: Settings, database_url: str, clock: FrozenClock) -> Call
 
 def test_the_app_really_uses_redis(redis_app: Callable[[], Litestar]) -> None:
     app = redis_app()
-    assert isinstance(app.stores.get("ratelimit"), RedisStore)
+    assert isinstance(limiter_for(app).storage, RedisStorage)
     assert isinstance(app.stores.get("revoked_sessions"), RedisStore)
+
+
+async def test_windows_on_redis_reset_and_retry_after_is_true(
+    redis_app: Callable[[], Litestar], make_user: MakeUser, limits_time: DrivenTime
+) -> None:
+    account = await make_user(phone=_random_phone())
+    address = {"X-Forwarded-For": _random_address()}
+    bad = {"phone": account.phone, "password": "bad-guess"}
+    async with serve(redis_app()) as one, serve(redis_app()) as two:
+        for n in range(5):
+            assert (
+                await (one if n % 2 else two).post(LOGIN, json=bad, headers=address)
+            ).status_code == 401
+            limits_time.advance(30.25)
+        refused = await one.post(LOGIN, json=bad, headers=address)
+        assert refused.status_code == 429
+        wait = int(refused.headers["Retry-After"])
+        assert wait == 749  # the first failure leaves the window 900 - 5 × 30.25 s from now
+        limits_time.advance(wait - 1)
+        assert (await two.post(LOGIN, json=bad, headers=address)).status_code == 429
+        limits_time.advance(1)
+        good = {"phone": account.phone, "password": account.password}
+        assert (await two.post(LOGIN, json=good, headers=address)).status_code == 200
 
 
 async def test_login_lockout_is_shared_by_every_worker(

@@ -85,18 +85,30 @@ async def test_a_new_code_replaces_the_previous_one(
 async def test_at_most_ten_codes_per_phone_per_shanghai_day(
     settings: Settings, database_url: str, db: async_sessionmaker[AsyncSession]
 ) -> None:
+    import ipaddress
+
     # 08:00 in Shanghai, so that ten codes a minute apart stay on one local day.
     start = datetime(2026, 12, 1, 8, 0, tzinfo=LOCAL_TZ)
     clock = FrozenClock(start)
-    app = create_app(settings, database_url=database_url, clock=clock)
+    behind_proxy = replace(settings, trusted_proxies=(ipaddress.ip_network("203.0.113.0/24"),))
+    app = create_app(behind_proxy, database_url=database_url, clock=clock)
     phone = new_phone()
+    # One address may ask for five of a phone's ten (the rate limit per phone and address), so
+    # the phone's own daily rule is reached from three.
+    first, second, third = ({"X-Forwarded-For": f"198.51.100.{n}"} for n in (1, 2, 3))
     async with serve(app) as client:
-        for _ in range(10):
+        for n in range(10):
             assert (
-                await client.post(URL, json={"phone": phone, "purpose": "register"})
+                await client.post(
+                    URL,
+                    json={"phone": phone, "purpose": "register"},
+                    headers=first if n % 2 else second,
+                )
             ).status_code == 202
             clock.advance(seconds=61)
-        refused = await client.post(URL, json={"phone": phone, "purpose": "register"})
+        refused = await client.post(
+            URL, json={"phone": phone, "purpose": "register"}, headers=third
+        )
         assert refused.status_code == 429
         assert problem(refused)["code"] == "sms_daily_limit"
         midnight = datetime(2026, 12, 2, 0, 0, tzinfo=LOCAL_TZ)
@@ -104,11 +116,11 @@ async def test_at_most_ten_codes_per_phone_per_shanghai_day(
         # The day is Shanghai's: 23:59 local is still the same day, 00:00 is the next.
         clock.set(datetime(2026, 12, 1, 23, 59, tzinfo=LOCAL_TZ))
         assert (
-            await client.post(URL, json={"phone": phone, "purpose": "login"})
+            await client.post(URL, json={"phone": phone, "purpose": "login"}, headers=third)
         ).status_code == 429
         clock.set(midnight)
         assert (
-            await client.post(URL, json={"phone": phone, "purpose": "register"})
+            await client.post(URL, json={"phone": phone, "purpose": "register"}, headers=third)
         ).status_code == 202
     assert await _codes(db, phone) == 11
 

@@ -1,20 +1,17 @@
-"""Identity rules without a database: phones, passwords, age groups, throttles, devices."""
+"""Identity rules without a database: phones, passwords, age groups, devices."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from litestar.stores.memory import MemoryStore
 
 from backend.core.errors import AppError
-from backend.core.stores import Counter
 from backend.identity.members import age_group, age_on
 from backend.identity.passwords import check_strength
 from backend.identity.routes import _device_name
 from backend.identity.service import normalize_phone
 from backend.identity.sms import mask_phone
-from backend.identity.throttle import Rule, Throttle
 
 
 @pytest.mark.parametrize(
@@ -110,39 +107,3 @@ def test_device_names_come_from_the_user_agent(agent: str | None, name: str | No
 
 def test_masked_phone() -> None:
     assert mask_phone("13812345678") == "138****5678"
-
-
-async def test_throttle_counts_and_refuses() -> None:
-    throttle = Throttle(Counter(MemoryStore()), enabled=True)
-    rule = Rule("unit", 2, 60, code="custom")
-    await throttle.hit(rule, "a")
-    await throttle.hit(rule, "a")
-    with pytest.raises(AppError) as caught:
-        await throttle.hit(rule, "a")
-    assert caught.value.status == 429
-    assert caught.value.code == "custom"
-    assert 1 <= int(caught.value.headers["Retry-After"]) <= 60
-    # Subjects are counted apart.
-    await throttle.hit(rule, "b")
-    await throttle.clear(rule, "a")
-    await throttle.hit(rule, "a")
-
-
-async def test_check_and_record_count_failures_only() -> None:
-    throttle = Throttle(Counter(MemoryStore()), enabled=True)
-    rule = Rule("unit-failures", 2, 60)
-    await throttle.check(rule, "addr")
-    await throttle.record(rule, "addr")
-    await throttle.check(rule, "addr")
-    await throttle.record(rule, "addr")
-    with pytest.raises(AppError):
-        await throttle.check(rule, "addr")
-
-
-async def test_disabled_throttle_never_refuses() -> None:
-    throttle = Throttle(Counter(MemoryStore()), enabled=False)
-    rule = Rule("unit-off", 1, 60)
-    for _ in range(5):
-        await throttle.hit(rule, "a")
-        await throttle.record(rule, "a")
-        await throttle.check(rule, "a")
