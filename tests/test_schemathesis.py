@@ -11,8 +11,10 @@ Phases, per audience:
   document (an id one answer returns is the path parameter of the next call), a bounded number of
   steps each.
 
-Every answer goes through every check the installed Schemathesis registers (``ALL_CHECKS``),
-except where ``EXCLUDED`` says why one cannot hold for one operation. Any 5xx fails the test.
+Every answer goes through every check the installed Schemathesis registers (``ALL_CHECKS``).
+One is narrowed: positive_data_acceptance passes over refusals by rules JSON Schema cannot
+state (``RULE_REFUSALS``, ``CROSS_FIELD_RULES``). Any 5xx fails the test; so does any failure
+not listed in ``PENDING``, the failures found on the app as it is, each until its fix lands.
 
 The app runs in the test's event loop on its per-test database, as in every API test. Hypothesis
 runs in a worker thread and reaches the app through a2wsgi's ASGI-to-WSGI bridge bound to that
@@ -41,7 +43,13 @@ from a2wsgi import ASGIMiddleware
 from hypothesis import HealthCheck, Phase
 from litestar import Litestar, get
 from litestar.routes import HTTPRoute
-from schemathesis.checks import CHECKS, CheckFunction, is_check_class, load_all_checks
+from schemathesis.checks import (
+    CHECKS,
+    CheckContext,
+    CheckFunction,
+    is_check_class,
+    load_all_checks,
+)
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
@@ -51,6 +59,7 @@ from schemathesis.generation.hypothesis.builder import (
     create_test,
 )
 from schemathesis.schemas import APIOperation, BaseSchema
+from schemathesis.specs.openapi import checks as builtin_checks
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
@@ -70,11 +79,65 @@ FUZZED_PER_OPERATION = 6
 STATEFUL_SCENARIOS = 30
 STATEFUL_STEPS = 6
 STATEFUL_MAX_SUITES = 10
-BASE_URL = "http://testserver"
 
 load_all_checks()
+
+# positive_data_acceptance holds a request the document calls valid to be accepted. These
+# refusals come from rules JSON Schema cannot state, so for them it cannot hold, on whichever
+# operation enforces the rule; every other refusal of valid data still fails.
+RULE_REFUSALS: dict[str, str] = {
+    # A code is valid only if it was sent to that phone.
+    "sms_code_invalid": "SMS codes are issued by the server",
+    # Opaque by contract (API.md): only a cursor the server issued is valid.
+    "invalid_cursor": "cursors are issued by the server",
+    # Strength is judged against common passwords and the account's phone (API.md: 422).
+    "weak_password": "password strength",
+    # Not before 1900 and not after today: relative to the day of the request.
+    "invalid_birth_date": "birth dates between 1900 and today",
+    # Each day's opening must come before its closing: a rule across two fields.
+    "invalid_opening_hours": "opening before closing",
+}
+# Refused by a request struct's own cross-field rule (an end after its start, registration
+# closing before the event starts, seats within capacity, a window relative to today), which
+# Litestar answers as a validation_error naming these fields.
+CROSS_FIELD_RULES = frozenset(
+    {
+        "startsAt",
+        "endsAt",
+        "registrationOpensAt",
+        "registrationClosesAt",
+        "maxSeatsPerRegistration",
+        "bookableDaysAhead",
+        "from",
+        "to",
+        "date",
+    }
+)
+
+
+def _refused_by_a_rule(response: Response) -> bool:
+    code, fields = _problem(response)
+    if code in RULE_REFUSALS:
+        return True
+    return code == "validation_error" and bool(fields) and fields <= CROSS_FIELD_RULES
+
+
+def positive_data_acceptance(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """Schemathesis's check, less the refusals of ``RULE_REFUSALS`` and ``CROSS_FIELD_RULES``."""
+    if _refused_by_a_rule(response):
+        return None
+    return builtin_checks.positive_data_acceptance(ctx, response, case)
+
+
 # The complete list, from the installed Schemathesis: a new check joins by itself.
-ALL_CHECKS: list[CheckFunction] = [c for c in CHECKS.get_all() if not is_check_class(c)]
+# object_level_authorization is among them but acts only with several identities configured
+# through Schemathesis's [auth.wfc]; one resident reaching another's objects (404) is asserted
+# by the authorization matrix in tests/api/test_authz_*.py.
+ALL_CHECKS: list[CheckFunction] = [
+    positive_data_acceptance if c is builtin_checks.positive_data_acceptance else c
+    for c in CHECKS.get_all()
+    if not is_check_class(c)
+]
 
 # Each audience calls an operation as the first role in its list that the operation admits.
 # Operations no role of an audience admits are left out of that audience's run: their 401/403
@@ -87,8 +150,61 @@ AUDIENCES: dict[str, tuple[Role, ...]] = {
 }
 # Ends the caller's own session, after which every later call would be a 401.
 SPARED = {("POST", "/api/v1/auth/logout")}
-# Checks that cannot hold for one operation, each with the reason.
-EXCLUDED: dict[Key, dict[str, str]] = {}
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A failure this test finds on the app as it is, until the fix named here lands."""
+
+    why: str
+    check: str
+    # A regular expression over the problem code and the fields it names, "code(field,...)".
+    code: str = ".*"
+    status: int | None = None
+
+    def covers(self, finding: Finding) -> bool:
+        return (
+            finding.check == self.check
+            and re.fullmatch(self.code, finding.code) is not None
+            and (self.status is None or finding.status == self.status)
+        )
+
+
+# What the new phases find on the app as it is; none is a 5xx. Each goes when its fix lands
+# (and with the last of them, the xfail mark on the test below).
+PENDING = (
+    # New: the document does not state these rules, so requests it calls valid are refused.
+    Pending(
+        "phone numbers: the OpenAPI schemas lack the pattern 1[3-9]\\d{9} (optional +86)",
+        "RejectedPositiveData",
+        r"invalid_phone(\(.*\))?",
+    ),
+    Pending(
+        "Idempotency-Key: declared as any string, an empty one is refused",
+        "RejectedPositiveData",
+        r"invalid_idempotency_key(\(.*\))?",
+    ),
+    Pending(
+        "realName: the verification schema does not state the name rule",
+        "RejectedPositiveData",
+        r"invalid_real_name(\(.*\))?",
+    ),
+    Pending(
+        "names and room amenities: the structs refuse blank or control characters the "
+        "schemas allow",
+        "RejectedPositiveData",
+        r"validation_error\(((name|amenities\[\d+\]),?)+\)",
+    ),
+    # New: OPTIONS on a path whose methods live in two controllers lists only one's methods.
+    Pending(
+        "Allow header of OPTIONS lists the methods of one controller only",
+        "AllowHeaderMismatch",
+    ),
+)
+
+
+class PendingFixError(AssertionError):
+    """Every failure found is one of ``PENDING``: the test is an expected failure until then."""
 
 
 register_kinds(
@@ -117,6 +233,7 @@ class Finding:
     role: str
     request: str
     status: int
+    code: str
     message: str
     count: int = 1
 
@@ -125,13 +242,14 @@ class Finding:
 class Findings:
     """What the checks found, grouped by operation and kind of failure; shared by threads."""
 
-    groups: dict[tuple[str, str, int], Finding] = field(default_factory=dict)
+    groups: dict[tuple[str, str, int, str], Finding] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, failure: Failure, case: Case, response: Response, phase: str, role: str) -> None:
         operation = failure.operation or case.operation.label
         check = type(failure).__name__
-        key = (operation, f"{check}: {failure.title}", response.status_code)
+        code = _problem_code(response)
+        key = (operation, check, response.status_code, code)
         with self.lock:
             if key in self.groups:
                 self.groups[key].count += 1
@@ -144,6 +262,7 @@ class Findings:
                 role=role,
                 request=_describe(response),
                 status=response.status_code,
+                code=code,
                 message=failure.message.strip(),
             )
 
@@ -153,9 +272,26 @@ class Findings:
             lines.append(
                 f"{finding.operation} — {finding.check}: {finding.title} "
                 f"(x{finding.count}, {finding.phase}, as {finding.role})\n"
-                f"  {finding.request}\n  → {finding.status}: {finding.message[:400]}"
+                f"  {finding.request}\n  → {finding.status} {finding.code}: {finding.message[:400]}"
             )
         return "\n\n".join(lines)
+
+
+def _problem(response: Response) -> tuple[str, frozenset[str]]:
+    """The stable error code of a problem answer and the fields it names: which rule refused."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", frozenset()
+    if not isinstance(body, dict):
+        return "", frozenset()
+    fields = {str(e.get("field")) for e in body.get("errors") or [] if isinstance(e, dict)}
+    return str(body.get("code", "")), frozenset(fields)
+
+
+def _problem_code(response: Response) -> str:
+    code, fields = _problem(response)
+    return f"{code}({','.join(sorted(fields))})" if fields else code
 
 
 def _describe(response: Response) -> str:
@@ -245,11 +381,6 @@ class Audience:
         return "anonymous" if role is None else role.value
 
 
-def _checks_for(operation: APIOperation) -> list[CheckFunction]:
-    excluded = EXCLUDED.get((operation.method.upper(), operation.path), {})
-    return [check for check in ALL_CHECKS if check.__name__ not in excluded]
-
-
 def _validate(
     case: Case,
     response: Response,
@@ -262,7 +393,7 @@ def _validate(
     try:
         case.validate_response(
             response,
-            checks=_checks_for(case.operation),
+            checks=ALL_CHECKS,
             headers=headers,
             transport_kwargs={"headers": headers},
             recorder=recorder,
@@ -397,6 +528,11 @@ def run_contract(
     return findings
 
 
+@pytest.mark.xfail(
+    strict=False,
+    raises=PendingFixError,
+    reason="the document does not yet state every rule the app enforces, see PENDING",
+)
 @pytest.mark.parametrize("audience_name", sorted(AUDIENCES))
 async def test_every_operation_keeps_its_contract(
     audience_name: str,
@@ -419,11 +555,22 @@ async def test_every_operation_keeps_its_contract(
     findings = await asyncio.to_thread(
         run_contract, app.openapi_schema.to_schema(), app, loop, audience
     )
-    if findings.groups:
+    new = Findings(
+        groups={
+            key: finding
+            for key, finding in findings.groups.items()
+            if not any(pending.covers(finding) for pending in PENDING)
+        }
+    )
+    if new.groups:
         pytest.fail(
-            f"{len(findings.groups)} contract failure(s) as {audience_name}:\n\n"
-            + findings.report(),
+            f"{len(new.groups)} contract failure(s) as {audience_name}:\n\n" + new.report(),
             pytrace=False,
+        )
+    if findings.groups:
+        raise PendingFixError(
+            f"{len(findings.groups)} known contract failure(s) as {audience_name}:\n\n"
+            + findings.report()
         )
 
 
@@ -449,6 +596,7 @@ async def test_a_server_error_fails_the_contract() -> None:
             fuzzed=2,
             scenarios=0,
         )
-    assert any(f.check == "ServerError" and f.status == 500 for f in findings.groups.values()), (
-        findings.report()
-    )
+    errors = [f for f in findings.groups.values() if f.check == "ServerError" and f.status == 500]
+    assert errors, findings.report()
+    # Nothing pending may excuse a 5xx.
+    assert not any(pending.covers(error) for error in errors for pending in PENDING)
