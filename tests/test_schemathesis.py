@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
+from uuid import UUID, uuid4
 
 import httpx
 import hypothesis
@@ -41,7 +42,9 @@ import pytest
 import schemathesis
 from a2wsgi import ASGIMiddleware
 from hypothesis import HealthCheck, Phase
-from litestar import Litestar, get
+from litestar import Litestar, get, post
+from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.routes import HTTPRoute
 from schemathesis.checks import (
     CHECKS,
@@ -75,8 +78,8 @@ pytestmark = pytest.mark.schemathesis
 
 # Generated requests per operation after the examples and the coverage cases; the coverage phase
 # is deterministic and sized by the operation itself.
-FUZZED_PER_OPERATION = 6
-STATEFUL_SCENARIOS = 30
+FUZZED_PER_OPERATION = 12
+STATEFUL_SCENARIOS = 50
 STATEFUL_STEPS = 6
 STATEFUL_MAX_SUITES = 10
 
@@ -519,12 +522,16 @@ def run_contract(
     scenarios: int = STATEFUL_SCENARIOS,
     steps: int = STATEFUL_STEPS,
 ) -> Findings:
-    """Every phase against ``app``; to be called from a worker thread, never from ``loop``."""
+    """Every phase against ``app``; to be called from a worker thread, never from ``loop``.
+
+    ``fuzzed=0`` leaves out the per-operation phases, ``scenarios=0`` the stateful one.
+    """
     schema = schemathesis.openapi.from_dict(raw_schema)
     # Schemathesis drives a WSGI callable in-process; this one runs the ASGI app in ``loop``.
     schema.app = ASGIMiddleware(app, loop=loop)  # type: ignore[arg-type]
     findings = Findings()
-    run_operation_phases(schema, audience, findings, fuzzed)
+    if fuzzed:
+        run_operation_phases(schema, audience, findings, fuzzed)
     if scenarios:
         run_stateful_phase(schema, audience, findings, scenarios, steps)
     return findings
@@ -576,7 +583,7 @@ async def test_every_operation_keeps_its_contract(
         )
 
 
-# The self-check: the harness above must fail on a 5xx.
+# The self-checks: the harness above must fail on a 5xx, in either kind of phase.
 
 
 @get("/api/v1/broken", operation_id="Broken", exclude_from_auth=True, sync_to_thread=False)
@@ -602,3 +609,51 @@ async def test_a_server_error_fails_the_contract() -> None:
     assert errors, findings.report()
     # Nothing pending may excuse a 5xx.
     assert not any(pending.covers(error) for error in errors for pending in PENDING)
+
+
+_made: set[UUID] = set()
+
+
+@dataclass
+class Thing:
+    id: UUID
+
+
+@post("/api/v1/things", operation_id="MakeThing", exclude_from_auth=True, sync_to_thread=False)
+def _make_thing() -> Thing:
+    made = Thing(id=uuid4())
+    _made.add(made.id)
+    return made
+
+
+@get(
+    "/api/v1/things/{thing_id:uuid}",
+    operation_id="GetThing",
+    exclude_from_auth=True,
+    sync_to_thread=False,
+    responses={404: ResponseSpec(None, description="No such thing")},
+)
+def _get_thing(thing_id: UUID) -> Thing:
+    if thing_id not in _made:
+        raise NotFoundException()
+    # Only an id the app made gets here: only a scenario that follows the link finds the bug.
+    raise RuntimeError("the self-check's deliberate bug")
+
+
+async def test_a_server_error_down_a_link_fails_the_contract() -> None:
+    app = Litestar([_make_thing, _get_thing], debug=False)
+    callers: dict[Key, Role | None] = {
+        ("POST", "/api/v1/things"): None,
+        ("GET", "/api/v1/things/{thing_id}"): None,
+    }
+    audience = Audience(name="resident", callers=callers, tokens={})
+    loop = asyncio.get_running_loop()
+    async with running(app):
+        findings = await asyncio.to_thread(
+            run_contract, app.openapi_schema.to_schema(), app, loop, audience, fuzzed=0, scenarios=5
+        )
+    linked = "GET /api/v1/things/{thing_id}"
+    assert any(
+        f.check == "ServerError" and f.phase == "stateful" and f.operation == linked
+        for f in findings.groups.values()
+    ), findings.report()
