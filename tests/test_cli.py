@@ -4,6 +4,8 @@ could reach."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -125,3 +127,18 @@ def test_production_never_gets_the_dev_routes() -> None:
     assert not _choose_dev_routes(settings, "0.0.0.0").dev_routes_enabled
     with pytest.raises(click.ClickException):
         _choose_dev_routes(Settings(env="development", env_chosen=False), "0.0.0.0")
+
+
+def test_a_bare_asgi_server_also_refuses_a_bad_setting_in_one_line(tmp_path: Path) -> None:
+    # `uvicorn backend.asgi:create --factory`, as someone may serve it without `qiyou run`.
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("QIYOU")}
+    environ |= {"QIYOU_DATA_DIR": str(tmp_path), "QIYOU_LOG_LEVEL": "LOUD"}
+    code = "import backend.asgi as entry; entry.create()"
+    finished = subprocess.run(
+        [sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert finished.returncode != 0
+    assert finished.stderr.strip().splitlines() == [
+        "qiyou: QIYOU_LOG_LEVEL='LOUD' is invalid: "
+        "expected one of CRITICAL, ERROR, WARNING, INFO, DEBUG"
+    ]
