@@ -112,7 +112,8 @@ def test_development_chosen_on_another_address_starts_with_a_loud_warning(
 def test_development_by_default_on_loopback_keeps_the_dev_routes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.delenv("QIYOU_DEV_ROUTES", raising=False)
+    # Empty counts as unset; monkeypatch puts back whatever was there after the test.
+    monkeypatch.setenv("QIYOU_DEV_ROUTES", "")
     settings = Settings(env="development", env_chosen=False)
     assert not settings.dev_routes_enabled
     chosen = _choose_dev_routes(settings, "127.0.0.1")

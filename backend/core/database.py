@@ -149,16 +149,22 @@ class EmbeddedPostgres:
             os.waitpid(pid, os.WNOHANG)
 
     def _watch(self) -> None:
-        while not self._stopping.wait(self.poll_seconds):
+        failures = 0
+        # After failed starts, wait longer between tries (up to a minute): a server that cannot
+        # start (a full disk, a broken data folder) must not fill the log every second.
+        while not self._stopping.wait(min(self.poll_seconds * 2**failures, 60.0)):
             if self.postmaster_pid() is not None:
+                failures = 0
                 continue
             log.warning("embedded PostgreSQL under %s is not running; starting it", self.pgdata)
             try:
                 self._restart()
             except Exception:
                 # Its last processes may still be leaving; the next round tries again.
+                failures += 1
                 log.exception("embedded PostgreSQL did not start; trying again")
             else:
+                failures = 0
                 self.restarts += 1
                 log.warning("embedded PostgreSQL under %s is running again", self.pgdata)
 
