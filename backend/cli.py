@@ -7,6 +7,7 @@ import ipaddress
 import json
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -54,13 +55,19 @@ def _with_session(url: str, settings: Settings, work: Callable[[Any], Awaitable[
 
 
 class _Commands(click.Group):
-    """Every subcommand: a settings error is one line and exit status 1, never a traceback."""
+    """Every subcommand: a settings error, or a database that cannot be reached, is one line and
+    exit status 1, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SettingsError as exc:
             raise click.ClickException(str(exc)) from exc
+        except (ConnectionError, socket.gaierror, TimeoutError) as exc:
+            # Most often a wrong host or port in QIYOU_DATABASE_URL: a setting, not a bug.
+            raise click.ClickException(
+                f"cannot reach the database ({exc}); check QIYOU_DATABASE_URL"
+            ) from exc
 
 
 @click.group(cls=_Commands)

@@ -143,3 +143,13 @@ def test_a_bare_asgi_server_also_refuses_a_bad_setting_in_one_line(tmp_path: Pat
         "qiyou: QIYOU_LOG_LEVEL='LOUD' is invalid: "
         "expected one of CRITICAL, ERROR, WARNING, INFO, DEBUG"
     ]
+
+
+@pytest.mark.parametrize("args", [["db", "current"], ["run", "--port", "18109"]])
+def test_an_unreachable_database_is_one_line(env: dict[str, str], args: list[str]) -> None:
+    code, output, exception = invoke(args, env)
+    assert code != 0
+    assert isinstance(exception, SystemExit), exception
+    lines = output.strip().splitlines()
+    assert lines[-1].startswith("Error: cannot reach the database"), output
+    assert "QIYOU_DATABASE_URL" in lines[-1]
