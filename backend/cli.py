@@ -134,8 +134,8 @@ def _banner(settings: Settings, host: str, port: int, embedded: EmbeddedPostgres
         data = f"{embedded.data_dir} (embedded PostgreSQL under {embedded.pgdata})"
     else:
         data = f"{settings.data_dir.resolve()}; database: external (QIYOU_DATABASE_URL)"
-    docs = f"{base}/schema" if settings.schema_enabled else "off (QIYOU_SCHEMA=off)"
-    metrics = f"{base}/metrics" if settings.metrics_enabled else "off (QIYOU_METRICS=off)"
+    docs = f"{base}/schema" if settings.schema_enabled else "off (QIYOU_SCHEMA=on serves it)"
+    metrics = f"{base}/metrics" if settings.metrics_enabled else "off (see QIYOU_METRICS)"
     return "\n".join(
         (
             f"Qiyou: mode {settings.env} ({how}), development routes {routes}",
@@ -194,6 +194,8 @@ def run(host: str, port: int, workers: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        # A second SIGTERM (an impatient supervisor) must not cut the server's shutdown short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if embedded is not None:
             embedded.stop()
         signal.signal(signal.SIGTERM, previous)

@@ -107,11 +107,16 @@ class _Environment(msgspec.Struct, rename=_variable, kw_only=True):
     schema: Switch | UnsetType = UNSET
 
 
-# Words are compared without regard to case: QIYOU_ENV=Production, QIYOU_METRICS=OFF.
-_LOWERCASED = frozenset(
-    {"QIYOU_ENV", "QIYOU_RATE_LIMIT_ENABLED", "QIYOU_LOG_JSON", "QIYOU_ACCESS_LOG"}
-    | {"QIYOU_DEV_ROUTES", "QIYOU_METRICS", "QIYOU_SCHEMA"}
+_SWITCHES = (
+    "QIYOU_RATE_LIMIT_ENABLED",
+    "QIYOU_LOG_JSON",
+    "QIYOU_ACCESS_LOG",
+    "QIYOU_DEV_ROUTES",
+    "QIYOU_METRICS",
+    "QIYOU_SCHEMA",
 )
+# Words are compared without regard to case: QIYOU_ENV=Production, QIYOU_METRICS=OFF.
+_LOWERCASED = frozenset({"QIYOU_ENV", *_SWITCHES})
 KNOWN_VARIABLES = frozenset(_variable(name) for name in _Environment.__struct_fields__)
 
 
@@ -349,17 +354,7 @@ _PLAIN_WORDING = (
 _ALLOWED_WORDS = {
     "QIYOU_ENV": "development, test, production",
     "QIYOU_LOG_LEVEL": "CRITICAL, ERROR, WARNING, INFO, DEBUG",
-    **dict.fromkeys(
-        (
-            "QIYOU_RATE_LIMIT_ENABLED",
-            "QIYOU_LOG_JSON",
-            "QIYOU_ACCESS_LOG",
-            "QIYOU_DEV_ROUTES",
-            "QIYOU_METRICS",
-            "QIYOU_SCHEMA",
-        ),
-        "true/false (or on/off, yes/no, 1/0)",
-    ),
+    **dict.fromkeys(_SWITCHES, "true/false (or on/off, yes/no, 1/0)"),
 }
 
 

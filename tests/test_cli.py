@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from backend.cli import _choose_dev_routes, is_loopback, main
+from backend.cli import _banner, _choose_dev_routes, is_loopback, main
 from backend.config import Settings
 from tests.unit.test_settings import BAD_VALUES
 
@@ -153,3 +153,16 @@ def test_an_unreachable_database_is_one_line(env: dict[str, str], args: list[str
     lines = output.strip().splitlines()
     assert lines[-1].startswith("Error: cannot reach the database"), output
     assert "QIYOU_DATABASE_URL" in lines[-1]
+
+
+def test_the_banner_of_a_production_server(tmp_path: Path) -> None:
+    settings = Settings(env="production", database_url=UNREACHABLE, data_dir=tmp_path)
+    banner = _banner(settings, "0.0.0.0", 8000, None)
+    assert banner.splitlines() == [
+        "Qiyou: mode production (QIYOU_ENV), development routes off",
+        "  API:     http://127.0.0.1:8000/api/v1 (listening on every address)",
+        "  docs:    off (QIYOU_SCHEMA=on serves it)",
+        "  metrics: off (see QIYOU_METRICS)",
+        f"  data:    {tmp_path.resolve()}; database: external (QIYOU_DATABASE_URL)",
+    ]
+    assert "http://[::1]:8080/api/v1" in _banner(settings, "::1", 8080, None)
