@@ -102,7 +102,8 @@ def test_run_restarts_a_dead_embedded_postgres_and_stops_it_on_sigterm(
         _wait_for(
             lambda: _postmaster_pid(pgdata) not in (None, first) and _ready(),
             30,
-            "the embedded server was started again and the service is ready",
+            "the embedded server was started again and the service is ready\n"
+            + log.read_text()[-3000:],
         )
         assert "is running again" in log.read_text()
 

