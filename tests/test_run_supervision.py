@@ -45,13 +45,14 @@ def _postmaster_pid(pgdata: Path) -> int | None:
         return None
 
 
-def _wait_for(condition: object, seconds: float, what: str) -> None:
+def _wait_for(condition: object, seconds: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():  # type: ignore[operator]
             return
         time.sleep(0.25)
-    raise AssertionError(f"not within {seconds} s: {what}")
+    tail = log.read_text()[-3000:] if log is not None else ""
+    raise AssertionError(f"not within {seconds} s: {what}\n{tail}")
 
 
 def _ready() -> bool:
@@ -86,7 +87,7 @@ def test_run_restarts_a_dead_embedded_postgres_and_stops_it_on_sigterm(
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_for(_ready, 60, "the service is ready")
+        _wait_for(_ready, 60, "the service is ready", log)
         banner = log.read_text()
         assert "mode development" in banner
         assert f"{BASE}/api/v1" in banner
@@ -100,12 +101,15 @@ def test_run_restarts_a_dead_embedded_postgres_and_stops_it_on_sigterm(
         assert first is not None
         os.kill(first, signal.SIGKILL)
         _wait_for(
-            lambda: _postmaster_pid(pgdata) not in (None, first) and _ready(),
+            lambda: (
+                _postmaster_pid(pgdata) not in (None, first)
+                and "is running again" in log.read_text()
+                and _ready()
+            ),
             30,
-            "the embedded server was started again and the service is ready\n"
-            + log.read_text()[-3000:],
+            "the embedded server was started again and the service is ready",
+            log,
         )
-        assert "is running again" in log.read_text()
 
         run.send_signal(signal.SIGTERM)
         assert run.wait(timeout=30) == 0, log.read_text()[-3000:]
