@@ -28,7 +28,7 @@ from backend.core.database import (
 )
 from backend.core.errors import EXCEPTION_HANDLERS, document_problems
 from backend.core.i18n import request_language
-from backend.core.metrics import MetricsController
+from backend.core.metrics import metrics_controller
 from backend.core.observability import echo_request_id, observed_requests, structlog_plugin
 from backend.core.reads import Reader
 from backend.core.responses import Answer
@@ -50,8 +50,9 @@ def _api_router(settings: Settings) -> Router:
         *hub_routes.ROUTES,
         *events_routes.ROUTES,
     ]
-    if not settings.is_production:
-        # Development helpers (the SMS outbox) must not exist at all in production.
+    if settings.dev_routes_enabled:
+        # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
+        # was chosen, or the server is reachable from its own machine alone (config.py).
         handlers.extend(identity_routes.DEV_ROUTES)
     return Router(path=API_PREFIX, route_handlers=handlers)
 
@@ -123,8 +124,11 @@ def create_app(
     def provide_clock() -> Clock:
         return clock
 
+    operational: list[Any] = list(health.ROUTES)
+    if settings.metrics_enabled:
+        operational.append(metrics_controller(settings))
     app = Litestar(
-        route_handlers=[_api_router(settings), *health.ROUTES, MetricsController],
+        route_handlers=[_api_router(settings), *operational],
         plugins=[SQLAlchemyPlugin(config=db_config), structlog_plugin(settings)],
         on_app_init=[jwt_auth.on_app_init, _outside_authentication(settings)],
         middleware=[admission_gate(settings.in_flight_limit)],
@@ -139,7 +143,9 @@ def create_app(
         response_class=Answer,
         on_shutdown=[reader.pool.close],
         stores=build_store_registry(settings.redis_url),
-        openapi_config=_openapi_config(),
+        # Off (no /schema at all) by default in production: the full map of the API is for
+        # the phone team, who read schemas/openapi.json or a development server.
+        openapi_config=_openapi_config() if settings.schema_enabled else None,
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
         if settings.cors_origins
         else None,

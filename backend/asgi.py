@@ -7,6 +7,7 @@ import gc
 from litestar import Litestar
 
 from backend.app import create_app
+from backend.config import Settings, SettingsError
 
 # Young objects collected every 20,000 allocations instead of 700. A request allocates a few
 # hundred container objects (scope, Request, coroutines, rows, Structs), so with the default the
@@ -28,6 +29,11 @@ def tune_garbage_collector() -> None:
 
 
 def create() -> Litestar:
-    app = create_app()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        # Served by a bare uvicorn or gunicorn (not ``qiyou run``): still one line, no traceback.
+        raise SystemExit(f"qiyou: {exc}") from None
+    app = create_app(settings)
     tune_garbage_collector()
     return app

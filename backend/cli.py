@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
+import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
 
 from backend.config import Settings, SettingsError, new_data_key
 from backend.core import migrations
-from backend.core.database import resolve_database_url
+from backend.core.database import EmbeddedPostgres, asyncpg_url, resolve_database_url
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,9 +54,104 @@ def _with_session(url: str, settings: Settings, work: Callable[[Any], Awaitable[
     return asyncio.run(main())
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every subcommand: a settings error, or a database that cannot be reached, is one line and
+    exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except (ConnectionError, socket.gaierror, TimeoutError) as exc:
+            # Most often a wrong host or port in QIYOU_DATABASE_URL: a setting, not a bug.
+            raise click.ClickException(
+                f"cannot reach the database ({exc}); check QIYOU_DATABASE_URL"
+            ) from exc
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Qiyou (七优): the Gaozhao sub-district resident-services backend."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a server bound to ``host`` can be reached from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        # Any other name may resolve to an address others reach.
+        return False
+
+
+def _choose_dev_routes(settings: Settings, host: str) -> Settings:
+    """Refuse, or warn about, a development server others can reach; settle the dev routes.
+
+    The development routes hand out every account's latest SMS code, i.e. a login. A newcomer's
+    ``qiyou run`` (no QIYOU_ENV, loopback) keeps them; a server that listens elsewhere must have
+    had its mode chosen, and development chosen there is said out loud.
+    """
+    loopback = is_loopback(host)
+    if not settings.is_production and not settings.env_chosen and not loopback:
+        raise click.ClickException(
+            f"refusing to listen on {host}: QIYOU_ENV is not set, so this would be development "
+            "mode, whose /api/v1/dev routes give anyone who reaches the server the login code of "
+            "any account. Set QIYOU_ENV=production to serve others, or QIYOU_ENV=development "
+            "to accept that risk on a network you trust."
+        )
+    if loopback and settings.dev_routes is None and not settings.is_production:
+        # The workers are other processes; they learn the decision from the environment.
+        os.environ["QIYOU_DEV_ROUTES"] = "on"
+        settings = replace(settings, dev_routes=True)
+    if settings.dev_routes_enabled and not loopback:
+        line = "!" * 78
+        click.echo(
+            f"{line}\nWARNING: {settings.env} mode listening on {host}: the development routes "
+            "(/api/v1/dev/...) give anyone\nwho reaches this server the login code of any "
+            "account, admins included. Use QIYOU_ENV=production\nfor anything but a network "
+            f"you trust, or QIYOU_DEV_ROUTES=off.\n{line}",
+            err=True,
+        )
+    return settings
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def _banner(settings: Settings, host: str, port: int, embedded: EmbeddedPostgres | None) -> str:
+    """What a newcomer needs to see at start: the mode, where things are, where data lives."""
+    base = _base_url(host, port)
+    how = "QIYOU_ENV" if settings.env_chosen else "the default: QIYOU_ENV is not set"
+    routes = "on" if settings.dev_routes_enabled else "off"
+    listening = " (listening on every address)" if host in ("0.0.0.0", "::") else ""  # noqa: S104
+    if embedded is not None:
+        data = f"{embedded.data_dir} (embedded PostgreSQL under {embedded.pgdata})"
+    else:
+        data = f"{settings.data_dir.resolve()}; database: external (QIYOU_DATABASE_URL)"
+    docs = f"{base}/schema" if settings.schema_enabled else "off (QIYOU_SCHEMA=on serves it)"
+    metrics = f"{base}/metrics" if settings.metrics_enabled else "off (see QIYOU_METRICS)"
+    return "\n".join(
+        (
+            f"Qiyou: mode {settings.env} ({how}), development routes {routes}",
+            f"  API:     {base}/api/v1{listening}",
+            f"  docs:    {docs}",
+            f"  metrics: {metrics}",
+            f"  data:    {data}",
+        )
+    )
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM (systemd, Docker, Kubernetes) ends the run like Ctrl-C: through the ``finally``
+    # that stops the embedded PostgreSQL. Uvicorn, while it serves, handles the signal itself
+    # (a graceful shutdown) and then re-raises it here.
+    raise KeyboardInterrupt
 
 
 @main.command()
@@ -62,28 +162,43 @@ def run(host: str, port: int, workers: int) -> None:
     """Migrate the database to the latest schema, then serve the API."""
     import uvicorn
 
-    settings = _settings()
-    url = _database(settings)
-    migrations.upgrade(url)
-    # Workers are separate processes: hand them the database this process made sure of, so
-    # none of them starts an embedded server of its own.
-    os.environ["QIYOU_DATABASE_URL"] = url
-    if workers > 1 and not settings.redis_url:
-        click.echo(
-            "note: without QIYOU_REDIS_URL each worker keeps its own rate-limit counters",
-            err=True,
+    settings = _choose_dev_routes(_settings(), host)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    external = settings.database_url
+    embedded = None if external else EmbeddedPostgres(settings.data_dir)
+    try:
+        url = embedded.start() if embedded is not None else asyncpg_url(external or "")
+        migrations.upgrade(url)
+        # Workers are separate processes: hand them the database this process made sure of,
+        # so none of them starts an embedded server of its own.
+        os.environ["QIYOU_DATABASE_URL"] = url
+        if workers > 1 and not settings.redis_url:
+            click.echo(
+                "note: without QIYOU_REDIS_URL each worker keeps its own rate-limit counters",
+                err=True,
+            )
+        click.echo(_banner(settings, host, port, embedded), err=True)
+        if embedded is not None:
+            embedded.watch()
+        uvicorn.run(
+            "backend.asgi:create",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=False,
+            server_header=False,
+            log_level=settings.log_level.lower(),
+            access_log=False,
         )
-    uvicorn.run(
-        "backend.asgi:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=False,
-        server_header=False,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # A second SIGTERM (an impatient supervisor) must not cut the server's shutdown short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if embedded is not None:
+            embedded.stop()
+        signal.signal(signal.SIGTERM, previous)
 
 
 @main.group()

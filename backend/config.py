@@ -14,32 +14,46 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
 Environment = Literal["development", "test", "production"]
+LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+VARIABLE_PREFIX = "QIYOU_"
+# Values of these variables are never repeated in an error line: they end up in logs.
+_SECRET_VARIABLES = frozenset(
+    {
+        "QIYOU_JWT_SECRET",
+        "QIYOU_DATA_KEY",
+        "QIYOU_DATABASE_URL",
+        "QIYOU_REDIS_URL",
+        "QIYOU_METRICS_TOKEN",
+    }
+)
+_SWITCH_VALUES = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
+_DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 class SettingsError(RuntimeError):
     """The environment does not describe a service that may start."""
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
-
-
-class TrustedProxies(tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]):
+class TrustedProxies(tuple[Network, ...]):
     """The proxy networks whose ``X-Forwarded-For`` is believed.
 
     A named tuple type rather than ``tuple[IPv4Network | IPv6Network, ...]``: Litestar checks
@@ -48,9 +62,70 @@ class TrustedProxies(tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]):
     """
 
 
+class AllowedNetworks(tuple[Network, ...]):
+    """Client networks allowed to read ``/metrics`` (a named type for the reason above)."""
+
+
+# What the environment may say, checked by msgspec: types, ranges and the allowed words. A field
+# left UNSET was not given (or given empty) and keeps the default of ``Settings``. Field names are
+# the variables' names without the prefix, so msgspec's error paths name the variable itself.
+Switch = Literal["1", "0", "true", "false", "yes", "no", "on", "off"]
+Seconds = Annotated[float, Meta(gt=0, le=3600)]
+
+
+def _variable(field_name: str) -> str:
+    return VARIABLE_PREFIX + field_name.upper()
+
+
+class _Environment(msgspec.Struct, rename=_variable, kw_only=True):
+    env: Environment | UnsetType = UNSET
+    data_dir: str | UnsetType = UNSET
+    database_url: str | UnsetType = UNSET
+    db_pool_size: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    db_max_overflow: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    db_read_pool_size: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    db_connect_timeout: Seconds | UnsetType = UNSET
+    db_statement_timeout: Seconds | UnsetType = UNSET
+    db_pool_timeout: Seconds | UnsetType = UNSET
+    max_in_flight: Annotated[int, Meta(ge=0)] | UnsetType = UNSET
+    redis_url: str | UnsetType = UNSET
+    jwt_secret: str | UnsetType = UNSET
+    data_key: str | UnsetType = UNSET
+    access_token_ttl: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    refresh_token_ttl: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    rate_limit_enabled: Switch | UnsetType = UNSET
+    trusted_proxies: str | UnsetType = UNSET
+    log_level: LogLevel | UnsetType = UNSET
+    log_json: Switch | UnsetType = UNSET
+    access_log: Switch | UnsetType = UNSET
+    max_body_bytes: Annotated[int, Meta(ge=1)] | UnsetType = UNSET
+    cors_origins: str | UnsetType = UNSET
+    dev_routes: Switch | UnsetType = UNSET
+    metrics: Switch | UnsetType = UNSET
+    metrics_token: Annotated[str, Meta(min_length=16)] | UnsetType = UNSET
+    metrics_allow: str | UnsetType = UNSET
+    schema: Switch | UnsetType = UNSET
+
+
+_SWITCHES = (
+    "QIYOU_RATE_LIMIT_ENABLED",
+    "QIYOU_LOG_JSON",
+    "QIYOU_ACCESS_LOG",
+    "QIYOU_DEV_ROUTES",
+    "QIYOU_METRICS",
+    "QIYOU_SCHEMA",
+)
+# Words are compared without regard to case: QIYOU_ENV=Production, QIYOU_METRICS=OFF.
+_LOWERCASED = frozenset({"QIYOU_ENV", *_SWITCHES})
+KNOWN_VARIABLES = frozenset(_variable(name) for name in _Environment.__struct_fields__)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     env: Environment = "development"
+    # False when QIYOU_ENV was not given and development is only the default: then the
+    # development routes exist only on a server that listens on loopback (``dev_routes``).
+    env_chosen: bool = True
     data_dir: Path = Path(".qiyou")
     database_url: str | None = None
     # Connections beyond the pool size are closed as soon as they are returned, so under a
@@ -60,6 +135,13 @@ class Settings:
     db_max_overflow: int = 0
     # The hot reads' own connections (backend/core/readpool.py), beside the sessions' pool.
     db_read_pool_size: int = 10
+    # Seconds. A database that stalls must cost a request a bounded wait, never a hang: the
+    # connect timeout bounds opening a connection (and /health/ready), the statement timeout a
+    # statement (on the server, and on the client for a server that never answers), the pool
+    # timeout the wait for a free connection of the sessions' pool.
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 10.0
+    db_pool_timeout: float = 10.0
     # Requests let into the app at once, in arrival order (backend/core/admission.py); None
     # means one less than the sessions' pool has connections, 0 means no limit.
     max_in_flight: int | None = None
@@ -72,16 +154,24 @@ class Settings:
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     rate_limit_enabled: bool = True
     trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     log_json: bool = False
     access_log: bool = True
     max_request_body_bytes: int = 1_048_576
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    # None: decided by the environment (see the properties below).
+    dev_routes: bool | None = None
+    metrics: bool | None = None
+    metrics_token: str = ""
+    metrics_allow: AllowedNetworks = field(default_factory=AllowedNetworks)
+    schema: bool | None = None
 
     def __post_init__(self) -> None:
-        # Tests and callers may pass a plain tuple; msgspec accepts only the named type.
+        # Tests and callers may pass plain tuples; msgspec accepts only the named types.
         if not isinstance(self.trusted_proxies, TrustedProxies):
             object.__setattr__(self, "trusted_proxies", TrustedProxies(self.trusted_proxies))
+        if not isinstance(self.metrics_allow, AllowedNetworks):
+            object.__setattr__(self, "metrics_allow", AllowedNetworks(self.metrics_allow))
 
     @property
     def is_production(self) -> bool:
@@ -91,49 +181,102 @@ class Settings:
     def sms_backend(self) -> str:
         return "provider" if self.is_production else "console"
 
+    @property
+    def dev_routes_enabled(self) -> bool:
+        """Whether ``/api/v1/dev/...`` (every account's latest SMS code) exists.
+
+        Never in production; otherwise when asked for, or when the mode was chosen explicitly.
+        Development by default gets them only through ``qiyou run`` on a loopback address,
+        which says so with ``QIYOU_DEV_ROUTES=on`` to its workers.
+        """
+        if self.is_production:
+            return False
+        if self.dev_routes is not None:
+            return self.dev_routes
+        return self.env_chosen
+
+    @property
+    def metrics_enabled(self) -> bool:
+        if self.metrics is not None:
+            return self.metrics
+        # A token or an address list is a request for metrics behind it.
+        return bool(self.metrics_token or self.metrics_allow) or not self.is_production
+
+    @property
+    def schema_enabled(self) -> bool:
+        return self.schema if self.schema is not None else not self.is_production
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
-        environment = env.get("QIYOU_ENV", "development").strip().lower() or "development"
-        if environment not in ("development", "test", "production"):
-            raise SettingsError(
-                f"QIYOU_ENV must be development, test or production, got {environment!r}"
+        given = _given(env)
+        try:
+            parsed = msgspec.convert(given, _Environment, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(_one_line(exc, given)) from None
+        environment: Environment = "development" if parsed.env is UNSET else parsed.env
+        values: dict[str, Any] = {"env": environment, "env_chosen": parsed.env is not UNSET}
+        if parsed.data_dir is not UNSET:
+            values["data_dir"] = Path(parsed.data_dir)
+        if parsed.database_url is not UNSET:
+            values["database_url"] = _url(
+                "QIYOU_DATABASE_URL", parsed.database_url, _DATABASE_SCHEMES, "postgresql://"
             )
-        data_dir = Path(env.get("QIYOU_DATA_DIR") or ".qiyou")
-        rate_limit_enabled = _bool(env.get("QIYOU_RATE_LIMIT_ENABLED"), True)
-        trusted = TrustedProxies(
-            ipaddress.ip_network(part.strip(), strict=False)
-            for part in env.get("QIYOU_TRUSTED_PROXIES", "").split(",")
-            if part.strip()
-        )
-        settings = cls(
-            env=environment,  # type: ignore[arg-type]
-            data_dir=data_dir,
-            database_url=env.get("QIYOU_DATABASE_URL") or None,
-            db_pool_size=_int(env, "QIYOU_DB_POOL_SIZE", 20),
-            db_max_overflow=_int(env, "QIYOU_DB_MAX_OVERFLOW", 0),
-            db_read_pool_size=_int(env, "QIYOU_DB_READ_POOL_SIZE", 10),
-            max_in_flight=_int(env, "QIYOU_MAX_IN_FLIGHT", -1)
-            if "QIYOU_MAX_IN_FLIGHT" in env
-            else None,
-            redis_url=env.get("QIYOU_REDIS_URL") or None,
-            jwt_secret=env.get("QIYOU_JWT_SECRET", ""),
-            data_key=_decode_key(env.get("QIYOU_DATA_KEY", "")),
-            access_token_ttl_seconds=_int(env, "QIYOU_ACCESS_TOKEN_TTL", 15 * 60),
-            refresh_token_ttl_seconds=_int(env, "QIYOU_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
-            rate_limit_enabled=rate_limit_enabled,
-            trusted_proxies=trusted,
-            log_level=env.get("QIYOU_LOG_LEVEL", "INFO").upper(),
-            log_json=_bool(env.get("QIYOU_LOG_JSON"), environment == "production"),
-            access_log=_bool(env.get("QIYOU_ACCESS_LOG"), True),
-            max_request_body_bytes=_int(env, "QIYOU_MAX_BODY_BYTES", 1_048_576),
-            cors_origins=tuple(
-                o.strip() for o in env.get("QIYOU_CORS_ORIGINS", "").split(",") if o.strip()
-            ),
-        )
-        if settings.db_read_pool_size < 1:
-            # The hot reads have no other connections to fall back on.
-            raise SettingsError("QIYOU_DB_READ_POOL_SIZE must be at least 1")
+        if parsed.redis_url is not UNSET:
+            values["redis_url"] = _url(
+                "QIYOU_REDIS_URL", parsed.redis_url, _REDIS_SCHEMES, "redis://"
+            )
+        if parsed.data_key is not UNSET:
+            values["data_key"] = _decode_key(parsed.data_key)
+        if parsed.trusted_proxies is not UNSET:
+            values["trusted_proxies"] = TrustedProxies(
+                _networks("QIYOU_TRUSTED_PROXIES", parsed.trusted_proxies)
+            )
+        if parsed.metrics_allow is not UNSET:
+            values["metrics_allow"] = AllowedNetworks(
+                _networks("QIYOU_METRICS_ALLOW", parsed.metrics_allow)
+            )
+        if parsed.cors_origins is not UNSET:
+            values["cors_origins"] = _items(parsed.cors_origins)
+        values["log_json"] = environment == "production"
+        for name in ("rate_limit_enabled", "log_json", "access_log", "dev_routes", "metrics"):
+            word = getattr(parsed, name)
+            if word is not UNSET:
+                values[name] = _SWITCH_VALUES[word]
+        if parsed.schema is not UNSET:
+            values["schema"] = _SWITCH_VALUES[parsed.schema]
+        renamed = {
+            "access_token_ttl": "access_token_ttl_seconds",
+            "refresh_token_ttl": "refresh_token_ttl_seconds",
+            "max_body_bytes": "max_request_body_bytes",
+        }
+        for name in (
+            "db_pool_size",
+            "db_max_overflow",
+            "db_read_pool_size",
+            "db_connect_timeout",
+            "db_statement_timeout",
+            "db_pool_timeout",
+            "max_in_flight",
+            "jwt_secret",
+            "log_level",
+            "metrics_token",
+            *renamed,
+        ):
+            value = getattr(parsed, name)
+            if value is not UNSET:
+                values[renamed.get(name, name)] = value
+        settings = cls(**values)
+        if settings.is_production and settings.dev_routes:
+            raise SettingsError("QIYOU_DEV_ROUTES=on is refused in production")
+        if (
+            settings.is_production
+            and settings.metrics
+            and not (settings.metrics_token or settings.metrics_allow)
+        ):
+            raise SettingsError(
+                "QIYOU_METRICS=on in production needs QIYOU_METRICS_TOKEN or QIYOU_METRICS_ALLOW"
+            )
         return settings.with_secrets()
 
     @property
@@ -172,6 +315,73 @@ class Settings:
             jwt_secret=self.jwt_secret or stored["jwt_secret"],
             data_key=self.data_key or _decode_key(stored["data_key"]),
         )
+
+
+def _given(env: dict[str, str]) -> dict[str, str]:
+    """The settings' variables that carry a value; an empty one counts as not given."""
+    given: dict[str, str] = {}
+    for name in KNOWN_VARIABLES:
+        value = env.get(name, "").strip()
+        if value:
+            given[name] = value.lower() if name in _LOWERCASED else value
+    if "QIYOU_LOG_LEVEL" in given:
+        given["QIYOU_LOG_LEVEL"] = given["QIYOU_LOG_LEVEL"].upper()
+    return given
+
+
+def _one_line(error: msgspec.ValidationError, given: dict[str, str]) -> str:
+    """msgspec's ``Expected `int` >= 1 - at `$.QIYOU_X``` as ``QIYOU_X='0' is invalid: …``."""
+    message, _, where = str(error).rpartition(" - at `$.")
+    name = where.rstrip("`")
+    if not message or name not in given:
+        return f"invalid settings: {error}"
+    shown = "" if name in _SECRET_VARIABLES else f"={given[name]!r}"
+    reason = message[0].lower() + message[1:]
+    for wording, plain in _PLAIN_WORDING:
+        reason = reason.replace(wording, plain)
+    if reason.startswith("invalid enum value"):
+        allowed = _ALLOWED_WORDS.get(name, "")
+        reason = f"expected one of {allowed}" if allowed else reason
+    return f"{name}{shown} is invalid: {reason}"
+
+
+_PLAIN_WORDING = (
+    (", got `str`", ""),
+    ("`int`", "a whole number"),
+    ("`float`", "a number of seconds"),
+    ("`str` of length >= ", "at least this many characters: "),
+)
+_ALLOWED_WORDS = {
+    "QIYOU_ENV": "development, test, production",
+    "QIYOU_LOG_LEVEL": "CRITICAL, ERROR, WARNING, INFO, DEBUG",
+    **dict.fromkeys(_SWITCHES, "true/false (or on/off, yes/no, 1/0)"),
+}
+
+
+def _items(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _networks(name: str, raw: str) -> list[Network]:
+    networks: list[Network] = []
+    for part in _items(raw):
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name} is invalid: {part!r} is not an IP address or network (CIDR)"
+            ) from None
+    return networks
+
+
+def _url(name: str, raw: str, schemes: tuple[str, ...], example: str) -> str:
+    scheme = urlsplit(raw).scheme.lower() if "://" in raw else ""
+    if scheme not in schemes:
+        given = f"a {scheme!r} URL" if scheme else "no URL scheme"
+        raise SettingsError(
+            f"{name} is invalid: expected a {example}… URL ({', '.join(schemes)}), got {given}"
+        )
+    return raw
 
 
 def _decode_key(raw: str) -> bytes:

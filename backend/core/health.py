@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from litestar import Request, get
@@ -37,9 +38,13 @@ async def live() -> HealthStatus:
 )
 async def ready(request: Request[Any, Any, Any]) -> HealthStatus:
     engine: AsyncEngine = request.app.state.db_engine
+    # A probe that hangs on a stalled database tells the orchestrator nothing in time: the
+    # whole check, a pooled connection's SELECT included, gets the connect timeout.
+    bound = request.app.state.settings.db_connect_timeout
     try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        async with asyncio.timeout(bound):
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
     except Exception as exc:
         raise AppError(503, "service_unavailable") from exc
     return HealthStatus(status="ok")

@@ -12,9 +12,14 @@ costs a tenth of that. The numbers live in this worker's memory, as ``prometheus
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 from bisect import bisect_left
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import REGISTRY, Histogram
 from prometheus_client.core import (
@@ -25,6 +30,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
+
+from backend.core.errors import AppError
+
+if TYPE_CHECKING:
+    from backend.config import Settings
 
 PREFIX = "qiyou"
 APP_NAME = "qiyou"
@@ -96,4 +106,58 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-__all__ = ["BUCKETS", "REQUEST_METRICS", "MetricsController", "RequestMetrics"]
+Guard = Any
+
+
+def metrics_guard(settings: Settings) -> Guard:
+    """Who may scrape: with ``QIYOU_METRICS_ALLOW``, clients from those networks (the peer
+    itself, never ``X-Forwarded-For``: a scraper talks to the worker directly); with
+    ``QIYOU_METRICS_TOKEN``, requests bearing it. Both set: both are required."""
+    allowed = settings.metrics_allow
+    token = settings.metrics_token.encode()
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if allowed and not _client_in(connection, allowed):
+            # As if there were no such page: a stranger learns nothing.
+            raise AppError(404, "not_found")
+        if token:
+            header = connection.headers.get("authorization", "")
+            scheme, _space, presented = header.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                presented.strip().encode(), token
+            ):
+                raise AppError(401, "unauthorized")
+
+    return guard
+
+
+def _client_in(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...],
+) -> bool:
+    host = connection.client.host if connection.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in networks)
+
+
+def metrics_controller(settings: Settings) -> type[MetricsController]:
+    """``/metrics`` as the settings allow it (``create_app`` leaves it out when metrics are off)."""
+    if not (settings.metrics_allow or settings.metrics_token):
+        return MetricsController
+    return type(
+        "GuardedMetricsController", (MetricsController,), {"guards": [metrics_guard(settings)]}
+    )
+
+
+__all__ = [
+    "BUCKETS",
+    "REQUEST_METRICS",
+    "MetricsController",
+    "RequestMetrics",
+    "metrics_controller",
+]

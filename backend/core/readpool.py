@@ -26,12 +26,22 @@ Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
 class ReadPool:
-    def __init__(self, connect: Connect, *, size: int, recycle_seconds: float = 1800) -> None:
+    def __init__(
+        self,
+        connect: Connect,
+        *,
+        size: int,
+        recycle_seconds: float = 1800,
+        wait_timeout: float | None = None,
+    ) -> None:
         if size < 1:
             raise ValueError("a read pool needs at least one connection")
         self._connect = connect
         self.size = size
         self._recycle_seconds = recycle_seconds
+        # How long a read waits in line for a connection before it fails (TimeoutError): with
+        # a stalled database the line would otherwise grow without bound.
+        self._wait_timeout = wait_timeout
         self._idle: list[asyncpg.Connection] = []
         # Counted from the moment one is being made, so concurrent callers never make more.
         self._open = 0
@@ -58,8 +68,9 @@ class ReadPool:
         )
         self._waiting.append(future)
         try:
-            connection = await future
-        except asyncio.CancelledError:
+            async with asyncio.timeout(self._wait_timeout):
+                connection = await future
+        except (asyncio.CancelledError, TimeoutError):
             # Cancelled just after being handed a connection: pass it on, do not lose it.
             if future.done() and not future.cancelled():
                 self._hand_back(future.result())
@@ -92,7 +103,11 @@ class ReadPool:
         self._waiting.clear()
         for connection in idle:
             self._forget(connection)
-            await connection.close()
+            try:
+                # A stalled server must not hold up the shutdown: past the bound, cut it.
+                await connection.close(timeout=self._wait_timeout)
+            except (OSError, TimeoutError, asyncpg.PostgresError):
+                connection.terminate()
 
     async def _make(self) -> asyncpg.Connection:
         self._open += 1
