@@ -34,6 +34,7 @@ from litestar.routes import HTTPRoute
 from litestar.types import ExceptionHandlersMap
 
 from backend.core import i18n
+from backend.core.observability import OPERATIONAL_PATHS
 from backend.core.responses import Answer
 from schemas.common import Problem
 
@@ -182,6 +183,25 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
             field = parent + missing.group(1)
         found.append(FieldError(field=_camel_path(field), message=message))
     return found
+
+
+_AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+
+
+def body_errors(exc: msgspec.ValidationError) -> list[FieldError]:
+    """A strict decoding's error, against the wire field it names (``memberIds[0]``, not ``$``).
+
+    msgspec writes ``Expected `int`, got `str` - at `$.seats```, and reports a missing member
+    against the object that lacks it (``Object missing required field `seats```)."""
+    message = str(exc)
+    at = _AT_PATH.search(message)
+    path = at.group("path").removeprefix(".") if at else ""
+    if at:
+        message = message[: at.start()]
+    missing = _MISSING_FIELD.search(message)
+    if missing:
+        path = f"{path}.{missing.group(1)}" if path else missing.group(1)
+    return [FieldError(field=path or "body", message=message)]
 
 
 def _camel_path(path: str) -> str:
@@ -364,9 +384,11 @@ _PROBLEM_DESCRIPTIONS: dict[int, str] = {
     404: "No such object, or one that belongs to someone else (`not_found` or a specific code).",
     409: "The request conflicts with the current state.",
     413: "The body is larger than the server accepts (`payload_too_large`).",
+    415: "The body is not `application/json` (`unsupported_media_type`).",
     422: "Invalid input: `validation_error` with `errors`, or a specific code.",
     429: "Too many requests: retry after the seconds in `Retry-After` (`rate_limited`).",
-    503: "The service cannot answer right now (`service_unavailable`).",
+    503: "The service cannot answer right now, e.g. its database is unreachable: retry after "
+    "the seconds in `Retry-After` (`service_unavailable`).",
 }
 
 
@@ -400,7 +422,10 @@ def _problem_statuses(route: HTTPRoute, handler: Any) -> set[int]:
         # Litestar answers bad parameters with a validation error; we map it to 400/422.
         statuses |= {400, 422}
     if "data" in inputs:
-        statuses.add(413)
+        statuses |= {413, 415}
+    if not route.path.startswith(OPERATIONAL_PATHS):
+        # Whatever reaches the database answers 503 while it cannot be reached.
+        statuses.add(503)
     return statuses
 
 
@@ -409,7 +434,8 @@ def document_problems(app: Litestar) -> None:
 
     Statuses a handler declares itself keep its description; the rest are derived: 401 unless
     the route is public, 403 when it has guards, 404 when its path has parameters, 400/422 when
-    it takes input, 413 when it takes a body.
+    it takes input, 413 and 415 when it takes a body, 503 unless it is a health check or the
+    metrics.
     """
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
