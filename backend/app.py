@@ -20,6 +20,7 @@ from backend.config import Settings
 from backend.core import health
 from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
+from backend.core.bodies import JsonBodyRequest
 from backend.core.clock import Clock
 from backend.core.database import (
     build_read_pool,
@@ -141,6 +142,8 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[echo_request_id],
         response_class=Answer,
+        # Bodies are JSON only, decoded strictly (backend/core/bodies.py).
+        request_class=JsonBodyRequest,
         on_shutdown=[reader.pool.close],
         stores=build_store_registry(settings.redis_url),
         # Off (no /schema at all) by default in production: the full map of the API is for

@@ -60,16 +60,22 @@ class AdmissionLine:
             if turn.done() and not turn.cancelled():
                 # Given a place and cancelled before taking it: the next in line gets it.
                 self._leave()
-            else:
+            elif turn in self._waiting:
+                # Not if a place came free in the turn this one was cancelled: ``_leave``
+                # passed over it already.
                 self._waiting.remove(turn)
             raise
 
     def _leave(self) -> None:
         """A place comes free: handed straight to the first in line, who then is inside."""
-        if self._waiting:
-            self._waiting.popleft().set_result(None)
-        else:
-            self.inside -= 1
+        while self._waiting:
+            turn = self._waiting.popleft()
+            # A waiter cancelled in this same turn of the loop has a cancelled future and has
+            # not yet left the line; handing it the place would fail (and lose the place).
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.inside -= 1
 
 
 def admission_gate(limit: int) -> Callable[[ASGIApp], ASGIApp]:

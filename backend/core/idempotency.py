@@ -1,10 +1,18 @@
 """``Idempotency-Key`` for creating POSTs.
 
-A phone on a bad network retries; the retry must not book twice. The first request with a key
-claims it in its own committed statement, so a concurrent duplicate sees the claim at once
-(409 while it runs). The answer is stored in the *same* transaction as whatever the request
-created, so the record and the creation commit or vanish together. A repeat with the same key
-and body replays the first answer; the same key with another body is 422.
+A phone on a bad network retries; the retry must not book twice. A request with a key holds a
+transaction-level advisory lock on (user, key) in its own transaction, from before it looks
+for an earlier answer until it commits or rolls back; a concurrent duplicate that cannot take
+the lock answers 409 while the first runs. The answer is stored in that *same* transaction as
+whatever the request created, so the record and the creation commit or vanish together. A repeat
+with the same key and body replays the first answer; the same key with another body is 422.
+
+Why a lock and not a committed "in progress" row: a row outlives the worker that wrote it. When a
+worker was killed mid-request its row stayed "running", and every retry was refused for a minute
+until the row counted as abandoned — and a request slower than that minute could be run twice.
+PostgreSQL releases a dead connection's locks as soon as it notices the connection is gone, so
+"running" now means exactly "a live transaction holds the lock", and an abandoned request leaves
+nothing behind: its transaction is rolled back with it.
 """
 
 from __future__ import annotations
@@ -18,9 +26,9 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.errors import AppError
 from backend.core.models import IdempotencyKey
@@ -28,11 +36,13 @@ from backend.core.responses import Answer
 
 HEADER = "idempotency-key"
 KEEP_FOR = timedelta(hours=24)
-# A claim older than this whose request never finished (a crashed worker) may be taken over.
-ABANDONED_AFTER = timedelta(seconds=60)
 _KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+# Rows are only ever written finished; "running" rows were left by releases before the lock
+# (their claim was committed apart from the request) and count as absent.
+_DONE = "done"
 
 Handler = Callable[[], Awaitable[tuple[int, Any]]]
+_TABLE = IdempotencyKey.__table__
 
 
 def _fingerprint(method: str, path: str, body: bytes) -> str:
@@ -43,7 +53,14 @@ def _fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _replay(row: IdempotencyKey) -> Response[bytes]:
+def lock_key(user_id: UUID, key: str) -> int:
+    """The advisory lock of one user's key: 64 bits of a hash, in a namespace of its own (a
+    collision only makes a retry wait for another request of the same user)."""
+    digest = hashlib.sha256(b"qiyou-idempotency:" + user_id.bytes + key.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _replay(row: Any) -> Response[bytes]:
     return Answer(
         content=row.response_body or b"",
         status_code=row.response_status or 200,
@@ -52,64 +69,19 @@ def _replay(row: IdempotencyKey) -> Response[bytes]:
     )
 
 
-async def _claim(
-    engine: AsyncEngine, user_id: UUID, key: str, fingerprint: str, now: datetime
-) -> IdempotencyKey | None:
-    """Claim the key in its own transaction; return the existing record if someone has it."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.user_id == user_id, IdempotencyKey.expires_at < now
-            )
+async def _forget_expired(session: AsyncSession, user_id: UUID, now: datetime) -> None:
+    """Drop the user's expired answers; rows another of their requests is dropping are skipped,
+    so two requests of one user never wait for each other here."""
+    expired = (
+        select(IdempotencyKey.user_id, IdempotencyKey.key)
+        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.expires_at < now)
+        .with_for_update(skip_locked=True)
+    )
+    await session.execute(
+        delete(IdempotencyKey).where(
+            tuple_(IdempotencyKey.user_id, IdempotencyKey.key).in_(expired)
         )
-        inserted = await conn.execute(
-            insert(IdempotencyKey)
-            .values(
-                user_id=user_id,
-                key=key,
-                fingerprint=fingerprint,
-                state="running",
-                created_at=now,
-                expires_at=now + KEEP_FOR,
-            )
-            .on_conflict_do_nothing()
-            .returning(IdempotencyKey.key)
-        )
-        if inserted.first() is not None:
-            return None
-        existing = (
-            await conn.execute(
-                select(IdempotencyKey.__table__).where(
-                    IdempotencyKey.user_id == user_id, IdempotencyKey.key == key
-                )
-            )
-        ).one()
-        record = IdempotencyKey(**existing._mapping)
-        if record.state == "running" and record.created_at < now - ABANDONED_AFTER:
-            taken = await conn.execute(
-                update(IdempotencyKey)
-                .where(
-                    IdempotencyKey.user_id == user_id,
-                    IdempotencyKey.key == key,
-                    IdempotencyKey.state == "running",
-                    IdempotencyKey.created_at == record.created_at,
-                )
-                .values(fingerprint=fingerprint, created_at=now, expires_at=now + KEEP_FOR)
-            )
-            if taken.rowcount == 1:
-                return None
-        return record
-
-
-async def _release(engine: AsyncEngine, user_id: UUID, key: str) -> None:
-    async with engine.begin() as conn:
-        await conn.execute(
-            delete(IdempotencyKey).where(
-                IdempotencyKey.user_id == user_id,
-                IdempotencyKey.key == key,
-                IdempotencyKey.state == "running",
-            )
-        )
+    )
 
 
 async def idempotent(
@@ -126,24 +98,45 @@ async def idempotent(
         return Answer(content=body, status_code=status)
     if not _KEY_PATTERN.match(key):
         raise AppError(422, "invalid_idempotency_key")
-    engine: AsyncEngine = request.app.state.db_engine
     fingerprint = _fingerprint(request.method, request.url.path, await request.body())
-    existing = await _claim(engine, user_id, key, fingerprint, now)
-    if existing is not None:
-        if existing.fingerprint != fingerprint:
-            raise AppError(422, "idempotency_key_reused")
-        if existing.state == "running":
-            raise AppError(409, "idempotency_request_in_progress", headers={"Retry-After": "1"})
-        return _replay(existing)
-    try:
-        status, body = await handler()
-        encoded = msgspec.json.encode(body)
+    # Taken in the request's transaction and released by its commit or rollback — or by
+    # PostgreSQL when the worker's connection dies. Not waited for: a phone retrying while the
+    # first attempt still runs is told so at once.
+    taken = (
+        await session.execute(select(func.pg_try_advisory_xact_lock(lock_key(user_id, key))))
+    ).scalar_one()
+    if not taken:
+        raise AppError(409, "idempotency_request_in_progress", headers={"Retry-After": "1"})
+    await _forget_expired(session, user_id, now)
+    # A statement of its own after the lock, so its snapshot includes the answer a finished
+    # first attempt committed just before it let go of the lock.
+    earlier = (
         await session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-            .values(state="done", response_status=status, response_body=encoded)
+            select(_TABLE).where(
+                IdempotencyKey.user_id == user_id,
+                IdempotencyKey.key == key,
+                IdempotencyKey.state == _DONE,
+                IdempotencyKey.expires_at >= now,
+            )
         )
-    except BaseException:
-        await _release(engine, user_id, key)
-        raise
+    ).first()
+    if earlier is not None:
+        if earlier.fingerprint != fingerprint:
+            raise AppError(422, "idempotency_key_reused")
+        return _replay(earlier)
+    status, body = await handler()
+    encoded = msgspec.json.encode(body)
+    answer = {
+        "fingerprint": fingerprint,
+        "state": _DONE,
+        "response_status": status,
+        "response_body": encoded,
+        "created_at": now,
+        "expires_at": now + KEEP_FOR,
+    }
+    await session.execute(
+        insert(IdempotencyKey)
+        .values(user_id=user_id, key=key, **answer)
+        .on_conflict_do_update(index_elements=["user_id", "key"], set_=answer)
+    )
     return Answer(content=encoded, status_code=status, media_type="application/json")

@@ -140,3 +140,64 @@ async def test_a_place_given_to_a_request_cancelled_at_the_door_goes_to_the_next
     assert entered == ["last"]
     assert at_the_door.cancelled()
     assert line.inside == 0
+
+
+async def test_a_request_cancelled_in_the_turn_its_place_comes_free_loses_no_place() -> None:
+    entered: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        entered.append(scope["name"])
+
+    line = AdmissionLine(app, 1)
+    line.inside = 1  # someone is inside
+
+    def request(name: str) -> asyncio.Task[None]:
+        return asyncio.create_task(line({**_scope("/api/v1/home"), "name": name}, _receive, _send))
+
+    # The other order than the test above: the waiter is cancelled first (its future is
+    # cancelled at once, its task learns of it only in the next turn) and the one inside leaves
+    # in the same turn. The place must neither be handed to the cancelled waiter nor vanish.
+    at_the_door, last = request("at the door"), request("last")
+    await asyncio.sleep(0)
+    at_the_door.cancel()
+    line._leave()
+    await asyncio.wait_for(last, 1)
+    await asyncio.gather(at_the_door, return_exceptions=True)
+    assert entered == ["last"]
+    assert at_the_door.cancelled()
+    assert line.inside == 0
+    assert not line._waiting
+
+
+async def test_the_line_keeps_its_width_after_many_such_races() -> None:
+    limit = 2
+    entered: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        entered.append(scope["name"])
+        await scope["done"].wait()
+
+    line = AdmissionLine(app, limit)
+
+    def request(name: str, done: asyncio.Event) -> asyncio.Task[None]:
+        scope = {**_scope("/api/v1/home"), "name": name, "done": done}
+        return asyncio.create_task(line(scope, _receive, _send))
+
+    for race in range(limit * 2):
+        done = asyncio.Event()
+        inside = [request(f"inside {race}.{n}", done) for n in range(limit)]
+        await asyncio.sleep(0)
+        waiter = request(f"waiter {race}", asyncio.Event())
+        await asyncio.sleep(0)
+        # The requests inside finish and the waiter's client goes away in the same turn; the
+        # finishing requests run first (they were woken first).
+        done.set()
+        waiter.cancel()
+        await asyncio.gather(*inside, waiter, return_exceptions=True)
+        assert [t.exception() for t in inside] == [None] * limit
+        assert waiter.cancelled()
+    assert line.inside == 0
+    done = asyncio.Event()
+    done.set()
+    await asyncio.wait_for(request("after the races", done), 1)
+    assert entered[-1] == "after the races"
