@@ -46,7 +46,8 @@ async def ready(request: Request[Any, Any, Any]) -> HealthStatus:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
     except Exception as exc:
-        raise AppError(503, "service_unavailable") from exc
+        # The same answer as any request during an outage: probes and clients may back off.
+        raise AppError(503, "service_unavailable", headers={"Retry-After": "5"}) from exc
     return HealthStatus(status="ok")
 
 

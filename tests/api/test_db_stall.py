@@ -145,7 +145,9 @@ async def test_a_stalled_database_fails_requests_within_the_bound(
         relay.thaw()
     for path, (response, seconds) in zip(PATHS, answers, strict=True):
         assert seconds < REQUEST_LIMIT, (path, seconds)
-        assert response.status_code >= 500, (path, response.status_code)
+        assert response.status_code == 503, (path, response.status_code)
+        assert problem(response)["code"] == "service_unavailable", path
+        assert int(response.headers["retry-after"]) >= 1, path
     ready, seconds = answers[-1]
     # Readiness answers within its own bound, the connect timeout.
     assert seconds < BOUND + 1.5, seconds
@@ -169,7 +171,9 @@ async def test_a_database_that_accepts_but_never_answers_fails_new_connections_i
         relay.thaw()
     for path, (response, seconds) in zip(PATHS, answers, strict=True):
         assert seconds < REQUEST_LIMIT, (path, seconds)
-        assert response.status_code >= 500, (path, response.status_code)
+        assert response.status_code == 503, (path, response.status_code)
+        assert problem(response)["code"] == "service_unavailable", path
+        assert int(response.headers["retry-after"]) >= 1, path
     assert answers[-1][0].status_code == 503
 
 
