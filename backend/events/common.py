@@ -13,8 +13,6 @@ from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import to_local
-from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor
 from backend.events.models import SEARCH_TEXT, Event
 from backend.hub import service as hub
 from schemas.events import Attendee
@@ -38,14 +36,6 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 def in_range(moment: datetime) -> bool:
     return EARLIEST <= moment < LATEST
-
-
-def time_keyset(cursor: str | None) -> tuple[Any, ...] | None:
-    """A (start, id) cursor; a forged time far outside our years is refused like any forgery."""
-    after = decode_cursor(cursor, 2, types=(datetime, UUID))
-    if after is not None and not in_range(after[0]):
-        raise AppError(422, "invalid_cursor")
-    return after
 
 
 def registration_open(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> bool:

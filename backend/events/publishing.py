@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
-from backend.core.pagination import paginate
-from backend.events.common import in_range, notice, room_name, text_filter, time_keyset
+from backend.core.pagination import Keyset
+from backend.events.common import in_range, notice, room_name, text_filter
 from backend.events.models import ACTIVE_STATUSES, Event, Feedback, Registration
 from backend.events.waitlist import promote
 from backend.hub import service as hub
@@ -95,6 +95,9 @@ async def managed_event(session: AsyncSession, event_id: UUID) -> ManagedEventOu
     return await _managed_out(session, event)
 
 
+MANAGED_EVENTS = Keyset("managed-events", (datetime, UUID))
+
+
 async def list_managed_events(
     session: AsyncSession,
     *,
@@ -104,7 +107,7 @@ async def list_managed_events(
     cursor: str | None,
 ) -> tuple[list[ManagedEventSummary], str | None]:
     """Every event, drafts included, latest start first."""
-    before = time_keyset(cursor)
+    before = MANAGED_EVENTS.decode(cursor)
     stmt = select(
         Event.id,
         Event.title,
@@ -130,7 +133,7 @@ async def list_managed_events(
         stmt = stmt.where(tuple_(Event.starts_at, Event.id) < tuple_(*before))
     stmt = stmt.order_by(Event.starts_at.desc(), Event.id.desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
-    page, next_cursor = paginate(rows, limit, lambda r: (r.starts_at, r.id))
+    page, next_cursor = MANAGED_EVENTS.paginate(rows, limit, lambda r: (r.starts_at, r.id))
     return [
         ManagedEventSummary(
             id=r.id,

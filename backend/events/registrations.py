@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.events.common import to_attendees
 from backend.events.models import Event, Registration
 from backend.events.waitlist import position_column, promote
@@ -67,6 +67,9 @@ def _mine(row: Any) -> RegistrationOut:
     )
 
 
+MY_REGISTRATIONS = Keyset("my-registrations", (UUID,))
+
+
 async def my_registrations(
     session: AsyncSession,
     user_id: UUID,
@@ -76,7 +79,7 @@ async def my_registrations(
     cursor: str | None,
 ) -> tuple[list[RegistrationOut], str | None]:
     """The resident's registrations, newest first."""
-    before = decode_cursor(cursor, 1, types=(UUID,))
+    before = MY_REGISTRATIONS.decode(cursor)
     stmt = (
         select(*_MINE_COLUMNS, position_column())
         .join(Event, Event.id == Registration.event_id)
@@ -88,7 +91,7 @@ async def my_registrations(
         stmt = stmt.where(Registration.id < before[0])
     stmt = stmt.order_by(Registration.id.desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
-    page, next_cursor = paginate(rows, limit, lambda r: (r.id,))
+    page, next_cursor = MY_REGISTRATIONS.paginate(rows, limit, lambda r: (r.id,))
     return [_mine(r) for r in page], next_cursor
 
 

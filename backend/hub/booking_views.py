@@ -14,7 +14,7 @@ from sqlalchemy.sql.selectable import LateralFromClause
 
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.core.reads import Attributes, Record
 from backend.hub import rules
 from backend.hub.common import (
@@ -68,6 +68,14 @@ def _keyset(after: tuple[Any, ...] | None, descending: bool) -> ColumnElement[bo
     )
 
 
+# Upcoming and past pages run in opposite directions: a cursor of one is refused by the other.
+MY_BOOKINGS = {
+    "upcoming": Keyset("my-bookings-upcoming", (datetime, UUID)),
+    "past": Keyset("my-bookings-past", (datetime, UUID)),
+}
+MANAGED_BOOKINGS = Keyset("managed-bookings", (datetime, UUID))
+
+
 async def my_bookings(
     session: AsyncSession,
     actor: AuthUser,
@@ -78,7 +86,8 @@ async def my_bookings(
     cursor: str | None,
 ) -> Page[BookingOut]:
     """Upcoming (not yet ended) soonest first, or past most recent first, in every status."""
-    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    keyset = MY_BOOKINGS[scope]
+    after = keyset.decode(cursor)
     descending = scope == "past"
     query = _booking_rows().where(Booking.user_id == actor.id)
     if descending:
@@ -90,7 +99,7 @@ async def my_bookings(
     condition = _keyset(after, descending)
     if condition is not None:
         query = query.where(condition)
-    rows, next_cursor = paginate(
+    rows, next_cursor = keyset.paginate(
         (await session.execute(query.limit(limit + 1))).all(),
         limit,
         lambda r: [r[0].starts_at, r[0].id],
@@ -143,7 +152,7 @@ async def manage_bookings(
     cursor: str | None,
 ) -> Page[BookingOut]:
     """A worker's day sheet: bookings of the venues they manage (admins: all), by start."""
-    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    after = MANAGED_BOOKINGS.decode(cursor)
     query = _booking_rows()
     if room_id is not None:
         room, _ = await load_room(session, room_id)
@@ -165,7 +174,7 @@ async def manage_bookings(
     if condition is not None:
         query = query.where(condition)
     query = query.order_by(Booking.starts_at, Booking.id).limit(limit + 1)
-    rows, next_cursor = paginate(
+    rows, next_cursor = MANAGED_BOOKINGS.paginate(
         (await session.execute(query)).all(), limit, lambda r: [r[0].starts_at, r[0].id]
     )
     residents = {b.user_id for b, _, _ in rows if b.kind == "resident"}

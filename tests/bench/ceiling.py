@@ -222,9 +222,10 @@ def _event_summary(row: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def _cursor(*values: Any) -> str:
+def _cursor(kind: str, *values: Any) -> str:
+    # Qiyou's format (backend.core.pagination.Keyset): the list's name, then the tagged values.
     tagged = [{"t": v.isoformat()} if isinstance(v, datetime) else {"u": str(v)} for v in values]
-    return base64.urlsafe_b64encode(msgspec.json.encode(tagged)).decode().rstrip("=")
+    return base64.urlsafe_b64encode(msgspec.json.encode([kind, *tagged])).decode().rstrip("=")
 
 
 def _booking(row: asyncpg.Record) -> dict[str, Any]:
@@ -437,7 +438,9 @@ class Ceiling:
         now = datetime.now(UTC)
         rows = await self.pool.fetch(LIST_EVENTS, now, limit + 1)
         page = rows[:limit]
-        cursor = _cursor(page[-1]["starts_at"], page[-1]["id"]) if len(rows) > limit else None
+        cursor = (
+            _cursor("events", page[-1]["starts_at"], page[-1]["id"]) if len(rows) > limit else None
+        )
         items = [_event_summary(row, now) for row in page]
         return 200, msgspec.json.encode({"items": items, "nextCursor": cursor}), JSON
 
