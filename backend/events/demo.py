@@ -273,7 +273,9 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
             await _publish(session, event_id, staff_id, now)
             created += 1
         for phone, (seats, names) in plan.registrations.items():
-            registered += await _register(session, event_id, phone, seats, names, now)
+            registered += await _register(
+                session, event_id, phone, seats, names, now, settings.data_key
+            )
     return [f"events: a season of 艳阳高照, {created} new events, {registered} new registrations"]
 
 
@@ -284,6 +286,7 @@ async def _register(
     seats: int,
     names: list[str],
     now: datetime,
+    data_key: bytes,
 ) -> int:
     user_id = await lookup.user_id_by_phone(session, phone)
     if user_id is None:
@@ -306,5 +309,6 @@ async def _register(
         user_id,
         RegistrationCreate(seats=seats, member_ids=[members[n] for n in names if n in members]),
         now=now,
+        data_key=data_key,
     )
     return 1

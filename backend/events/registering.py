@@ -62,7 +62,7 @@ def _brief(row: Any) -> EventBrief:
 
 
 async def _attendee_list(
-    session: AsyncSession, event: Any, user_id: UUID, data: RegistrationCreate
+    session: AsyncSession, event: Any, user_id: UUID, data: RegistrationCreate, data_key: bytes
 ) -> list[dict[str, Any]]:
     """Who comes, checked against the household and the event's audience."""
     wanted = list(dict.fromkeys(data.member_ids))
@@ -89,7 +89,9 @@ async def _attendee_list(
     day = local_date_of(event.starts_at)
     ages = [age_on(by_id[i].birth_date, day) for i in wanted]
     self_attends = data.seats > len(wanted)
-    resident = await lookup.resident_info(session, user_id) if self_attends else None
+    resident = (
+        await lookup.resident_info(session, user_id, data_key=data_key) if self_attends else None
+    )
     if self_attends and resident is None:
         # A token outliving its account.
         raise AppError(401, "unauthorized")
@@ -285,6 +287,7 @@ async def register(
     data: RegistrationCreate,
     *,
     now: datetime,
+    data_key: bytes,
     autocommit: Reader | None = None,
 ) -> RegistrationOut:
     """Register ``user_id`` for the event, confirmed or waitlisted.
@@ -329,7 +332,7 @@ async def register(
             {"max": event.max_seats_per_registration},
             extra={"maxSeatsPerRegistration": event.max_seats_per_registration},
         )
-    attendees = await _attendee_list(session, event, user_id, data)
+    attendees = await _attendee_list(session, event, user_id, data, data_key)
     taken = await _run_decision(session, _REGISTER, {**params, "people": attendees})
     if taken is None:
         # Cancelled while we were checking.

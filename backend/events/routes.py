@@ -188,7 +188,13 @@ async def register(
 
     async def handler() -> tuple[int, RegistrationOut]:
         registered = await service.register(
-            db_session, event_id, user.id, data, now=now, autocommit=autocommit
+            db_session,
+            event_id,
+            user.id,
+            data,
+            now=now,
+            data_key=request.app.state.settings.data_key,
+            autocommit=autocommit,
         )
         return 201, registered
 
