@@ -218,19 +218,21 @@ async def _rooms_by_kind(session: AsyncSession) -> dict[str, UUID]:
     return found
 
 
-async def _publish(session: AsyncSession, event_id: UUID, staff_id: UUID, now: datetime) -> bool:
+async def _publish(
+    session: AsyncSession, event_id: UUID, staff_id: UUID, now: datetime, data_key: bytes
+) -> bool:
     """Publish, holding the room; if the room is taken (the hub's own demo bookings), publish
     the event without its room rather than fail the whole demo. True when the room is held."""
     try:
         async with session.begin_nested():
-            await service.publish_event(session, event_id, by=staff_id, now=now)
+            await service.publish_event(session, event_id, by=staff_id, now=now, data_key=data_key)
         return True
     except AppError:
         async with session.begin_nested():
             await service.update_event(
-                session, event_id, EventPatch(room_id=None), by=staff_id, now=now
+                session, event_id, EventPatch(room_id=None), by=staff_id, now=now, data_key=data_key
             )
-            await service.publish_event(session, event_id, by=staff_id, now=now)
+            await service.publish_event(session, event_id, by=staff_id, now=now, data_key=data_key)
         return False
 
 
@@ -270,7 +272,7 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
                 now=now,
             )
             event_id = draft.id
-            await _publish(session, event_id, staff_id, now)
+            await _publish(session, event_id, staff_id, now, settings.data_key)
             created += 1
         for phone, (seats, names) in plan.registrations.items():
             registered += await _register(

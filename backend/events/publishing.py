@@ -234,7 +234,13 @@ async def _active_registrants(session: AsyncSession, event_id: UUID) -> list[UUI
 
 
 async def update_event(
-    session: AsyncSession, event_id: UUID, patch: EventPatch, *, by: UUID, now: datetime
+    session: AsyncSession,
+    event_id: UUID,
+    patch: EventPatch,
+    *,
+    by: UUID,
+    now: datetime,
+    data_key: bytes,
 ) -> ManagedEventOut:
     event = await _locked_event(session, event_id)
     if event.status == "cancelled":
@@ -281,7 +287,7 @@ async def update_event(
     if rehold:
         # Release first: moving within the same room must not clash with its own old hold.
         await _release_room(session, event, now)
-        await _hold_room(session, event, by, now)
+        await _hold_room(session, event, by, now, data_key)
     await session.flush()
 
     if event.status == "published":
@@ -293,12 +299,14 @@ async def update_event(
                 data=notice(event),
             )
         if "capacity" in changes:
-            await promote(session, event.id, now)
+            await promote(session, event.id, now, data_key=data_key)
     await session.refresh(event)
     return await _managed_out(session, event)
 
 
-async def _hold_room(session: AsyncSession, event: Event, by: UUID, now: datetime) -> None:
+async def _hold_room(
+    session: AsyncSession, event: Event, by: UUID, now: datetime, data_key: bytes
+) -> None:
     if event.room_id is None:
         return
     event.room_hold_id = await hub.hold_room_for_event(
@@ -310,6 +318,7 @@ async def _hold_room(session: AsyncSession, event: Event, by: UUID, now: datetim
         title=event.title,
         held_by=by,
         now=now,
+        data_key=data_key,
     )
 
 
@@ -321,13 +330,13 @@ async def _release_room(session: AsyncSession, event: Event, now: datetime) -> N
 
 
 async def publish_event(
-    session: AsyncSession, event_id: UUID, *, by: UUID, now: datetime
+    session: AsyncSession, event_id: UUID, *, by: UUID, now: datetime, data_key: bytes
 ) -> ManagedEventOut:
     event = await _locked_event(session, event_id)
     if event.status != "draft":
         raise AppError(409, "event_not_draft")
     _check_future(event.starts_at, now)
-    await _hold_room(session, event, by, now)
+    await _hold_room(session, event, by, now, data_key)
     event.status = "published"
     event.published_at = now
     event.updated_at = now

@@ -40,13 +40,15 @@ def _booking_rows() -> Select[Booking, Room, str]:
     )
 
 
-async def get_booking(session: AsyncSession, actor: AuthUser, booking_id: UUID) -> BookingOut:
+async def get_booking(
+    session: AsyncSession, actor: AuthUser, booking_id: UUID, *, data_key: bytes
+) -> BookingOut:
     row = (await session.execute(_booking_rows().where(Booking.id == booking_id))).first()
     if row is None:
         raise AppError(404, "not_found")
     booking, room, venue_name = row
     if booking.user_id == actor.id:
-        return booking_out(booking, room, venue_name, owner_view=True)
+        return booking_out(booking, room, venue_name, owner_view=True, data_key=data_key)
     if await manages_venue(session, actor, room.venue_id):
         return booking_out(booking, room, venue_name, owner_view=False)
     # A worker may know other venues' bookings exist; a resident may not learn of another's.
@@ -84,6 +86,7 @@ async def my_bookings(
     now: datetime,
     limit: int,
     cursor: str | None,
+    data_key: bytes,
 ) -> Page[BookingOut]:
     """Upcoming (not yet ended) soonest first, or past most recent first, in every status."""
     keyset = MY_BOOKINGS[scope]
@@ -105,7 +108,9 @@ async def my_bookings(
         lambda r: [r[0].starts_at, r[0].id],
     )
     return Page(
-        items=[booking_out(b, room, vn, owner_view=True) for b, room, vn in rows],
+        items=[
+            booking_out(b, room, vn, owner_view=True, data_key=data_key) for b, room, vn in rows
+        ],
         next_cursor=next_cursor,
     )
 
@@ -131,13 +136,13 @@ def next_booking_lateral(user_id: Any, now: Any) -> LateralFromClause:
     )
 
 
-def next_booking_from(row: Record) -> BookingOut | None:
+def next_booking_from(row: Record, data_key: bytes) -> BookingOut | None:
     """The card from a row that joined ``next_booking_lateral`` (no booking: its id is null)."""
     if row["id"] is None:
         return None
     # One record carries the booking's and the room's columns (their names do not collide).
     fields = cast(Any, Attributes(row))
-    return booking_out(fields, fields, row["venue_name"], owner_view=True)
+    return booking_out(fields, fields, row["venue_name"], owner_view=True, data_key=data_key)
 
 
 async def manage_bookings(

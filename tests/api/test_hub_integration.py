@@ -191,8 +191,8 @@ async def test_the_database_refuses_overlaps_and_bookings_inside_closures(
     await booked(client, resident, hub.room_id, at(TUESDAY, 9), at(TUESDAY, 10))
     insert = text(
         "INSERT INTO bookings (id, room_id, user_id, kind, starts_at, ends_at, status, purpose, "
-        "attendees, contact_name, check_in_code) VALUES (:id, :room, :user, 'resident', :s, :e, "
-        ":status, 'x', 1, 'x', :code)"
+        "attendees, contact_name, check_in_hash, check_in_code_enc) VALUES (:id, :room, :user, "
+        "'resident', :s, :e, :status, 'x', 1, 'x', :code, 'x')"
     )
 
     async def insert_booking(start: Any, end: Any, status: str = "confirmed") -> None:
