@@ -1,4 +1,4 @@
-"""personal data: nothing in plaintext narrows an ID number below 10,000 candidates
+"""personal data: ID numbers that cannot be rebuilt, door codes stored as keyed hashes
 
 Verified accounts kept the ID number's birth date and sex in plaintext beside a mask of the first
 four and last four characters; together they left one candidate number (docs/identity.md, "What

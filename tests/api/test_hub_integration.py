@@ -69,6 +69,7 @@ async def test_an_event_holds_and_releases_its_room(
     hub: Hub,
     db: async_sessionmaker[AsyncSession],
     clock: FrozenClock,
+    settings: Settings,
 ) -> None:
     staff = await make_user("staff")
     event_id = uuid4()
@@ -86,6 +87,7 @@ async def test_an_event_holds_and_releases_its_room(
             title="运河故事会",
             held_by=staff.id,
             now=clock.now(),
+            data_key=settings.data_key,
         )
         # Holding again for the same event and time is the same hold.
         assert (
@@ -98,6 +100,7 @@ async def test_an_event_holds_and_releases_its_room(
                 title="运河故事会",
                 held_by=staff.id,
                 now=clock.now(),
+                data_key=settings.data_key,
             )
             == hold
         )
@@ -126,6 +129,7 @@ async def test_an_event_holds_and_releases_its_room(
                 title="另一个活动",
                 held_by=staff.id,
                 now=clock.now(),
+                data_key=settings.data_key,
             )
         assert (taken.value.status, taken.value.code) == (409, "booking_conflict")
         with pytest.raises(AppError) as missing:
@@ -138,6 +142,7 @@ async def test_an_event_holds_and_releases_its_room(
                 title="x",
                 held_by=staff.id,
                 now=clock.now(),
+                data_key=settings.data_key,
             )
         assert missing.value.status == 404
         # The failed holds left the transaction usable.
@@ -154,6 +159,7 @@ async def test_an_event_cannot_hold_a_closed_room(
     hub: Hub,
     db: async_sessionmaker[AsyncSession],
     clock: FrozenClock,
+    settings: Settings,
 ) -> None:
     await client.post(
         f"{API}/manage/venues/{hub.venue_id}/closures",
@@ -176,6 +182,7 @@ async def test_an_event_cannot_hold_a_closed_room(
                 title="x",
                 held_by=staff.id,
                 now=clock.now(),
+                data_key=settings.data_key,
             )
         assert closed.value.code == "room_closed"
 

@@ -26,6 +26,7 @@ def _refused(keyset: Keyset, cursor: str) -> AppError:
         keyset.decode(cursor)
     assert caught.value.status == 422
     assert caught.value.code == "invalid_cursor"
+    assert caught.value.errors is not None
     assert [e.field for e in caught.value.errors] == ["cursor"]
     return caught.value
 
