@@ -168,7 +168,7 @@ def run(host: str, port: int, workers: int) -> None:
     embedded = None if external else EmbeddedPostgres(settings.data_dir)
     try:
         url = embedded.start() if embedded is not None else asyncpg_url(external or "")
-        migrations.upgrade(url)
+        migrations.upgrade(url, data_key=settings.data_key)
         # Workers are separate processes: hand them the database this process made sure of,
         # so none of them starts an embedded server of its own.
         os.environ["QIYOU_DATABASE_URL"] = url
@@ -210,7 +210,8 @@ def db() -> None:
 @click.argument("revision", default="head")
 def upgrade(revision: str) -> None:
     """Bring the database to REVISION (default: the latest)."""
-    migrations.upgrade(_database(_settings()), revision)
+    settings = _settings()
+    migrations.upgrade(_database(settings), revision, data_key=settings.data_key)
     click.echo(f"database at {revision}")
 
 
@@ -218,7 +219,8 @@ def upgrade(revision: str) -> None:
 @click.argument("revision")
 def downgrade(revision: str) -> None:
     """Take the database back to REVISION (``base`` empties it)."""
-    migrations.downgrade(_database(_settings()), revision)
+    settings = _settings()
+    migrations.downgrade(_database(settings), revision, data_key=settings.data_key)
     click.echo(f"database at {revision}")
 
 
@@ -249,7 +251,7 @@ def users_create(phone: str, password: str, role: str, display_name: str | None)
 
     settings = _settings()
     url = _database(settings)
-    migrations.upgrade(url)
+    migrations.upgrade(url, data_key=settings.data_key)
 
     async def work(session: Any) -> tuple[str, bool]:
         return await service.upsert_staff_account(
@@ -270,7 +272,7 @@ def demo() -> None:
 
     settings = _settings()
     url = _database(settings)
-    migrations.upgrade(url)
+    migrations.upgrade(url, data_key=settings.data_key)
     summary = _with_session(url, settings, lambda session: demo_data.load(session, settings))
     for line in summary:
         click.echo(line)

@@ -69,7 +69,16 @@ class UserOut(Wire):
     verified: bool
     created_at: datetime
     real_name: str | None = None
-    id_number: str | None = None
+    id_number: Annotated[
+        str | None,
+        Meta(
+            description=(
+                "the verified resident ID number, masked: its first and last characters only "
+                "(18 characters, the other 16 are `*`)"
+            ),
+            examples=["3****************4"],
+        ),
+    ] = None
 
 
 class TokenPair(Wire):

@@ -66,6 +66,7 @@ async def home(request: Request[Any, Any, Any]) -> HomeOut:
         request_language(request),
         viewer.id if viewer is not None else None,
         clock_of(request).now(),
+        request.app.state.settings.data_key,
     )
 
 

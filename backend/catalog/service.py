@@ -126,7 +126,7 @@ _HOME = Query.compile(
 
 
 async def home(
-    reader: Reader, language: Language, viewer_id: UUID | None, now: datetime
+    reader: Reader, language: Language, viewer_id: UUID | None, now: datetime, data_key: bytes
 ) -> HomeOut:
     """The home screen: the programs, the next events and, for a signed-in caller, the unread
     count and the next booking."""
@@ -144,6 +144,6 @@ async def home(
     return HomeOut(
         programs=programs,
         unread_count=row["unread"],
-        next_booking=hub.next_booking_from(row),
+        next_booking=hub.next_booking_from(row, data_key),
         upcoming_events=events.upcoming_from(row["upcoming"], now),
     )

@@ -18,12 +18,19 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+def _with_key(config: Config, data_key: bytes | None) -> Config:
+    # A migration that converts stored personal data (0007: codes sealed under the data key)
+    # reads the key from here; it is never written to alembic.ini or the environment.
+    config.attributes["data_key"] = data_key
+    return config
 
 
-def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", *, data_key: bytes | None = None) -> None:
+    command.upgrade(_with_key(alembic_config(url), data_key), revision)
+
+
+def downgrade(url: str, revision: str, *, data_key: bytes | None = None) -> None:
+    command.downgrade(_with_key(alembic_config(url), data_key), revision)
 
 
 def current(url: str) -> None:

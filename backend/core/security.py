@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -80,3 +81,32 @@ def decrypt(master_key: bytes, purpose: str, blob: bytes) -> str:
 
 def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class SealedCode:
+    """A code a resident shows at a door (a ticket, a booking's check-in code), as stored: its
+    keyed hash, unique and looked up when the code is scanned, and the code encrypted, to show
+    it to its owner again. Neither gives the code away without the data key."""
+
+    code: str
+    digest: str
+    sealed: bytes
+
+
+def code_digest(master_key: bytes, purpose: str, code: str) -> str:
+    """The lookup value of a scanned code: a keyed hash, so a copy of the database cannot be
+    turned into codes that open doors."""
+    return keyed_hash(master_key, purpose, code)
+
+
+def seal_code(master_key: bytes, purpose: str, code: str) -> SealedCode:
+    return SealedCode(
+        code=code,
+        digest=code_digest(master_key, purpose, code),
+        sealed=encrypt(master_key, purpose, code),
+    )
+
+
+def open_code(master_key: bytes, purpose: str, sealed: bytes) -> str:
+    return decrypt(master_key, purpose, sealed)

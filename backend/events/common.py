@@ -13,14 +13,29 @@ from sqlalchemy import and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import to_local
-from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor
+from backend.core.security import SealedCode, code_digest, new_token, open_code, seal_code
 from backend.events.models import SEARCH_TEXT, Event
 from backend.hub import service as hub
 from schemas.events import Attendee
 
 # 15 random bytes = 120 bits: far beyond guessing, and short enough for a crisp QR code.
 TICKET_BYTES = 15
+# What a ticket's hash and encryption are bound to (docs/events.md, "Tickets").
+TICKET_PURPOSE = "ticket-code"
+
+
+def new_ticket(data_key: bytes) -> SealedCode:
+    return seal_code(data_key, TICKET_PURPOSE, new_token(TICKET_BYTES))
+
+
+def ticket_digest(data_key: bytes, code: str) -> str:
+    return code_digest(data_key, TICKET_PURPOSE, code)
+
+
+def ticket_of(data_key: bytes, sealed: bytes | None) -> str | None:
+    """The ticket code to show its owner (``None``: the registration holds no ticket)."""
+    return open_code(data_key, TICKET_PURPOSE, sealed) if sealed is not None else None
+
 
 # What the public may see: published events, and those cancelled after publication (their
 # registrants must be able to read that and why). Drafts, and drafts that were dropped, never.
@@ -38,14 +53,6 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 def in_range(moment: datetime) -> bool:
     return EARLIEST <= moment < LATEST
-
-
-def time_keyset(cursor: str | None) -> tuple[Any, ...] | None:
-    """A (start, id) cursor; a forged time far outside our years is refused like any forgery."""
-    after = decode_cursor(cursor, 2, types=(datetime, UUID))
-    if after is not None and not in_range(after[0]):
-        raise AppError(422, "invalid_cursor")
-    return after
 
 
 def registration_open(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> bool:

@@ -218,19 +218,21 @@ async def _rooms_by_kind(session: AsyncSession) -> dict[str, UUID]:
     return found
 
 
-async def _publish(session: AsyncSession, event_id: UUID, staff_id: UUID, now: datetime) -> bool:
+async def _publish(
+    session: AsyncSession, event_id: UUID, staff_id: UUID, now: datetime, data_key: bytes
+) -> bool:
     """Publish, holding the room; if the room is taken (the hub's own demo bookings), publish
     the event without its room rather than fail the whole demo. True when the room is held."""
     try:
         async with session.begin_nested():
-            await service.publish_event(session, event_id, by=staff_id, now=now)
+            await service.publish_event(session, event_id, by=staff_id, now=now, data_key=data_key)
         return True
     except AppError:
         async with session.begin_nested():
             await service.update_event(
-                session, event_id, EventPatch(room_id=None), by=staff_id, now=now
+                session, event_id, EventPatch(room_id=None), by=staff_id, now=now, data_key=data_key
             )
-            await service.publish_event(session, event_id, by=staff_id, now=now)
+            await service.publish_event(session, event_id, by=staff_id, now=now, data_key=data_key)
         return False
 
 
@@ -270,10 +272,12 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
                 now=now,
             )
             event_id = draft.id
-            await _publish(session, event_id, staff_id, now)
+            await _publish(session, event_id, staff_id, now, settings.data_key)
             created += 1
         for phone, (seats, names) in plan.registrations.items():
-            registered += await _register(session, event_id, phone, seats, names, now)
+            registered += await _register(
+                session, event_id, phone, seats, names, now, settings.data_key
+            )
     return [f"events: a season of 艳阳高照, {created} new events, {registered} new registrations"]
 
 
@@ -284,6 +288,7 @@ async def _register(
     seats: int,
     names: list[str],
     now: datetime,
+    data_key: bytes,
 ) -> int:
     user_id = await lookup.user_id_by_phone(session, phone)
     if user_id is None:
@@ -306,5 +311,6 @@ async def _register(
         user_id,
         RegistrationCreate(seats=seats, member_ids=[members[n] for n in names if n in members]),
         now=now,
+        data_key=data_key,
     )
     return 1

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.base import new_id
 from backend.core.clock import LOCAL_TZ, to_local
 from backend.core.errors import AppError
-from backend.events.common import PUBLIC, to_attendees
+from backend.events.common import PUBLIC, ticket_digest, to_attendees
 from backend.events.models import Event, Feedback, Registration
 from backend.identity import lookup
 from schemas.events import CheckInOut, FeedbackCreate, FeedbackOut
@@ -30,7 +30,13 @@ def _when(moment: datetime) -> str:
 
 
 async def check_in(
-    session: AsyncSession, event_id: UUID, ticket_code: str, *, by: UUID, now: datetime
+    session: AsyncSession,
+    event_id: UUID,
+    ticket_code: str,
+    *,
+    by: UUID,
+    now: datetime,
+    data_key: bytes,
 ) -> CheckInOut:
     event = (
         await session.execute(
@@ -43,13 +49,15 @@ async def check_in(
         event.starts_at - CHECK_IN_OPENS_BEFORE <= now <= event.ends_at
     ):
         raise AppError(422, "check_in_closed")
+    # Tickets are stored as keyed hashes only: the scanned code is looked up by its hash.
+    ticket_hash = ticket_digest(data_key, ticket_code)
     # Conditional: of two scans racing, exactly one finds ``checked_in_at`` still empty.
     done = (
         await session.execute(
             update(Registration)
             .where(
                 Registration.event_id == event_id,
-                Registration.ticket_code == ticket_code,
+                Registration.ticket_hash == ticket_hash,
                 Registration.status == "confirmed",
                 Registration.checked_in_at.is_(None),
             )
@@ -64,7 +72,7 @@ async def check_in(
         seen = (
             await session.execute(
                 select(Registration.status, Registration.checked_in_at).where(
-                    Registration.event_id == event_id, Registration.ticket_code == ticket_code
+                    Registration.event_id == event_id, Registration.ticket_hash == ticket_hash
                 )
             )
         ).one_or_none()

@@ -16,14 +16,13 @@ from sqlalchemy import ColumnElement, func, select, tuple_
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError
-from backend.core.pagination import paginate
+from backend.core.pagination import Keyset
 from backend.core.reads import Query, Reader, Record, param
 from backend.events.common import (
     PUBLIC,
     like_pattern,
     registration_open,
     text_match,
-    time_keyset,
 )
 from backend.events.models import Event
 from backend.hub import service as hub
@@ -100,6 +99,9 @@ def _list_query(*, until: bool, category: bool, audience: bool, search: bool, af
     return Query.compile(stmt.order_by(Event.starts_at, Event.id).limit(param("limit")))
 
 
+EVENTS = Keyset("events", (datetime, UUID))
+
+
 async def list_events(
     reader: Reader,
     *,
@@ -113,7 +115,7 @@ async def list_events(
     cursor: str | None,
 ) -> tuple[list[EventSummary], str | None]:
     """Published events overlapping [from, to) — by default those not yet over — by start."""
-    after = time_keyset(cursor)
+    after = EVENTS.decode(cursor)
     query = _list_query(
         until=until is not None,
         category=bool(category),
@@ -132,7 +134,7 @@ async def list_events(
         after_id=after[1] if after else None,
         limit=limit + 1,
     )
-    page, next_cursor = paginate(rows, limit, lambda r: (r["starts_at"], r["id"]))
+    page, next_cursor = EVENTS.paginate(rows, limit, lambda r: (r["starts_at"], r["id"]))
     return [_wire(r, now, EventSummary) for r in page], next_cursor
 
 

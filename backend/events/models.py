@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -116,7 +117,10 @@ class Registration(UUIDv7Base):
         JSONB, server_default=text("'[]'::jsonb")
     )
     waitlist_seq: Mapped[int | None] = mapped_column(BigInteger)
-    ticket_code: Mapped[str | None] = mapped_column(String(32))
+    # The ticket as stored (backend.core.security.SealedCode): its keyed hash, looked up at the
+    # door, and the code encrypted, to show it to its owner again. Never the code in plaintext.
+    ticket_hash: Mapped[str | None] = mapped_column(String(64))
+    ticket_code_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     checked_in_by: Mapped[UUID | None] = mapped_column(Uuid)
@@ -130,7 +134,8 @@ class Registration(UUIDv7Base):
             "status <> 'waitlisted' OR waitlist_seq IS NOT NULL", name="waitlisted_has_seq"
         ),
         CheckConstraint(
-            "status <> 'confirmed' OR ticket_code IS NOT NULL", name="confirmed_has_ticket"
+            "status <> 'confirmed' OR (ticket_hash IS NOT NULL AND ticket_code_enc IS NOT NULL)",
+            name="confirmed_has_ticket",
         ),
         Index(
             "uq_event_registrations_one_active",
@@ -145,7 +150,7 @@ class Registration(UUIDv7Base):
             "waitlist_seq",
             postgresql_where=text("status = 'waitlisted'"),
         ),
-        Index("uq_event_registrations_ticket_code", "ticket_code", unique=True),
+        Index("uq_event_registrations_ticket_hash", "ticket_hash", unique=True),
         Index("ix_event_registrations_user_id_id", "user_id", "id"),
         Index("ix_event_registrations_event_id_id", "event_id", "id"),
     )

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
-from backend.core.pagination import paginate
-from backend.events.common import in_range, notice, room_name, text_filter, time_keyset
+from backend.core.pagination import Keyset
+from backend.events.common import in_range, notice, room_name, text_filter
 from backend.events.models import ACTIVE_STATUSES, Event, Feedback, Registration
 from backend.events.waitlist import promote
 from backend.hub import service as hub
@@ -95,6 +95,9 @@ async def managed_event(session: AsyncSession, event_id: UUID) -> ManagedEventOu
     return await _managed_out(session, event)
 
 
+MANAGED_EVENTS = Keyset("managed-events", (datetime, UUID))
+
+
 async def list_managed_events(
     session: AsyncSession,
     *,
@@ -104,7 +107,7 @@ async def list_managed_events(
     cursor: str | None,
 ) -> tuple[list[ManagedEventSummary], str | None]:
     """Every event, drafts included, latest start first."""
-    before = time_keyset(cursor)
+    before = MANAGED_EVENTS.decode(cursor)
     stmt = select(
         Event.id,
         Event.title,
@@ -130,7 +133,7 @@ async def list_managed_events(
         stmt = stmt.where(tuple_(Event.starts_at, Event.id) < tuple_(*before))
     stmt = stmt.order_by(Event.starts_at.desc(), Event.id.desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
-    page, next_cursor = paginate(rows, limit, lambda r: (r.starts_at, r.id))
+    page, next_cursor = MANAGED_EVENTS.paginate(rows, limit, lambda r: (r.starts_at, r.id))
     return [
         ManagedEventSummary(
             id=r.id,
@@ -231,7 +234,13 @@ async def _active_registrants(session: AsyncSession, event_id: UUID) -> list[UUI
 
 
 async def update_event(
-    session: AsyncSession, event_id: UUID, patch: EventPatch, *, by: UUID, now: datetime
+    session: AsyncSession,
+    event_id: UUID,
+    patch: EventPatch,
+    *,
+    by: UUID,
+    now: datetime,
+    data_key: bytes,
 ) -> ManagedEventOut:
     event = await _locked_event(session, event_id)
     if event.status == "cancelled":
@@ -278,7 +287,7 @@ async def update_event(
     if rehold:
         # Release first: moving within the same room must not clash with its own old hold.
         await _release_room(session, event, now)
-        await _hold_room(session, event, by, now)
+        await _hold_room(session, event, by, now, data_key)
     await session.flush()
 
     if event.status == "published":
@@ -290,12 +299,14 @@ async def update_event(
                 data=notice(event),
             )
         if "capacity" in changes:
-            await promote(session, event.id, now)
+            await promote(session, event.id, now, data_key=data_key)
     await session.refresh(event)
     return await _managed_out(session, event)
 
 
-async def _hold_room(session: AsyncSession, event: Event, by: UUID, now: datetime) -> None:
+async def _hold_room(
+    session: AsyncSession, event: Event, by: UUID, now: datetime, data_key: bytes
+) -> None:
     if event.room_id is None:
         return
     event.room_hold_id = await hub.hold_room_for_event(
@@ -307,6 +318,7 @@ async def _hold_room(session: AsyncSession, event: Event, by: UUID, now: datetim
         title=event.title,
         held_by=by,
         now=now,
+        data_key=data_key,
     )
 
 
@@ -318,13 +330,13 @@ async def _release_room(session: AsyncSession, event: Event, now: datetime) -> N
 
 
 async def publish_event(
-    session: AsyncSession, event_id: UUID, *, by: UUID, now: datetime
+    session: AsyncSession, event_id: UUID, *, by: UUID, now: datetime, data_key: bytes
 ) -> ManagedEventOut:
     event = await _locked_event(session, event_id)
     if event.status != "draft":
         raise AppError(409, "event_not_draft")
     _check_future(event.starts_at, now)
-    await _hold_room(session, event, by, now)
+    await _hold_room(session, event, by, now, data_key)
     event.status = "published"
     event.published_at = now
     event.updated_at = now

@@ -12,6 +12,7 @@ import asyncpg
 from sqlalchemy import (
     DateTime,
     Integer,
+    LargeBinary,
     Select,
     String,
     Table,
@@ -36,8 +37,7 @@ from backend.core.base import new_id
 from backend.core.clock import local_date_of, to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.reads import Attributes, Query, Reader
-from backend.core.security import new_token
-from backend.events.common import PUBLIC, TICKET_BYTES, registration_open, to_attendees
+from backend.events.common import PUBLIC, new_ticket, registration_open, to_attendees
 from backend.events.models import Event, Registration
 from backend.identity import lookup
 from schemas.events import EventBrief, RegistrationCreate, RegistrationOut
@@ -62,7 +62,7 @@ def _brief(row: Any) -> EventBrief:
 
 
 async def _attendee_list(
-    session: AsyncSession, event: Any, user_id: UUID, data: RegistrationCreate
+    session: AsyncSession, event: Any, user_id: UUID, data: RegistrationCreate, data_key: bytes
 ) -> list[dict[str, Any]]:
     """Who comes, checked against the household and the event's audience."""
     wanted = list(dict.fromkeys(data.member_ids))
@@ -89,7 +89,9 @@ async def _attendee_list(
     day = local_date_of(event.starts_at)
     ages = [age_on(by_id[i].birth_date, day) for i in wanted]
     self_attends = data.seats > len(wanted)
-    resident = await lookup.resident_info(session, user_id) if self_attends else None
+    resident = (
+        await lookup.resident_info(session, user_id, data_key=data_key) if self_attends else None
+    )
     if self_attends and resident is None:
         # A token outliving its account.
         raise AppError(401, "unauthorized")
@@ -121,7 +123,8 @@ _RESIDENT = bindparam("resident", type_=Uuid)
 _PARTY = bindparam("party", type_=Integer)
 _AT = bindparam("at", type_=DateTime(timezone=True))
 _NEW_ID = bindparam("registration", type_=Uuid)
-_TICKET = bindparam("ticket", type_=String)
+_TICKET_HASH = bindparam("ticket_hash", type_=String)
+_TICKET_ENC = bindparam("ticket_enc", type_=LargeBinary)
 _PEOPLE = bindparam("people", type_=JSONB)
 # Audiences anyone may attend: the resident alone needs no age check and no household lookup.
 _OPEN_TO_ALL = ("all", "families")
@@ -190,7 +193,8 @@ def _decide_and_insert(*, resident_alone: bool) -> Select[Any]:
                 _R.seats,
                 _R.attendees,
                 _R.waitlist_seq,
-                _R.ticket_code,
+                _R.ticket_hash,
+                _R.ticket_code_enc,
                 _R.confirmed_at,
                 _R.created_at,
             ],
@@ -202,7 +206,8 @@ def _decide_and_insert(*, resident_alone: bool) -> Select[Any]:
                 _PARTY,
                 people,
                 case((confirmed, null()), else_=taken.c.waitlist_seq),
-                case((confirmed, _TICKET), else_=null()),
+                case((confirmed, _TICKET_HASH), else_=null()),
+                case((confirmed, _TICKET_ENC), else_=null()),
                 case((confirmed, _AT), else_=null()),
                 _AT,
             ),
@@ -285,6 +290,7 @@ async def register(
     data: RegistrationCreate,
     *,
     now: datetime,
+    data_key: bytes,
     autocommit: Reader | None = None,
 ) -> RegistrationOut:
     """Register ``user_id`` for the event, confirmed or waitlisted.
@@ -295,14 +301,15 @@ async def register(
     statement and its commit only, not for the round trips and the worker's turns until the
     session commits, which is what bounds a rush."""
     registration_id = new_id()
-    ticket = new_token(TICKET_BYTES)
+    ticket = new_ticket(data_key)
     params: dict[str, Any] = {
         "event": event_id,
         "resident": user_id,
         "party": data.seats,
         "at": now,
         "registration": registration_id,
-        "ticket": ticket,
+        "ticket_hash": ticket.digest,
+        "ticket_enc": ticket.sealed,
     }
     if not data.member_ids:
         # The common case in one statement; no row means a rule refused it (or an audience
@@ -313,7 +320,9 @@ async def register(
             taken = await _run_decision(session, _REGISTER_ALONE, params)
         if taken is not None:
             attendees = [{"memberId": None, "name": taken.display_name}]
-            return _registered(registration_id, event_id, data.seats, attendees, taken, ticket, now)
+            return _registered(
+                registration_id, event_id, data.seats, attendees, taken, ticket.code, now
+            )
 
     event = (await session.execute(_EVENT_FOR_REGISTERING, {"event": event_id})).one_or_none()
     if event is None:
@@ -329,9 +338,9 @@ async def register(
             {"max": event.max_seats_per_registration},
             extra={"maxSeatsPerRegistration": event.max_seats_per_registration},
         )
-    attendees = await _attendee_list(session, event, user_id, data)
+    attendees = await _attendee_list(session, event, user_id, data, data_key)
     taken = await _run_decision(session, _REGISTER, {**params, "people": attendees})
     if taken is None:
         # Cancelled while we were checking.
         raise AppError(422, "registration_closed")
-    return _registered(registration_id, event_id, data.seats, attendees, taken, ticket, now)
+    return _registered(registration_id, event_id, data.seats, attendees, taken, ticket.code, now)

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
-from backend.events.common import to_attendees
+from backend.core.pagination import Keyset
+from backend.events.common import ticket_of, to_attendees
 from backend.events.models import Event, Registration
 from backend.events.waitlist import position_column, promote
 from schemas.events import EventBrief, RegistrationOut
@@ -28,7 +28,7 @@ _MINE_COLUMNS = (
     Registration.seats,
     Registration.attendees,
     Registration.created_at,
-    Registration.ticket_code,
+    Registration.ticket_code_enc,
     Registration.confirmed_at,
     Registration.checked_in_at,
     Registration.cancelled_at,
@@ -41,7 +41,7 @@ _MINE_COLUMNS = (
 )
 
 
-def _mine(row: Any) -> RegistrationOut:
+def _mine(row: Any, data_key: bytes) -> RegistrationOut:
     return RegistrationOut(
         id=row.id,
         event_id=row.event_id,
@@ -58,13 +58,16 @@ def _mine(row: Any) -> RegistrationOut:
         ),
         created_at=to_local(row.created_at),
         # A ticket is only shown while it admits someone.
-        ticket_code=row.ticket_code if row.status == "confirmed" else None,
+        ticket_code=ticket_of(data_key, row.ticket_code_enc) if row.status == "confirmed" else None,
         waitlist_position=row.position,
         confirmed_at=to_local(row.confirmed_at),
         checked_in_at=to_local(row.checked_in_at),
         cancelled_at=to_local(row.cancelled_at),
         cancel_reason=row.cancel_reason,
     )
+
+
+MY_REGISTRATIONS = Keyset("my-registrations", (UUID,))
 
 
 async def my_registrations(
@@ -74,9 +77,10 @@ async def my_registrations(
     status: str | None,
     limit: int,
     cursor: str | None,
+    data_key: bytes,
 ) -> tuple[list[RegistrationOut], str | None]:
     """The resident's registrations, newest first."""
-    before = decode_cursor(cursor, 1, types=(UUID,))
+    before = MY_REGISTRATIONS.decode(cursor)
     stmt = (
         select(*_MINE_COLUMNS, position_column())
         .join(Event, Event.id == Registration.event_id)
@@ -88,12 +92,12 @@ async def my_registrations(
         stmt = stmt.where(Registration.id < before[0])
     stmt = stmt.order_by(Registration.id.desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
-    page, next_cursor = paginate(rows, limit, lambda r: (r.id,))
-    return [_mine(r) for r in page], next_cursor
+    page, next_cursor = MY_REGISTRATIONS.paginate(rows, limit, lambda r: (r.id,))
+    return [_mine(r, data_key) for r in page], next_cursor
 
 
 async def my_registration(
-    session: AsyncSession, registration_id: UUID, user_id: UUID
+    session: AsyncSession, registration_id: UUID, user_id: UUID, *, data_key: bytes
 ) -> RegistrationOut:
     row = (
         await session.execute(
@@ -104,11 +108,11 @@ async def my_registration(
     ).one_or_none()
     if row is None:
         raise AppError(404, "not_found")
-    return _mine(row)
+    return _mine(row, data_key)
 
 
 async def cancel_registration(
-    session: AsyncSession, registration_id: UUID, user_id: UUID, *, now: datetime
+    session: AsyncSession, registration_id: UUID, user_id: UUID, *, now: datetime, data_key: bytes
 ) -> RegistrationOut:
     """Cancel the owner's registration; freed seats go to the waitlist in this transaction."""
     owned = (
@@ -161,5 +165,5 @@ async def cancel_registration(
         .execution_options(synchronize_session=False)
     )
     # A departing head of the waitlist can unblock the entries behind it, too.
-    await promote(session, owned.event_id, now)
-    return await my_registration(session, registration_id, user_id)
+    await promote(session, owned.event_id, now, data_key=data_key)
+    return await my_registration(session, registration_id, user_id, data_key=data_key)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import LOCAL_TZ, to_local
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.events.common import to_attendees
 from backend.events.models import Event, Registration
 from backend.events.waitlist import position_column
@@ -88,6 +88,9 @@ async def _managed_rows(session: AsyncSession, rows: Sequence[Any]) -> list[Mana
     return out
 
 
+ROSTER = Keyset("event-registrations", (UUID,))
+
+
 async def event_registrations(
     session: AsyncSession,
     event_id: UUID,
@@ -100,14 +103,14 @@ async def event_registrations(
     event = await session.get(Event, event_id)
     if event is None:
         raise AppError(404, "not_found")
-    after = decode_cursor(cursor, 1, types=(UUID,))
+    after = ROSTER.decode(cursor)
     stmt = select(*_MANAGED_COLUMNS, position_column()).where(Registration.event_id == event_id)
     if status:
         stmt = stmt.where(Registration.status == status)
     if after is not None:
         stmt = stmt.where(Registration.id > after[0])
     rows = (await session.execute(stmt.order_by(Registration.id).limit(limit + 1))).all()
-    page, next_cursor = paginate(rows, limit, lambda r: (r.id,))
+    page, next_cursor = ROSTER.paginate(rows, limit, lambda r: (r.id,))
     return ManagedRegistrationPage(
         items=await _managed_rows(session, page),
         totals=await _totals(session, event),

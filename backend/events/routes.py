@@ -15,6 +15,7 @@ from litestar import Request, Response, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.config import Settings
 from backend.core.auth import AuthUser, resident_only, staff_or_admin
 from backend.core.clock import Clock, clock_of
 from backend.core.errors import AppError, FieldError, problem_responses
@@ -188,7 +189,13 @@ async def register(
 
     async def handler() -> tuple[int, RegistrationOut]:
         registered = await service.register(
-            db_session, event_id, user.id, data, now=now, autocommit=autocommit
+            db_session,
+            event_id,
+            user.id,
+            data,
+            now=now,
+            data_key=request.app.state.settings.data_key,
+            autocommit=autocommit,
         )
         return 201, registered
 
@@ -205,12 +212,13 @@ async def register(
 async def my_registrations(
     db_session: AsyncSession,
     user: AuthUser,
+    settings: Settings,
     status: RegistrationStatus | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[RegistrationOut]:
     items, next_cursor = await service.my_registrations(
-        db_session, user.id, status=status, limit=limit, cursor=cursor
+        db_session, user.id, status=status, limit=limit, cursor=cursor, data_key=settings.data_key
     )
     return Page(items=items, next_cursor=next_cursor)
 
@@ -223,9 +231,11 @@ async def my_registrations(
     guards=[resident_only],
 )
 async def my_registration(
-    registration_id: UUID, db_session: AsyncSession, user: AuthUser
+    registration_id: UUID, db_session: AsyncSession, user: AuthUser, settings: Settings
 ) -> RegistrationOut:
-    return await service.my_registration(db_session, registration_id, user.id)
+    return await service.my_registration(
+        db_session, registration_id, user.id, data_key=settings.data_key
+    )
 
 
 @post(
@@ -238,9 +248,15 @@ async def my_registration(
     responses=problem_responses(409, 422),
 )
 async def cancel_registration(
-    registration_id: UUID, db_session: AsyncSession, user: AuthUser, clock: Clock
+    registration_id: UUID,
+    db_session: AsyncSession,
+    user: AuthUser,
+    clock: Clock,
+    settings: Settings,
 ) -> RegistrationOut:
-    return await service.cancel_registration(db_session, registration_id, user.id, now=clock.now())
+    return await service.cancel_registration(
+        db_session, registration_id, user.id, now=clock.now(), data_key=settings.data_key
+    )
 
 
 @post(
@@ -316,9 +332,16 @@ async def get_managed_event(event_id: UUID, db_session: AsyncSession) -> Managed
     responses=problem_responses(409, 422),
 )
 async def update_event(
-    event_id: UUID, data: EventPatch, db_session: AsyncSession, user: AuthUser, clock: Clock
+    event_id: UUID,
+    data: EventPatch,
+    db_session: AsyncSession,
+    user: AuthUser,
+    clock: Clock,
+    settings: Settings,
 ) -> ManagedEventOut:
-    return await service.update_event(db_session, event_id, data, by=user.id, now=clock.now())
+    return await service.update_event(
+        db_session, event_id, data, by=user.id, now=clock.now(), data_key=settings.data_key
+    )
 
 
 @post(
@@ -331,9 +354,11 @@ async def update_event(
     responses=problem_responses(409, 422),
 )
 async def publish_event(
-    event_id: UUID, db_session: AsyncSession, user: AuthUser, clock: Clock
+    event_id: UUID, db_session: AsyncSession, user: AuthUser, clock: Clock, settings: Settings
 ) -> ManagedEventOut:
-    return await service.publish_event(db_session, event_id, by=user.id, now=clock.now())
+    return await service.publish_event(
+        db_session, event_id, by=user.id, now=clock.now(), data_key=settings.data_key
+    )
 
 
 @post(
@@ -402,10 +427,20 @@ async def event_registrations_csv(event_id: UUID, db_session: AsyncSession) -> R
     ),
 )
 async def check_in(
-    event_id: UUID, data: CheckInRequest, db_session: AsyncSession, user: AuthUser, clock: Clock
+    event_id: UUID,
+    data: CheckInRequest,
+    db_session: AsyncSession,
+    user: AuthUser,
+    clock: Clock,
+    settings: Settings,
 ) -> CheckInOut:
     return await service.check_in(
-        db_session, event_id, data.ticket_code, by=user.id, now=clock.now()
+        db_session,
+        event_id,
+        data.ticket_code,
+        by=user.id,
+        now=clock.now(),
+        data_key=settings.data_key,
     )
 
 

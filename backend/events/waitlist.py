@@ -15,8 +15,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend.core.security import new_token
-from backend.events.common import TICKET_BYTES, notice
+from backend.events.common import new_ticket, notice
 from backend.events.models import Event, Registration
 from backend.notifications.service import notify_many
 
@@ -38,7 +37,7 @@ def position_column() -> Any:
     return case((Registration.status == "waitlisted", position), else_=None).label("position")
 
 
-async def promote(session: AsyncSession, event_id: UUID, now: datetime) -> int:
+async def promote(session: AsyncSession, event_id: UUID, now: datetime, *, data_key: bytes) -> int:
     """Confirm waitlisted registrations in order while the head fits in the free seats.
 
     Strict first come, first served: the first entry that does not fit stops the promotion, even
@@ -82,16 +81,18 @@ async def promote(session: AsyncSession, event_id: UUID, now: datetime) -> int:
     ).all()
     if not promoted:
         return 0
+    tickets = [new_ticket(data_key) for _ in promoted]
     await session.execute(
         update(Registration),
         [
             {
                 "id": row.id,
                 "status": "confirmed",
-                "ticket_code": new_token(TICKET_BYTES),
+                "ticket_hash": ticket.digest,
+                "ticket_code_enc": ticket.sealed,
                 "confirmed_at": now,
             }
-            for row in promoted
+            for row, ticket in zip(promoted, tickets, strict=True)
         ],
     )
     await session.execute(

@@ -11,6 +11,7 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.config import Settings
 from backend.core.auth import AuthUser, any_user, resident_only, worker_or_admin
 from backend.core.clock import Clock
 from backend.core.errors import problem_responses
@@ -78,7 +79,12 @@ async def create_booking(
 
     async def handler() -> tuple[int, BookingOut]:
         booking = await service.create_booking(
-            db_session, user, data, now, glance=reader_of(request)
+            db_session,
+            user,
+            data,
+            now,
+            data_key=request.app.state.settings.data_key,
+            glance=reader_of(request),
         )
         return 201, booking
 
@@ -96,13 +102,20 @@ async def my_bookings(
     db_session: AsyncSession,
     clock: Clock,
     user: AuthUser,
+    settings: Settings,
     # Not called ``scope``: Litestar reserves that name for the ASGI scope.
     which: Annotated[BookingScope, Parameter(query="scope")] = "upcoming",
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[BookingOut]:
     return await service.my_bookings(
-        db_session, user, scope=which, now=clock.now(), limit=limit, cursor=cursor
+        db_session,
+        user,
+        scope=which,
+        now=clock.now(),
+        limit=limit,
+        cursor=cursor,
+        data_key=settings.data_key,
     )
 
 
@@ -113,8 +126,10 @@ async def my_bookings(
     summary="One booking: its owner, the venue's worker or an admin",
     guards=[any_user],
 )
-async def get_booking(db_session: AsyncSession, user: AuthUser, booking_id: UUID) -> BookingOut:
-    return await service.get_booking(db_session, user, booking_id)
+async def get_booking(
+    db_session: AsyncSession, user: AuthUser, settings: Settings, booking_id: UUID
+) -> BookingOut:
+    return await service.get_booking(db_session, user, booking_id, data_key=settings.data_key)
 
 
 @post(
@@ -138,10 +153,13 @@ async def cancel_booking(
     clock: Clock,
     user: AuthUser,
     booking_id: UUID,
+    settings: Settings,
     data: CancelIn | None = None,
 ) -> BookingOut:
     reason = data.reason if data is not None else None
-    return await service.cancel(db_session, user, booking_id, reason, clock.now())
+    return await service.cancel(
+        db_session, user, booking_id, reason, clock.now(), data_key=settings.data_key
+    )
 
 
 # --- workers and admins: bookings -----------------------------------------------------------
@@ -204,12 +222,15 @@ async def create_recurring_booking(
     db_session: AsyncSession,
     clock: Clock,
     user: AuthUser,
+    settings: Settings,
     data: RecurringBookingIn,
 ) -> Response[RecurringBookingOut]:
     now = clock.now()
 
     async def handler() -> tuple[int, RecurringBookingOut]:
-        return 201, await service.create_recurring(db_session, user, data, now)
+        return 201, await service.create_recurring(
+            db_session, user, data, now, data_key=settings.data_key
+        )
 
     return await idempotent(request, db_session, user.id, now, handler)
 
@@ -285,9 +306,15 @@ async def check_in_booking(
     ),
 )
 async def check_in_by_code(
-    db_session: AsyncSession, clock: Clock, user: AuthUser, data: CheckInByCodeIn
+    db_session: AsyncSession,
+    clock: Clock,
+    user: AuthUser,
+    settings: Settings,
+    data: CheckInByCodeIn,
 ) -> BookingOut:
-    return await service.check_in_by_code(db_session, user, data.check_in_code, clock.now())
+    return await service.check_in_by_code(
+        db_session, user, data.check_in_code, clock.now(), data_key=settings.data_key
+    )
 
 
 @post(

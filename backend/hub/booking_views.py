@@ -14,7 +14,7 @@ from sqlalchemy.sql.selectable import LateralFromClause
 
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.core.reads import Attributes, Record
 from backend.hub import rules
 from backend.hub.common import (
@@ -40,13 +40,15 @@ def _booking_rows() -> Select[Booking, Room, str]:
     )
 
 
-async def get_booking(session: AsyncSession, actor: AuthUser, booking_id: UUID) -> BookingOut:
+async def get_booking(
+    session: AsyncSession, actor: AuthUser, booking_id: UUID, *, data_key: bytes
+) -> BookingOut:
     row = (await session.execute(_booking_rows().where(Booking.id == booking_id))).first()
     if row is None:
         raise AppError(404, "not_found")
     booking, room, venue_name = row
     if booking.user_id == actor.id:
-        return booking_out(booking, room, venue_name, owner_view=True)
+        return booking_out(booking, room, venue_name, owner_view=True, data_key=data_key)
     if await manages_venue(session, actor, room.venue_id):
         return booking_out(booking, room, venue_name, owner_view=False)
     # A worker may know other venues' bookings exist; a resident may not learn of another's.
@@ -68,6 +70,14 @@ def _keyset(after: tuple[Any, ...] | None, descending: bool) -> ColumnElement[bo
     )
 
 
+# Upcoming and past pages run in opposite directions: a cursor of one is refused by the other.
+MY_BOOKINGS = {
+    "upcoming": Keyset("my-bookings-upcoming", (datetime, UUID)),
+    "past": Keyset("my-bookings-past", (datetime, UUID)),
+}
+MANAGED_BOOKINGS = Keyset("managed-bookings", (datetime, UUID))
+
+
 async def my_bookings(
     session: AsyncSession,
     actor: AuthUser,
@@ -76,9 +86,11 @@ async def my_bookings(
     now: datetime,
     limit: int,
     cursor: str | None,
+    data_key: bytes,
 ) -> Page[BookingOut]:
     """Upcoming (not yet ended) soonest first, or past most recent first, in every status."""
-    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    keyset = MY_BOOKINGS[scope]
+    after = keyset.decode(cursor)
     descending = scope == "past"
     query = _booking_rows().where(Booking.user_id == actor.id)
     if descending:
@@ -90,13 +102,15 @@ async def my_bookings(
     condition = _keyset(after, descending)
     if condition is not None:
         query = query.where(condition)
-    rows, next_cursor = paginate(
+    rows, next_cursor = keyset.paginate(
         (await session.execute(query.limit(limit + 1))).all(),
         limit,
         lambda r: [r[0].starts_at, r[0].id],
     )
     return Page(
-        items=[booking_out(b, room, vn, owner_view=True) for b, room, vn in rows],
+        items=[
+            booking_out(b, room, vn, owner_view=True, data_key=data_key) for b, room, vn in rows
+        ],
         next_cursor=next_cursor,
     )
 
@@ -122,13 +136,13 @@ def next_booking_lateral(user_id: Any, now: Any) -> LateralFromClause:
     )
 
 
-def next_booking_from(row: Record) -> BookingOut | None:
+def next_booking_from(row: Record, data_key: bytes) -> BookingOut | None:
     """The card from a row that joined ``next_booking_lateral`` (no booking: its id is null)."""
     if row["id"] is None:
         return None
     # One record carries the booking's and the room's columns (their names do not collide).
     fields = cast(Any, Attributes(row))
-    return booking_out(fields, fields, row["venue_name"], owner_view=True)
+    return booking_out(fields, fields, row["venue_name"], owner_view=True, data_key=data_key)
 
 
 async def manage_bookings(
@@ -143,7 +157,7 @@ async def manage_bookings(
     cursor: str | None,
 ) -> Page[BookingOut]:
     """A worker's day sheet: bookings of the venues they manage (admins: all), by start."""
-    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    after = MANAGED_BOOKINGS.decode(cursor)
     query = _booking_rows()
     if room_id is not None:
         room, _ = await load_room(session, room_id)
@@ -165,7 +179,7 @@ async def manage_bookings(
     if condition is not None:
         query = query.where(condition)
     query = query.order_by(Booking.starts_at, Booking.id).limit(limit + 1)
-    rows, next_cursor = paginate(
+    rows, next_cursor = MANAGED_BOOKINGS.paginate(
         (await session.execute(query)).all(), limit, lambda r: [r[0].starts_at, r[0].id]
     )
     residents = {b.user_id for b, _, _ in rows if b.kind == "resident"}

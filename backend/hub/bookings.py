@@ -6,7 +6,6 @@ room row is locked first (see the lock order in ``service.py``).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, cast
@@ -14,6 +13,7 @@ from typing import Any, NoReturn, cast
 from sqlalchemy import (
     DateTime,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Table,
@@ -35,7 +35,7 @@ from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.reads import Attributes, Query, Reader
 from backend.hub import rules
-from backend.hub.common import booked_during, closes_room, overlaps
+from backend.hub.common import booked_during, closes_room, new_check_in_code, overlaps
 from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue
 from backend.hub.wire import label
 from backend.identity import lookup as identity_lookup
@@ -55,11 +55,6 @@ def _room_rules(room: Any) -> rules.RoomRules:
         bookable_days_ahead=room.bookable_days_ahead,
         capacity=room.capacity,
     )
-
-
-def new_check_in_code() -> str:
-    # 96 random bits: a code read off a phone screen must not be guessable or enumerable.
-    return secrets.token_urlsafe(12)
 
 
 def _constraint_error(exc: IntegrityError) -> tuple[str | None, str | None]:
@@ -205,7 +200,8 @@ _MADE = (
             _BOOKING.purpose,
             _BOOKING.attendees,
             _BOOKING.contact_name,
-            _BOOKING.check_in_code,
+            _BOOKING.check_in_hash,
+            _BOOKING.check_in_code_enc,
             _BOOKING.created_at,
             _BOOKING.updated_at,
         ],
@@ -220,7 +216,8 @@ _MADE = (
             bindparam("purpose", type_=String),
             bindparam("attendees", type_=SmallInteger),
             bindparam("contact_name", type_=String),
-            bindparam("check_in_code", type_=String),
+            bindparam("check_in_hash", type_=String),
+            bindparam("check_in_code_enc", type_=LargeBinary),
             _NOW,
             _NOW,
         ).where(_MINE.c.active < bindparam("limit", type_=Integer)),
@@ -255,6 +252,7 @@ async def create_booking(
     data: BookingIn,
     now: datetime,
     *,
+    data_key: bytes,
     glance: Reader | None = None,
 ) -> BookingOut:
     """Book a room for a resident. ``glance``: refuse at once, without the room's lock, what
@@ -285,7 +283,7 @@ async def create_booking(
     _check_rules(room, data, now)
     booking_id = new_id()
     status: BookingStatus = "pending" if room.requires_approval else "confirmed"
-    code = new_check_in_code()
+    code = new_check_in_code(data_key)
     limit = room.max_active_bookings_per_user
     try:
         outcome = (
@@ -302,7 +300,8 @@ async def create_booking(
                     "purpose": data.purpose,
                     "attendees": data.attendees,
                     "contact_name": room.owner_name,
-                    "check_in_code": code,
+                    "check_in_hash": code.digest,
+                    "check_in_code_enc": code.sealed,
                     "limit": limit,
                 },
             )
@@ -327,5 +326,5 @@ async def create_booking(
         contact_name=room.owner_name,
         created_at=to_local(now),
         cancellable_until=to_local(data.starts_at - timedelta(minutes=room.cancel_cutoff_minutes)),
-        check_in_code=code,
+        check_in_code=code.code,
     )

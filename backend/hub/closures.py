@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.hub import rules
 from backend.hub.common import (
     CANCELLED_BY_CLOSURE,
@@ -102,6 +102,9 @@ async def create_closure(
     return closure_out(closure, len(cancelled))
 
 
+CLOSURES = Keyset("closures", (datetime, UUID))
+
+
 async def list_closures(
     session: AsyncSession,
     actor: AuthUser,
@@ -114,7 +117,7 @@ async def list_closures(
     """The venue's closures that have not ended yet, soonest first."""
     await load_venue(session, venue_id)
     await require_manager(session, actor, venue_id)
-    after = decode_cursor(cursor, 2, types=(datetime, UUID))
+    after = CLOSURES.decode(cursor)
     query = (
         select(Closure)
         .where(Closure.venue_id == venue_id, Closure.ends_at > now)
@@ -128,7 +131,7 @@ async def list_closures(
                 and_(Closure.starts_at == after[0], Closure.id > after[1]),
             )
         )
-    items, next_cursor = paginate(
+    items, next_cursor = CLOSURES.paginate(
         (await session.scalars(query)).all(), limit, lambda c: [c.starts_at, c.id]
     )
     return Page(items=[closure_out(c) for c in items], next_cursor=next_cursor)

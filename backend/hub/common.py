@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
+from backend.core.security import SealedCode, code_digest, new_token, open_code, seal_code
 from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue, WorkerVenue
 
 # Statuses a closure cancels; a booking already checked in stays on record as it happened.
@@ -86,3 +87,27 @@ def closes_room(room_id: Any, venue_id: Any) -> ColumnElement[bool]:
         Closure.room_id == room_id,
         and_(Closure.room_id.is_(None), Closure.venue_id == venue_id),
     )
+
+
+# What a check-in code's hash and encryption are bound to (docs/hub.md, "Check-in codes").
+CHECK_IN_PURPOSE = "check-in-code"
+# 12 random bytes = 96 bits: a code read off a phone screen must not be guessable or enumerable.
+CHECK_IN_BYTES = 12
+
+
+def new_check_in_code(data_key: bytes) -> SealedCode:
+    return seal_code(data_key, CHECK_IN_PURPOSE, new_token(CHECK_IN_BYTES))
+
+
+def check_in_digest(data_key: bytes, code: str) -> str:
+    return code_digest(data_key, CHECK_IN_PURPOSE, code)
+
+
+def check_in_code_of(data_key: bytes, sealed: bytes) -> str:
+    return open_code(data_key, CHECK_IN_PURPOSE, sealed)
+
+
+def check_in_columns(data_key: bytes) -> dict[str, Any]:
+    """A new booking's check-in code, as its columns (the code itself is not stored)."""
+    code = new_check_in_code(data_key)
+    return {"check_in_hash": code.digest, "check_in_code_enc": code.sealed}

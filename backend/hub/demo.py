@@ -177,7 +177,9 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
     booked = 0
     today = now.astimezone(LOCAL_TZ).date()
     if worker is not None:
-        booked += await _choir(session, worker.id, have["多功能活动室"], today, now)
+        booked += await _choir(
+            session, worker.id, have["多功能活动室"], today, now, settings.data_key
+        )
     for phone, room_name, days, start, hours, purpose, attendees in BOOKINGS:
         resident = await identity.find_user_by_phone(session, phone)
         if resident is None:
@@ -199,6 +201,7 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
                     attendees=attendees,
                 ),
                 now,
+                data_key=settings.data_key,
             )
             booked += 1
         except AppError:
@@ -226,7 +229,12 @@ async def _has(
 
 
 async def _choir(
-    session: AsyncSession, worker_id: Any, room: Room, today: date, now: datetime
+    session: AsyncSession,
+    worker_id: Any,
+    room: Room,
+    today: date,
+    now: datetime,
+    data_key: bytes,
 ) -> int:
     """The 高照合唱团 rehearses every Tuesday evening for eight weeks."""
     purpose = "合唱排练"
@@ -249,6 +257,7 @@ async def _choir(
                 weeks=8,
             ),
             now,
+            data_key=data_key,
         )
     except AppError:
         return 0

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.base import new_id
 from backend.core.errors import AppError
 from backend.hub import rules
-from backend.hub.bookings import closures_overlapping, insert_bookings, new_check_in_code
-from backend.hub.common import load_room
+from backend.hub.bookings import closures_overlapping, insert_bookings
+from backend.hub.common import check_in_columns, load_room
 from backend.hub.models import ACTIVE_STATUSES, Booking
 
 
@@ -27,6 +27,7 @@ async def hold_room_for_event(
     title: str,
     held_by: UUID,
     now: datetime,
+    data_key: bytes,
 ) -> UUID:
     """Hold ``room_id`` for an event's time as a confirmed booking; returns the booking id.
 
@@ -63,7 +64,7 @@ async def hold_room_for_event(
         purpose=title[:200],
         attendees=1,
         contact_name=title[:100],
-        check_in_code=new_check_in_code(),
+        **check_in_columns(data_key),
         event_id=event_id,
         decided_by=held_by,
         decided_at=now,

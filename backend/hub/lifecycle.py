@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
 from backend.hub import rules
-from backend.hub.common import load_room, manages_venue, require_manager
+from backend.hub.common import check_in_digest, load_room, manages_venue, require_manager
 from backend.hub.models import Booking, Room, Venue
 from backend.hub.wire import booking_out, label
 from backend.notifications.service import notify
@@ -112,6 +112,8 @@ async def cancel(
     booking_id: UUID,
     reason: str | None,
     now: datetime,
+    *,
+    data_key: bytes,
 ) -> BookingOut:
     """The owner cancels before the room's cutoff; the venue's worker or an admin at any time,
     giving the reason the owner will read."""
@@ -136,7 +138,7 @@ async def cancel(
         booking.decided_by, booking.decided_at = actor.id, now
     await session.flush()
     await _tell_owner(session, actor, booking, room, venue, "booking_cancelled")
-    return booking_out(booking, room, venue.name, owner_view=is_owner)
+    return booking_out(booking, room, venue.name, owner_view=is_owner, data_key=data_key)
 
 
 async def check_in(
@@ -154,10 +156,13 @@ async def check_in(
 
 
 async def check_in_by_code(
-    session: AsyncSession, actor: AuthUser, code: str, now: datetime
+    session: AsyncSession, actor: AuthUser, code: str, now: datetime, *, data_key: bytes
 ) -> BookingOut:
-    """The worker scans the resident's QR code; an unknown code is 404."""
-    booking_id = await session.scalar(select(Booking.id).where(Booking.check_in_code == code))
+    """The worker scans the resident's QR code; an unknown code is 404. Codes are stored as
+    keyed hashes only: the scanned one is looked up by its hash."""
+    booking_id = await session.scalar(
+        select(Booking.id).where(Booking.check_in_hash == check_in_digest(data_key, code))
+    )
     if booking_id is None:
         raise AppError(404, "not_found")
     return await check_in(session, actor, booking_id, now)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -152,7 +153,10 @@ class Booking(AuditedBase):
     # The name the worker's day sheet shows: the resident's display name when booked, the
     # group's name, or the event's title.
     contact_name: Mapped[str] = mapped_column(String(100))
-    check_in_code: Mapped[str] = mapped_column(String(32), unique=True)
+    # The check-in code as stored (backend.core.security.SealedCode): its keyed hash, looked up
+    # when a worker scans it, and the code encrypted, to show it to the owner again.
+    check_in_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    check_in_code_enc: Mapped[bytes] = mapped_column(LargeBinary)
     series_id: Mapped[UUID | None] = mapped_column(Uuid)
     event_id: Mapped[UUID | None] = mapped_column(Uuid)
     decided_by: Mapped[UUID | None] = mapped_column(Uuid, ForeignKey("users.id"))

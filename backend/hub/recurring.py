@@ -14,8 +14,8 @@ from backend.core.base import new_id
 from backend.core.clock import LOCAL_TZ
 from backend.core.errors import AppError
 from backend.hub import rules
-from backend.hub.bookings import closures_overlapping, insert_bookings, new_check_in_code
-from backend.hub.common import load_room, overlaps, require_manager
+from backend.hub.bookings import closures_overlapping, insert_bookings
+from backend.hub.common import check_in_columns, load_room, overlaps, require_manager
 from backend.hub.models import ACTIVE_STATUSES, Booking
 from backend.hub.wire import booking_out
 from schemas.hub import RecurringBookingIn, RecurringBookingOut
@@ -33,7 +33,12 @@ def _conflict_list(spans: Iterable[tuple[datetime, datetime]]) -> list[dict[str,
 
 
 async def create_recurring(
-    session: AsyncSession, actor: AuthUser, data: RecurringBookingIn, now: datetime
+    session: AsyncSession,
+    actor: AuthUser,
+    data: RecurringBookingIn,
+    now: datetime,
+    *,
+    data_key: bytes,
 ) -> RecurringBookingOut:
     """A group's weekly booking, all or nothing: one clash anywhere and nothing is booked; the
     answer lists every clashing occurrence (``conflicts``)."""
@@ -74,7 +79,7 @@ async def create_recurring(
             purpose=data.purpose,
             attendees=data.attendees,
             contact_name=data.group_name,
-            check_in_code=new_check_in_code(),
+            **check_in_columns(data_key),
             series_id=series_id,
             decided_by=actor.id,
             decided_at=now,
@@ -94,7 +99,9 @@ async def create_recurring(
         ) from error
     return RecurringBookingOut(
         series_id=series_id,
-        bookings=[booking_out(b, room, venue.name, owner_view=True) for b in bookings],
+        bookings=[
+            booking_out(b, room, venue.name, owner_view=True, data_key=data_key) for b in bookings
+        ],
     )
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.hub import rules
 from backend.hub.common import load_room, load_venue, managed_venue_ids
 from backend.hub.models import Room, Venue, WorkerVenue
@@ -72,6 +72,9 @@ async def get_venue(session: AsyncSession, venue_id: UUID) -> VenueOut:
     return venue_out(venue, rooms)
 
 
+VENUES = Keyset("venues", (UUID,))
+
+
 async def list_venues(
     session: AsyncSession,
     *,
@@ -80,13 +83,15 @@ async def list_venues(
     managed_by: AuthUser | None = None,
 ) -> Page[VenueOut]:
     """Every venue, or those ``managed_by`` may manage, with their rooms, in creation order."""
-    after = decode_cursor(cursor, 1, types=(UUID,))
+    after = VENUES.decode(cursor)
     query = select(Venue).order_by(Venue.id).limit(limit + 1)
     if managed_by is not None and managed_by.role != Role.ADMIN:
         query = query.where(Venue.id.in_(managed_venue_ids(managed_by)))
     if after is not None:
         query = query.where(Venue.id > after[0])
-    venues, next_cursor = paginate((await session.scalars(query)).all(), limit, lambda v: [v.id])
+    venues, next_cursor = VENUES.paginate(
+        (await session.scalars(query)).all(), limit, lambda v: [v.id]
+    )
     # The page's rooms in one query, whatever the page size.
     rooms_of: dict[UUID, list[Room]] = {v.id: [] for v in venues}
     if venues:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from backend.core.clock import to_local
-from backend.hub.common import CANCELLED_BY_CLOSURE
+from backend.hub.common import CANCELLED_BY_CLOSURE, check_in_code_of
 from backend.hub.models import Booking, Closure, Room, Venue
 from schemas.hub import BookingOut, ClosureOut, OpeningHours, RoomOut, VenueOut
 
@@ -52,8 +52,16 @@ def booking_out(
     venue_name: str,
     *,
     owner_view: bool,
+    data_key: bytes | None = None,
     contact_phone: str | None = None,
 ) -> BookingOut:
+    """The booking as ``owner_view`` (its owner, who alone sees the check-in code: pass the
+    data key to decrypt it) or anyone else sees it."""
+    check_in_code = None
+    if owner_view:
+        if data_key is None:
+            raise TypeError("the owner's view shows the check-in code: it needs the data key")
+        check_in_code = check_in_code_of(data_key, booking.check_in_code_enc)
     cancellable_until = None
     if owner_view and booking.kind == "resident" and booking.status in CANCELLED_BY_CLOSURE:
         cancellable_until = booking.starts_at - timedelta(minutes=room.cancel_cutoff_minutes)
@@ -71,7 +79,7 @@ def booking_out(
         contact_name=booking.contact_name,
         created_at=to_local(booking.created_at),
         cancellable_until=to_local(cancellable_until),
-        check_in_code=booking.check_in_code if owner_view else None,
+        check_in_code=check_in_code,
         reason=booking.reason,
         checked_in_at=to_local(booking.checked_in_at),
         series_id=booking.series_id,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.identity import passwords
 from backend.identity.models import User
 from backend.identity.service import clean_text, create_user, normalize_phone, user_out
@@ -39,16 +39,19 @@ async def create_staff_account(
     return user_out(user)
 
 
+USERS = Keyset("users", (UUID,))
+
+
 async def list_users(
     session: AsyncSession, *, role: Role | None, limit: int, cursor: str | None
 ) -> Page[UserOut]:
     """Accounts in the order they were created (UUIDv7 keys), optionally of one role."""
-    after = decode_cursor(cursor, 1, types=(UUID,))
+    after = USERS.decode(cursor)
     query = select(User)
     if role is not None:
         query = query.where(User.role == role)
     if after is not None:
         query = query.where(User.id > after[0])
     rows = (await session.execute(query.order_by(User.id).limit(limit + 1))).scalars().all()
-    page, next_cursor = paginate(rows, limit, lambda row: [row.id])
+    page, next_cursor = USERS.paginate(rows, limit, lambda row: [row.id])
     return Page(items=[user_out(u) for u in page], next_cursor=next_cursor)

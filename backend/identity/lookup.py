@@ -16,6 +16,7 @@ from sqlalchemy import ScalarSelect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.identity.models import HouseholdMember, User
+from backend.identity.verification import verified_birth_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +64,23 @@ async def members_of(
     return [MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows]
 
 
-async def resident_info(session: AsyncSession, user_id: UUID) -> ResidentInfo | None:
-    """The account's display name and, only once verified by resident ID, its birth date."""
+async def resident_info(
+    session: AsyncSession, user_id: UUID, *, data_key: bytes
+) -> ResidentInfo | None:
+    """The account's display name and, only once verified by resident ID, its birth date (from
+    the encrypted number: no birth date is stored in plaintext)."""
     row = (
         await session.execute(
-            select(User.display_name, User.birth_date, User.verified_at).where(User.id == user_id)
+            select(User.display_name, User.id_number_enc, User.verified_at).where(
+                User.id == user_id
+            )
         )
     ).one_or_none()
     if row is None:
         return None
-    birth = row.birth_date if row.verified_at is not None else None
+    birth = None
+    if row.verified_at is not None and row.id_number_enc is not None:
+        birth = verified_birth_date(data_key, row.id_number_enc)
     return ResidentInfo(display_name=row.display_name, verified_birth_date=birth)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.identity.models import HouseholdMember, User
 from backend.identity.service import clean_text
 from schemas.common import Page
@@ -89,18 +89,21 @@ async def _owned(session: AsyncSession, owner_id: UUID, member_id: UUID) -> Hous
     return member
 
 
+MEMBERS = Keyset("members", (UUID,))
+
+
 async def list_members(
     session: AsyncSession, owner_id: UUID, *, today: date, limit: int, cursor: str | None
 ) -> Page[MemberOut]:
     """Oldest entry first; UUIDv7 keys are in creation order and make a stable cursor."""
-    after = decode_cursor(cursor, 1, types=(UUID,))
+    after = MEMBERS.decode(cursor)
     query = select(HouseholdMember).where(HouseholdMember.owner_id == owner_id)
     if after is not None:
         query = query.where(HouseholdMember.id > after[0])
     rows = (
         (await session.execute(query.order_by(HouseholdMember.id).limit(limit + 1))).scalars().all()
     )
-    page, next_cursor = paginate(rows, limit, lambda row: [row.id])
+    page, next_cursor = MEMBERS.paginate(rows, limit, lambda row: [row.id])
     return Page(items=[member_out(m, today) for m in page], next_cursor=next_cursor)
 
 

@@ -58,21 +58,17 @@ class User(AuditedBase):
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
     # Real-name verification. The ID number and name are only ever stored encrypted; the
     # fingerprint (keyed HMAC) lets one ID number bind one account without decrypting anything.
+    # No birth date or sex beside them, and a mask of the first and last character only: see
+    # docs/identity.md, "What is stored of an ID number, and why".
     real_name_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
     id_number_masked: Mapped[str | None] = mapped_column(String(18))
     real_name_masked: Mapped[str | None] = mapped_column(String(50))
-    birth_date: Mapped[date | None] = mapped_column(Date)
-    gender: Mapped[str | None] = mapped_column(String(12))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (
-        CheckConstraint(_one_of("role", ROLES), name="role_known"),
-        # Derived from the ID number, which only knows these two.
-        CheckConstraint("gender IN ('male', 'female')", name="gender_known"),
-    )
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role_known"),)
 
 
 class AuthSession(UUIDv7Base):

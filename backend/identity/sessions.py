@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.core.clock import to_local
 from backend.core.errors import AppError
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.core.security import token_hash
 from backend.identity.models import AuthSession, RefreshToken, User
 from backend.identity.service import ClientInfo, Revoker, issue_pair
@@ -146,6 +146,9 @@ def _active(user_id: UUID, now: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
+SESSIONS = Keyset("sessions", (UUID,))
+
+
 async def list_sessions(
     session: AsyncSession,
     *,
@@ -156,7 +159,7 @@ async def list_sessions(
     cursor: str | None,
 ) -> Page[SessionOut]:
     """The devices logged in, newest login first."""
-    after = decode_cursor(cursor, 1, types=(UUID,))
+    after = SESSIONS.decode(cursor)
     query = select(AuthSession).where(*_active(user_id, now))
     if after is not None:
         query = query.where(AuthSession.id < after[0])
@@ -165,7 +168,7 @@ async def list_sessions(
         .scalars()
         .all()
     )
-    page, next_cursor = paginate(rows, limit, lambda row: [row.id])
+    page, next_cursor = SESSIONS.paginate(rows, limit, lambda row: [row.id])
     return Page(
         items=[
             SessionOut(

@@ -3,6 +3,11 @@
 The number and the name are stored only encrypted (AES-GCM under the data key); a keyed
 fingerprint of the number (HMAC) is unique, so one ID number binds one account without anything
 being decrypted. Only masked forms ever leave this module — in answers, errors and logs.
+
+Nothing else about the number is stored in plaintext: not the birth date, not the sex, and the
+mask keeps only the first and the last character. docs/identity.md ("What is stored of an ID
+number, and why") counts what that leaves to guess; tests/unit/test_id_number_candidates.py
+checks the count. Who needs the birth date decrypts the number (``birth_date_of``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.core.errors import AppError, FieldError
 from backend.core.ratelimit import Limiter
-from backend.core.security import encrypt, keyed_hash
+from backend.core.security import decrypt, encrypt, keyed_hash
 from backend.identity.service import current_user, is_unique_violation, user_out
 from backend.identity.throttle import VERIFICATIONS_PER_ACCOUNT
 from schemas.identity import UserOut
@@ -81,7 +86,7 @@ def parse_id_number(raw: str, *, today: date) -> ResidentId:
     if number[:2] not in PROVINCES:
         raise _invalid("region code is not a province of China")
     try:
-        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+        birth = birth_date_of(number)
     except ValueError:
         raise _invalid("birth date is not a real date") from None
     if birth < EARLIEST_BIRTH:
@@ -99,9 +104,23 @@ def parse_id_number(raw: str, *, today: date) -> ResidentId:
     )
 
 
+def birth_date_of(number: str) -> date:
+    """The birth date an ID number carries (digits 7 to 14); ``ValueError`` if not a date."""
+    return date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def verified_birth_date(data_key: bytes, id_number_enc: bytes) -> date:
+    """The birth date of a verified account, from its encrypted ID number."""
+    return birth_date_of(decrypt(data_key, "id-number", id_number_enc))
+
+
 def mask_id_number(number: str) -> str:
-    """``330402199001011234`` → ``3304**********1234``."""
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    """``330402199001011234`` → ``3****************4``.
+
+    The first and last characters only: four and four (the common mask) show the sequence number
+    and check character in full, which with the area known leave about 4,200 numbers — below the
+    10,000 the design asks for (docs/identity.md)."""
+    return number[:1] + "*" * (len(number) - 2) + number[-1:]
 
 
 def mask_name(name: str) -> str:
@@ -146,8 +165,6 @@ async def verify(
     user.id_fingerprint = fingerprint
     user.id_number_masked = resident.masked
     user.real_name_masked = mask_name(name)
-    user.birth_date = resident.birth_date
-    user.gender = resident.gender
     user.verified_at = user.verified_at or now
     try:
         async with session.begin_nested():

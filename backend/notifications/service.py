@@ -20,7 +20,7 @@ from backend.core.base import new_id
 from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.i18n import Language
-from backend.core.pagination import decode_cursor, paginate
+from backend.core.pagination import Keyset
 from backend.core.reads import Query, Reader, param
 from backend.notifications import messages
 from backend.notifications.models import Notification
@@ -74,6 +74,9 @@ def _out(row: Notification, language: Language) -> NotificationOut:
     )
 
 
+NOTIFICATIONS = Keyset("notifications", (UUID,))
+
+
 async def list_notifications(
     session: AsyncSession,
     user_id: UUID,
@@ -85,14 +88,14 @@ async def list_notifications(
 ) -> Page[NotificationOut]:
     """Newest first. The cursor is the last id shown: UUIDv7 ids grow with time, so messages
     that arrive while the user pages sort before it and never push rows across pages."""
-    after = decode_cursor(cursor, 1, types=(UUID,))
+    after = NOTIFICATIONS.decode(cursor)
     query = select(Notification).where(Notification.user_id == user_id)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     if after is not None:
         query = query.where(Notification.id < after[0])
     rows = (await session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1))).all()
-    page, next_cursor = paginate(rows, limit, lambda row: (row.id,))
+    page, next_cursor = NOTIFICATIONS.paginate(rows, limit, lambda row: (row.id,))
     return Page(items=[_out(row, language) for row in page], next_cursor=next_cursor)
 
 

@@ -21,7 +21,9 @@ from backend.config import Settings
 from backend.core.auth import issue_access_token
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
+from backend.core.security import encrypt
 from backend.identity.models import HouseholdMember, User
+from tests.api.identity_support import id_number
 
 _phones = itertools.count(13600000000)
 
@@ -88,13 +90,20 @@ async def add_member(
     return member_id
 
 
-async def verify_birth(db: async_sessionmaker[AsyncSession], user_id: UUID, birth: date) -> None:
-    """What a real-name verification leaves behind, as far as events care."""
+async def verify_birth(
+    db: async_sessionmaker[AsyncSession], settings: Settings, user_id: UUID, birth: date
+) -> None:
+    """What a real-name verification leaves behind, as far as events care: the encrypted
+    number carries the birth date (nothing else stores it)."""
+    number = id_number(f"330402{birth:%Y%m%d}123")
     async with db() as session, session.begin():
         await session.execute(
             update(User)
             .where(User.id == user_id)
-            .values(birth_date=birth, verified_at=datetime.now(UTC))
+            .values(
+                id_number_enc=encrypt(settings.data_key, "id-number", number),
+                verified_at=datetime.now(UTC),
+            )
         )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
-from backend.core.pagination import encode_cursor
+from backend.events.listing import EVENTS
 from backend.notifications.models import Notification
 from tests.api.events_support import draft, event_body, iso, published, register, residents
 from tests.conftest import MakeUser, problem
@@ -211,7 +211,7 @@ async def test_public_list_filters_orders_and_pages(
         assert answer.status_code == 422, bad
         assert problem(answer)["errors"][0]["field"] == "from"
     assert (await client.get("/api/v1/events", params={"cursor": "nonsense"})).status_code == 422
-    forged = encode_cursor([datetime(1, 1, 1, 8, tzinfo=timezone(timedelta(hours=8))), uuid4()])
+    forged = EVENTS.encode([datetime(1, 1, 1, 8, tzinfo=timezone(timedelta(hours=8))), uuid4()])
     answer = await client.get("/api/v1/events", params={"cursor": forged})
     assert problem(answer)["code"] == "invalid_cursor"
     assert (await client.get("/api/v1/events", params={"audience": "pets"})).status_code in (

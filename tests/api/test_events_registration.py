@@ -151,6 +151,7 @@ async def test_audience_rules(
     make_user: MakeUser,
     clock: FrozenClock,
     db: async_sessionmaker[AsyncSession],
+    settings: Settings,
     audience: str,
     self_age: int,
     self_verified: bool,
@@ -172,7 +173,7 @@ async def test_audience_rules(
         registrationClosesAt=iso(now + timedelta(minutes=20)),
     )
     if self_verified:
-        await verify_birth(db, resident.id, years_ago(clock, self_age))
+        await verify_birth(db, settings, resident.id, years_ago(clock, self_age))
     member_ids = [
         str(await add_member(db, resident.id, f"成员{age}", years_ago(clock, age)))
         for age in member_ages

@@ -252,7 +252,12 @@ async def test_cancelling_an_event_with_thousands_of_registrants(
             "attendees": [{"memberId": None, "name": person.name}],
             "created_at": now,
             **(
-                {"status": "confirmed", "ticket_code": f"t{i:030d}", "confirmed_at": now}
+                {
+                    "status": "confirmed",
+                    "ticket_hash": f"t{i:063d}",
+                    "ticket_code_enc": b"sealed",
+                    "confirmed_at": now,
+                }
                 if i < 3000
                 else {"status": "waitlisted", "waitlist_seq": i - 2999}
             ),

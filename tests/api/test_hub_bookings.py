@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
-from backend.core.pagination import encode_cursor
 from tests.api.hub_support import (
     API,
     MONDAY,
@@ -453,13 +452,12 @@ async def test_my_bookings_upcoming_and_past_pages(
     assert ids == list(reversed(seen))
     upcoming = await client.get(f"{API}/me/bookings", headers=resident.headers)
     assert upcoming.json()["items"] == []
-    forged = encode_cursor(["not a time", "not an id"])
-    for cursor in ("%%%", forged):
+    for cursor in ("%%%", "WyJub3QgYSB0aW1lIiwgIm5vdCBhbiBpZCJd"):  # ["not a time", "not an id"]
         bad = await client.get(
             f"{API}/me/bookings", params={"cursor": cursor}, headers=resident.headers
         )
         assert problem(bad)["code"] == "invalid_cursor"
-    forged_venue = await client.get(f"{API}/venues", params={"cursor": encode_cursor([1])})
+    forged_venue = await client.get(f"{API}/venues", params={"cursor": "WzFd"})  # [1]
     assert problem(forged_venue)["code"] == "invalid_cursor"
 
 

@@ -69,6 +69,7 @@ async def test_an_event_holds_and_releases_its_room(
     hub: Hub,
     db: async_sessionmaker[AsyncSession],
     clock: FrozenClock,
+    settings: Settings,
 ) -> None:
     staff = await make_user("staff")
     event_id = uuid4()
@@ -86,6 +87,7 @@ async def test_an_event_holds_and_releases_its_room(
             title="运河故事会",
             held_by=staff.id,
             now=clock.now(),
+            data_key=settings.data_key,
         )
         # Holding again for the same event and time is the same hold.
         assert (
@@ -98,6 +100,7 @@ async def test_an_event_holds_and_releases_its_room(
                 title="运河故事会",
                 held_by=staff.id,
                 now=clock.now(),
+                data_key=settings.data_key,
             )
             == hold
         )
@@ -126,6 +129,7 @@ async def test_an_event_holds_and_releases_its_room(
                 title="另一个活动",
                 held_by=staff.id,
                 now=clock.now(),
+                data_key=settings.data_key,
             )
         assert (taken.value.status, taken.value.code) == (409, "booking_conflict")
         with pytest.raises(AppError) as missing:
@@ -138,6 +142,7 @@ async def test_an_event_holds_and_releases_its_room(
                 title="x",
                 held_by=staff.id,
                 now=clock.now(),
+                data_key=settings.data_key,
             )
         assert missing.value.status == 404
         # The failed holds left the transaction usable.
@@ -154,6 +159,7 @@ async def test_an_event_cannot_hold_a_closed_room(
     hub: Hub,
     db: async_sessionmaker[AsyncSession],
     clock: FrozenClock,
+    settings: Settings,
 ) -> None:
     await client.post(
         f"{API}/manage/venues/{hub.venue_id}/closures",
@@ -176,6 +182,7 @@ async def test_an_event_cannot_hold_a_closed_room(
                 title="x",
                 held_by=staff.id,
                 now=clock.now(),
+                data_key=settings.data_key,
             )
         assert closed.value.code == "room_closed"
 
@@ -191,8 +198,8 @@ async def test_the_database_refuses_overlaps_and_bookings_inside_closures(
     await booked(client, resident, hub.room_id, at(TUESDAY, 9), at(TUESDAY, 10))
     insert = text(
         "INSERT INTO bookings (id, room_id, user_id, kind, starts_at, ends_at, status, purpose, "
-        "attendees, contact_name, check_in_code) VALUES (:id, :room, :user, 'resident', :s, :e, "
-        ":status, 'x', 1, 'x', :code)"
+        "attendees, contact_name, check_in_hash, check_in_code_enc) VALUES (:id, :room, :user, "
+        "'resident', :s, :e, :status, 'x', 1, 'x', :code, 'x')"
     )
 
     async def insert_booking(start: Any, end: Any, status: str = "confirmed") -> None:

@@ -8,7 +8,9 @@ by fetching one response from each. It runs under the same server as Qiyou (uvic
 flags, one worker), so the ratio ours / ceiling is what our framework, ORM and checks cost.
 
 Started by the benchmark as ``uvicorn tests.bench.ceiling:create --factory``, configured by
-``QIYOU_BENCH_DSN`` (asyncpg DSN) and ``QIYOU_BENCH_POOL_SIZE`` (all the connections Qiyou may
+``QIYOU_BENCH_DSN`` (asyncpg DSN), ``QIYOU_BENCH_DATA_KEY`` (Qiyou's data key: codes are stored
+hashed and encrypted, and the ceiling seals and opens them the same way) and
+``QIYOU_BENCH_POOL_SIZE`` (all the connections Qiyou may
 hold: its sessions' pool, their overflow and its read pool, so both may hold as many).
 
 Deliberately self-contained: it imports nothing from ``backend`` (that would load Litestar and
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import base64
 import gc
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -32,6 +36,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import msgspec
 import uuid_utils.compat
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -42,6 +49,9 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 API = "/api/v1"
 TICKET_BYTES = 15
 CHECK_IN_BYTES = 12
+# The purposes Qiyou binds the codes' hashes and encryption to (events.common, hub.common).
+TICKET = "ticket-code"
+CHECK_IN = "check-in-code"
 JSON = b"application/json"
 PROBLEM = b"application/problem+json"
 
@@ -114,7 +124,7 @@ SELECT (SELECT count(*) FROM notifications AS n WHERE n.user_id = $1 AND n.read_
        ) AS upcoming,
        b.id, b.room_id, r.venue_id, v.name AS venue_name, r.name AS room_name,
        r.cancel_cutoff_minutes, b.kind, b.status, b.starts_at, b.ends_at, b.purpose,
-       b.attendees, b.contact_name, b.created_at, b.check_in_code, b.reason, b.checked_in_at,
+       b.attendees, b.contact_name, b.created_at, b.check_in_code_enc, b.reason, b.checked_in_at,
        b.series_id, b.event_id
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
@@ -145,13 +155,15 @@ WITH taken AS (
               e.waitlist_seq, u.display_name
 ), registered AS (
     INSERT INTO event_registrations (id, event_id, user_id, status, seats, attendees,
-                                     waitlist_seq, ticket_code, confirmed_at, created_at)
+                                     waitlist_seq, ticket_hash, ticket_code_enc, confirmed_at,
+                                     created_at)
     SELECT $5, t.id, $2,
            CASE WHEN t.waitlisted_count = 0 THEN 'confirmed' ELSE 'waitlisted' END,
            $3,
            jsonb_build_array(jsonb_build_object('memberId', NULL, 'name', t.display_name)),
            CASE WHEN t.waitlisted_count = 0 THEN NULL ELSE t.waitlist_seq END,
            CASE WHEN t.waitlisted_count = 0 THEN $6 END,
+           CASE WHEN t.waitlisted_count = 0 THEN $7::bytea END,
            CASE WHEN t.waitlisted_count = 0 THEN $4 END,
            $4
     FROM taken AS t
@@ -162,15 +174,16 @@ SELECT * FROM taken
 BOOK = """
 WITH made AS (
     INSERT INTO bookings (id, room_id, user_id, kind, starts_at, ends_at, status, purpose,
-                          attendees, contact_name, check_in_code, created_at, updated_at)
+                          attendees, contact_name, check_in_hash, check_in_code_enc, created_at,
+                          updated_at)
     SELECT $1, r.id, u.id, 'resident', $4, $5,
            CASE WHEN r.requires_approval THEN 'pending' ELSE 'confirmed' END,
-           $6, $7, u.display_name, $8, $9, $9
+           $6, $7, u.display_name, $8, $9, $10, $10
     FROM rooms AS r, users AS u
     WHERE r.id = $2 AND u.id = $3
     ON CONFLICT DO NOTHING
     RETURNING id, room_id, kind, status, starts_at, ends_at, purpose, attendees, contact_name,
-              created_at, check_in_code
+              created_at, check_in_code_enc
 )
 SELECT m.*, r.venue_id, v.name AS venue_name, r.name AS room_name, r.cancel_cutoff_minutes
 FROM made AS m JOIN rooms AS r ON r.id = m.room_id JOIN venues AS v ON v.id = r.venue_id
@@ -181,6 +194,34 @@ SERVICES = """
 SELECT code, program_code, name_zh, description_zh, kind, audience
 FROM program_services ORDER BY program_code, position
 """
+
+
+# --- codes: sealed and opened as backend.core.security does it ---------------------------------
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
+
+
+class Codes:
+    """Qiyou's SealedCode, restated: a keyed hash to look up, AES-GCM to show again."""
+
+    def __init__(self, master: bytes) -> None:
+        self._aead = AESGCM(_derive(master, b"qiyou-encryption"))
+        self._master = master
+        self._hash_keys: dict[str, bytes] = {}
+
+    def seal(self, purpose: str, code: str) -> tuple[str, bytes]:
+        key = self._hash_keys.get(purpose)
+        if key is None:
+            key = _derive(self._master, b"qiyou-fingerprint:" + purpose.encode())
+            self._hash_keys[purpose] = key
+        digest = hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+        nonce = os.urandom(12)
+        return digest, b"\x01" + nonce + self._aead.encrypt(nonce, code.encode(), purpose.encode())
+
+    def open(self, purpose: str, sealed: bytes) -> str:
+        return self._aead.decrypt(sealed[1:13], sealed[13:], purpose.encode()).decode()
 
 
 # --- shaping ------------------------------------------------------------------------------------
@@ -222,12 +263,13 @@ def _event_summary(row: Any, now: datetime) -> dict[str, Any]:
     }
 
 
-def _cursor(*values: Any) -> str:
+def _cursor(kind: str, *values: Any) -> str:
+    # Qiyou's format (backend.core.pagination.Keyset): the list's name, then the tagged values.
     tagged = [{"t": v.isoformat()} if isinstance(v, datetime) else {"u": str(v)} for v in values]
-    return base64.urlsafe_b64encode(msgspec.json.encode(tagged)).decode().rstrip("=")
+    return base64.urlsafe_b64encode(msgspec.json.encode([kind, *tagged])).decode().rstrip("=")
 
 
-def _booking(row: asyncpg.Record) -> dict[str, Any]:
+def _booking(row: asyncpg.Record, check_in_code: str) -> dict[str, Any]:
     cancellable_until = None
     if row["kind"] == "resident" and row["status"] in ("pending", "confirmed"):
         cancellable_until = row["starts_at"] - timedelta(minutes=row["cancel_cutoff_minutes"])
@@ -245,7 +287,7 @@ def _booking(row: asyncpg.Record) -> dict[str, Any]:
         "contactName": row["contact_name"],
         "createdAt": _local(row["created_at"]),
         "cancellableUntil": _local(cancellable_until),
-        "checkInCode": row["check_in_code"],
+        "checkInCode": check_in_code,
         "reason": row.get("reason"),
         "checkedInAt": _local(row.get("checked_in_at")),
         "seriesId": row.get("series_id"),
@@ -326,8 +368,9 @@ def _bearer_subject(scope: Scope) -> UUID | None:
 
 
 class Ceiling:
-    def __init__(self, dsn: str, pool_size: int) -> None:
+    def __init__(self, dsn: str, pool_size: int, data_key: bytes) -> None:
         self.dsn = dsn
+        self.codes = Codes(data_key)
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self.programs = msgspec.Raw(b"[]")
@@ -437,7 +480,9 @@ class Ceiling:
         now = datetime.now(UTC)
         rows = await self.pool.fetch(LIST_EVENTS, now, limit + 1)
         page = rows[:limit]
-        cursor = _cursor(page[-1]["starts_at"], page[-1]["id"]) if len(rows) > limit else None
+        cursor = (
+            _cursor("events", page[-1]["starts_at"], page[-1]["id"]) if len(rows) > limit else None
+        )
         items = [_event_summary(row, now) for row in page]
         return 200, msgspec.json.encode({"items": items, "nextCursor": cursor}), JSON
 
@@ -477,7 +522,11 @@ class Ceiling:
         out = {
             "programs": self.programs,
             "unreadCount": row["unread"],
-            "nextBooking": _booking(row) if row["id"] is not None else None,
+            "nextBooking": (
+                _booking(row, self.codes.open(CHECK_IN, row["check_in_code_enc"]))
+                if row["id"] is not None
+                else None
+            ),
             "upcomingEvents": [
                 _event_summary(dict(zip(_SUMMARY_FIELDS, event, strict=True)), now)
                 for event in row["upcoming"]
@@ -493,9 +542,17 @@ class Ceiling:
         now = datetime.now(UTC)
         registration_id = uuid_utils.compat.uuid7()
         ticket = secrets.token_urlsafe(TICKET_BYTES)
+        ticket_hash, ticket_sealed = self.codes.seal(TICKET, ticket)
         try:
             row = await self.pool.fetchrow(
-                REGISTER, event_id, user_id, seats, now, registration_id, ticket
+                REGISTER,
+                event_id,
+                user_id,
+                seats,
+                now,
+                registration_id,
+                ticket_hash,
+                ticket_sealed,
             )
         except asyncpg.UniqueViolationError:
             return _problem("already_registered")
@@ -532,6 +589,8 @@ class Ceiling:
             return _problem("unauthorized")
         data = msgspec.json.decode(body)
         now = datetime.now(UTC)
+        code = secrets.token_urlsafe(CHECK_IN_BYTES)
+        code_hash, code_sealed = self.codes.seal(CHECK_IN, code)
         row = await self.pool.fetchrow(
             BOOK,
             uuid_utils.compat.uuid7(),
@@ -541,12 +600,13 @@ class Ceiling:
             datetime.fromisoformat(data["endsAt"]),
             data["purpose"],
             int(data.get("attendees", 1)),
-            secrets.token_urlsafe(CHECK_IN_BYTES),
+            code_hash,
+            code_sealed,
             now,
         )
         if row is None:
             return _problem("booking_conflict")
-        return 201, msgspec.json.encode(_booking(row)), JSON
+        return 201, msgspec.json.encode(_booking(row, code)), JSON
 
 
 async def _no_reset(connection: asyncpg.Connection) -> None:
@@ -577,9 +637,11 @@ def _problem(code: str) -> tuple[int, bytes, bytes]:
 
 def create() -> Ceiling:
     """The uvicorn factory."""
+    key = os.environ["QIYOU_BENCH_DATA_KEY"]
     app = Ceiling(
         dsn=os.environ["QIYOU_BENCH_DSN"],
         pool_size=int(os.environ.get("QIYOU_BENCH_POOL_SIZE", "30")),
+        data_key=base64.urlsafe_b64decode(key + "=" * (-len(key) % 4)),
     )
     # The same collector settings as Qiyou's server entry (backend/asgi.py: freeze what start-up
     # built, young generation every 20,000 allocations): a process setting, not framework cost,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import platform
 import random
@@ -150,7 +151,10 @@ class Bench:
         self.results["machine"]["postgresql"] = asyncio.run(database.server_version(self.dsn))
         self.results["machine"]["wrk"] = load.wrk_version(self.wrk)
         say(f"seeding ({self.config.name} data set)")
-        self.seeded = asyncio.run(seed.seed(self.dsn, self.config.data))
+        # One data key for the seed, Qiyou and the ceiling: all three seal and open the same
+        # codes (tickets and check-in codes are stored hashed and encrypted under it).
+        self.data_key = new_data_key()
+        self.seeded = asyncio.run(seed.seed(self.dsn, self.config.data, _key_bytes(self.data_key)))
         say(seed.describe(self.seeded))
         breaches = asyncio.run(seed.check_invariants(self.dsn))
         if any(breaches.values()):
@@ -167,7 +171,7 @@ class Bench:
         settings = servers.ProductionSettings(
             database_url=self.url,
             jwt_secret=self.jwt_secret,
-            data_key=new_data_key(),
+            data_key=self.data_key,
             access_log=self.args.access_log != "off",
         )
         logs = self.work / "logs"
@@ -193,7 +197,9 @@ class Bench:
             )
         pool = settings.connections
         say(f"starting the ceiling (uvicorn, 1 worker, asyncpg pool of {pool})")
-        self.ceiling = servers.start_ceiling(self.dsn, pool, servers.free_port(), logs)
+        self.ceiling = servers.start_ceiling(
+            self.dsn, pool, servers.free_port(), logs, data_key=self.data_key
+        )
         self.results["settings"] = {
             "QIYOU_ENV": "production",
             "workers": 1,
@@ -613,6 +619,11 @@ class Bench:
         return json_path, md_path
 
 
+def _key_bytes(data_key: str) -> bytes:
+    """A ``QIYOU_DATA_KEY`` value (URL-safe base64 without padding) as its 32 bytes."""
+    return base64.urlsafe_b64decode(data_key + "=" * (-len(data_key) % 4))
+
+
 async def rush_check(dsn: str, event_id: UUID) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -626,7 +637,7 @@ async def rush_check(dsn: str, event_id: UUID) -> dict[str, Any]:
                    count(DISTINCT r.user_id) AS residents,
                    count(DISTINCT r.waitlist_seq) FILTER (WHERE r.status = 'waitlisted')
                        AS distinct_positions,
-                   count(DISTINCT r.ticket_code) FILTER (WHERE r.status = 'confirmed') AS tickets
+                   count(DISTINCT r.ticket_hash) FILTER (WHERE r.status = 'confirmed') AS tickets
             FROM events AS e LEFT JOIN event_registrations AS r ON r.event_id = e.id
             WHERE e.id = $1
             GROUP BY e.id

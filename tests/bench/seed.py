@@ -33,11 +33,11 @@ import msgspec
 import uuid_utils.compat
 
 from backend.core.clock import LOCAL_TZ
-from backend.core.security import hash_password, new_token
-from backend.events.common import TICKET_BYTES
+from backend.core.security import hash_password
+from backend.events.common import new_ticket
 from backend.hub import demo as hub_demo
 from backend.hub import rules
-from backend.hub.bookings import new_check_in_code
+from backend.hub.common import new_check_in_code
 from schemas.hub import RoomIn
 
 BENCH_PASSWORD = "Bench-Pass-2026"
@@ -268,8 +268,11 @@ class _Event:
 
 
 class _Builder:
-    def __init__(self, scale: DataScale, now: datetime) -> None:
+    def __init__(self, scale: DataScale, now: datetime, data_key: bytes) -> None:
         self.scale = scale
+        # Codes are stored as Qiyou stores them: keyed hash and encrypted, under the key the
+        # server under test is given.
+        self.data_key = data_key
         self.now = now
         self.today = now.astimezone(LOCAL_TZ).date()
         self.rng = random.Random(SEED)
@@ -286,6 +289,10 @@ class _Builder:
         self.events: list[_Event] = []
         self.rush_events: dict[str, UUID] = {}
         self.storm_slots: dict[str, Slot] = {}
+
+    def _check_in_code(self) -> tuple[str, bytes]:
+        code = new_check_in_code(self.data_key)
+        return code.digest, code.sealed
 
     # --- people --------------------------------------------------------------------------------
 
@@ -555,7 +562,7 @@ class _Builder:
                 rng.choice(BOOKING_PURPOSES),
                 rng.randint(1, min(spec["capacity"], 12)),
                 self.names[owner],
-                new_check_in_code(),
+                *self._check_in_code(),
                 None,
                 None,
                 decided_by,
@@ -675,7 +682,7 @@ class _Builder:
                     title[:200],
                     1,
                     title[:100],
-                    new_check_in_code(),
+                    *self._check_in_code(),
                     None,
                     event_id,
                     staff,
@@ -782,13 +789,14 @@ class _Builder:
             people = self._attendees(event, user)
             seats = len(people)
             leaves = rng.random() < 0.08
-            ticket: str | None = None
+            ticket: tuple[str, bytes] | tuple[None, None] = (None, None)
             waitlist_seq: int | None = None
             confirmed_at: datetime | None = None
             if leaves or (waitlisted == 0 and confirmed + seats <= row["capacity"]):
                 # A departing resident held a seat and gave it back before anyone waited.
                 status, confirmed_at = "confirmed", created
-                ticket = new_token(TICKET_BYTES)
+                sealed = new_ticket(self.data_key)
+                ticket = (sealed.digest, sealed.sealed)
                 if not leaves:
                     confirmed += seats
             else:
@@ -817,7 +825,7 @@ class _Builder:
                     seats,
                     json.dumps(people, ensure_ascii=False),
                     waitlist_seq,
-                    ticket,
+                    *ticket,
                     confirmed_at,
                     checked_in_at,
                     checked_in_by,
@@ -964,7 +972,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "purpose",
         "attendees",
         "contact_name",
-        "check_in_code",
+        "check_in_hash",
+        "check_in_code_enc",
         "series_id",
         "event_id",
         "decided_by",
@@ -983,7 +992,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "seats",
         "attendees",
         "waitlist_seq",
-        "ticket_code",
+        "ticket_hash",
+        "ticket_code_enc",
         "confirmed_at",
         "checked_in_at",
         "checked_in_by",
@@ -1008,11 +1018,11 @@ LOAD_ORDER = (
 )
 
 
-async def seed(dsn: str, scale: DataScale) -> Seeded:
+async def seed(dsn: str, scale: DataScale, data_key: bytes) -> Seeded:
     """Generate the data set and COPY it into the (migrated, empty) database at ``dsn``."""
     started = clock.perf_counter()
     now = datetime.now(UTC).replace(microsecond=0)
-    builder = _Builder(scale, now)
+    builder = _Builder(scale, now, data_key)
     builder.people()
     builder.hub()
     builder.bookings_and_events()

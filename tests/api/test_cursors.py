@@ -1,0 +1,189 @@
+"""Every paginated list refuses every forged cursor with 422 ``invalid_cursor``, never a 500."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from backend.core.base import new_id
+from backend.core.clock import FrozenClock
+from backend.core.pagination import Keyset
+from backend.events.listing import EVENTS
+from backend.events.publishing import MANAGED_EVENTS
+from backend.events.registrations import MY_REGISTRATIONS
+from backend.events.roster import ROSTER
+from backend.hub.booking_views import MANAGED_BOOKINGS, MY_BOOKINGS
+from backend.hub.closures import CLOSURES
+from backend.hub.venues import VENUES
+from backend.identity.admin import USERS
+from backend.identity.members import MEMBERS
+from backend.identity.sessions import SESSIONS
+from backend.notifications.service import NOTIFICATIONS
+from tests.api.events_support import draft
+from tests.api.hub_support import ACTIVITY_ROOM, HOURS
+from tests.conftest import Account, MakeUser, problem
+
+API = "/api/v1"
+
+
+@dataclass(frozen=True)
+class ListEndpoint:
+    path: str  # as the OpenAPI names it; {…} filled in by ``setup``
+    keyset: Keyset
+    role: str | None  # None: anyone
+    params: tuple[tuple[str, str], ...] = ()
+
+
+LISTS = (
+    ListEndpoint("/admin/users", USERS, "admin"),
+    ListEndpoint("/events", EVENTS, None),
+    ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
+    ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
+    ListEndpoint("/manage/events/{event_id}/registrations", ROSTER, "staff"),
+    ListEndpoint("/manage/venues", VENUES, "admin"),
+    ListEndpoint("/manage/venues/{venue_id}/closures", CLOSURES, "admin"),
+    ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
+    ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
+    ListEndpoint("/me/members", MEMBERS, "resident"),
+    ListEndpoint("/me/notifications", NOTIFICATIONS, "resident"),
+    ListEndpoint("/me/registrations", MY_REGISTRATIONS, "resident"),
+    ListEndpoint("/me/sessions", SESSIONS, "resident"),
+    ListEndpoint("/venues", VENUES, None),
+)
+
+
+def _raw(document: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+
+
+def _time(text: str) -> dict[str, str]:
+    return {"t": text}
+
+
+GOOD_VALUE: dict[type, Any] = {
+    datetime: _time("2027-03-01T09:00:00+08:00"),
+    UUID: {"u": "0190f9a0-0000-7000-8000-000000000000"},
+}
+# Times no row can hold; the first two do not even convert to UTC.
+BAD_TIMES = (
+    "0001-01-01T00:00:00+08:00",
+    "9999-12-31T23:59:59-08:00",
+    "1850-06-01T00:00:00+00:00",
+    "2500-01-01T00:00:00+00:00",
+    "2027-03-01T09:00:00",  # naive
+)
+
+
+def forgeries(keyset: Keyset) -> list[str]:
+    """Cursors that this list never gave out, each broken in one way."""
+    good = [GOOD_VALUE[t] for t in keyset.types]
+    forged = [
+        "%%%",
+        "garbage!",
+        "é",
+        "A" * 600,
+        base64.urlsafe_b64encode(b"\xff\xfe not json").decode(),
+        _raw({"not": "a list"}),
+        _raw(good),  # no list name: the format before names
+        _raw(["another-list", *good]),  # made for another list
+        _raw([keyset.kind, *good, GOOD_VALUE[UUID]]),  # one value too many
+        _raw([keyset.kind, *good[:-1]]),  # one too few
+        _raw([keyset.kind, *["a\u0000b" for _ in good]]),
+        _raw([keyset.kind, *[True for _ in good]]),
+        _raw([keyset.kind, *[{"x": "y"} for _ in good]]),
+        _raw([keyset.kind, *[[1, 2] for _ in good]]),
+        _raw([keyset.kind, *[{"u": "not-a-uuid"} for _ in good]]),
+        Keyset("another-list", keyset.types).encode(
+            [datetime(2027, 3, 1, tzinfo=UTC) if t is datetime else new_id() for t in keyset.types]
+        ),
+    ]
+    for position, expected in enumerate(keyset.types):
+        for bad_time in BAD_TIMES:
+            values = list(good)
+            values[position] = _time(bad_time)
+            forged.append(_raw([keyset.kind, *values]))
+        if expected is datetime:
+            values = list(good)
+            values[position] = GOOD_VALUE[UUID]
+            forged.append(_raw([keyset.kind, *values]))
+    return forged
+
+
+def test_every_paginated_list_is_covered(app: Litestar) -> None:
+    listed = {
+        path.removeprefix(API)
+        for path, item in app.openapi_schema.to_schema()["paths"].items()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        and any(p.get("name") == "cursor" for p in operation.get("parameters", []))
+    }
+    assert listed == {endpoint.path for endpoint in LISTS}
+
+
+Setup = Callable[[ListEndpoint], Awaitable[tuple[str, dict[str, str]]]]
+
+
+@pytest.fixture
+def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) -> Setup:
+    async def prepare(endpoint: ListEndpoint) -> tuple[str, dict[str, str]]:
+        clock.set(datetime(2027, 3, 1, 7, tzinfo=timezone(timedelta(hours=8))))
+        account: Account | None = await make_user(endpoint.role) if endpoint.role else None
+        headers = account.headers if account else {}
+        path = endpoint.path
+        if "{venue_id}" in path:
+            venue = await client.post(
+                f"{API}/manage/venues",
+                json={"name": "高照三合一", "address": "高照街道", "openingHours": HOURS},
+                headers=headers,
+            )
+            assert venue.status_code == 201, venue.text
+            room = await client.post(
+                f"{API}/manage/venues/{venue.json()['id']}/rooms",
+                json=ACTIVITY_ROOM,
+                headers=headers,
+            )
+            assert room.status_code == 201, room.text
+            path = path.replace("{venue_id}", venue.json()["id"])
+        if "{event_id}" in path:
+            event = await draft(client, headers, clock)
+            path = path.replace("{event_id}", event["id"])
+        first = await client.get(f"{API}{path}", params=endpoint.params, headers=headers)
+        assert first.status_code == 200, first.text
+        return path, headers
+
+    return prepare
+
+
+@pytest.mark.parametrize("endpoint", LISTS, ids=[f"{e.path}:{e.keyset.kind}" for e in LISTS])
+async def test_forged_cursors_are_invalid_cursor(
+    client: httpx.AsyncClient, setup: Setup, endpoint: ListEndpoint
+) -> None:
+    path, headers = await setup(endpoint)
+    for cursor in forgeries(endpoint.keyset):
+        answer = await client.get(
+            f"{API}{path}", params={**dict(endpoint.params), "cursor": cursor}, headers=headers
+        )
+        assert answer.status_code == 422, (cursor, answer.text)
+        document = problem(answer)
+        assert document["code"] == "invalid_cursor", cursor
+        assert [e["field"] for e in document["errors"]] == ["cursor"]
+    # A cursor the list itself would give out is accepted.
+    genuine = endpoint.keyset.encode(
+        [
+            datetime(2027, 3, 2, 9, tzinfo=UTC) if t is datetime else new_id()
+            for t in endpoint.keyset.types
+        ]
+    )
+    answer = await client.get(
+        f"{API}{path}", params={**dict(endpoint.params), "cursor": genuine}, headers=headers
+    )
+    assert answer.status_code == 200, answer.text
