@@ -32,6 +32,7 @@ from backend.core.metrics import MetricsController
 from backend.core.observability import echo_request_id, observed_requests, structlog_plugin
 from backend.core.reads import Reader
 from backend.core.responses import Answer
+from backend.core.revocations import MARGIN_SECONDS, RevocationList, connector
 from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
@@ -116,6 +117,9 @@ def create_app(
     jwt_auth = build_jwt_auth(settings)
     engine = db_config.get_engine()
     reader = Reader(build_read_pool(settings, engine))
+    revocations = RevocationList(
+        connector(engine), window_seconds=settings.access_token_ttl_seconds + MARGIN_SECONDS
+    )
 
     def provide_settings() -> Settings:
         return settings
@@ -137,7 +141,8 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[echo_request_id],
         response_class=Answer,
-        on_shutdown=[reader.pool.close],
+        on_startup=[revocations.start],
+        on_shutdown=[revocations.stop, reader.pool.close],
         stores=build_store_registry(settings.redis_url),
         openapi_config=_openapi_config(),
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
@@ -152,6 +157,7 @@ def create_app(
     app.state.clock = clock
     app.state.db_engine = engine
     app.state.reader = reader
+    app.state.revocations = revocations
     return app
 
 

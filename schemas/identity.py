@@ -68,6 +68,7 @@ class UserOut(Wire):
     roles: list[str]
     verified: bool
     created_at: datetime
+    active: bool
     real_name: str | None = None
     id_number: str | None = None
 
@@ -179,3 +180,11 @@ class AdminUserCreate(Wire):
     password: Password
     role: StaffRole
     display_name: DisplayName
+
+
+class AdminUserPatch(Wire):
+    """Only the fields sent change. A new role, or ``active: false``, ends the account's logins;
+    a disabled account cannot log in or refresh until it is enabled again."""
+
+    role: Role | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
