@@ -68,7 +68,6 @@ class UserOut(Wire):
     roles: list[str]
     verified: bool
     created_at: datetime
-    active: bool
     real_name: str | None = None
     id_number: str | None = None
 
@@ -180,6 +179,12 @@ class AdminUserCreate(Wire):
     password: Password
     role: StaffRole
     display_name: DisplayName
+
+
+class AdminUserOut(UserOut):
+    """An account as admins see it: with whether it may log in."""
+
+    active: bool = True
 
 
 class AdminUserPatch(Wire):

@@ -97,6 +97,10 @@ class RevocationList:
                 raise RevocationsUnavailableError
         return False
 
+    def __contains__(self, session_id: object) -> bool:
+        """Whether the set holds the id, whatever its freshness (for tools and tests)."""
+        return session_id in self._revoked
+
     # --- what feeds the set ------------------------------------------------------------------
 
     def add(self, session_ids: Iterable[UUID | str]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from msgspec import UNSET
+from msgspec import UNSET, structs
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,12 +23,16 @@ from backend.identity.service import (
     user_out,
 )
 from schemas.common import Page
-from schemas.identity import AdminUserCreate, AdminUserPatch, Role, UserOut
+from schemas.identity import AdminUserCreate, AdminUserOut, AdminUserPatch, Role
+
+
+def account_out(user: User) -> AdminUserOut:
+    return AdminUserOut(**structs.asdict(user_out(user)), active=user.is_active)
 
 
 async def create_staff_account(
     session: AsyncSession, data: AdminUserCreate, *, now: datetime
-) -> UserOut:
+) -> AdminUserOut:
     phone = normalize_phone(data.phone)
     display_name = clean_text(data.display_name, field="displayName", max_length=50)
     passwords.check_strength(data.password, phone=phone)
@@ -45,12 +49,12 @@ async def create_staff_account(
         role=data.role,
         now=now,
     )
-    return user_out(user)
+    return account_out(user)
 
 
 async def list_users(
     session: AsyncSession, *, role: Role | None, limit: int, cursor: str | None
-) -> Page[UserOut]:
+) -> Page[AdminUserOut]:
     """Accounts in the order they were created (UUIDv7 keys), optionally of one role."""
     after = decode_cursor(cursor, 1, types=(UUID,))
     query = select(User)
@@ -60,7 +64,7 @@ async def list_users(
         query = query.where(User.id > after[0])
     rows = (await session.execute(query.order_by(User.id).limit(limit + 1))).scalars().all()
     page, next_cursor = paginate(rows, limit, lambda row: [row.id])
-    return Page(items=[user_out(u) for u in page], next_cursor=next_cursor)
+    return Page(items=[account_out(u) for u in page], next_cursor=next_cursor)
 
 
 async def _account_for_update(session: AsyncSession, user_id: UUID) -> User:
@@ -81,7 +85,7 @@ async def update_account(
     *,
     admin_id: UUID,
     now: datetime,
-) -> UserOut:
+) -> AdminUserOut:
     """Change an account's role or disable / enable it.
 
     A new role or disabling ends every login of the account: an access token carries its role,
@@ -103,7 +107,7 @@ async def update_account(
     if role_changed or disabling:
         reason = "account_disabled" if disabling else "role_changed"
         await revoke(await end_user_sessions(session, user.id, now=now, reason=reason))
-    return user_out(user)
+    return account_out(user)
 
 
 async def end_account_sessions(

@@ -43,6 +43,7 @@ from backend.identity.throttle import Throttle
 from schemas.common import Page
 from schemas.identity import (
     AdminUserCreate,
+    AdminUserOut,
     AdminUserPatch,
     DevSmsCode,
     LoginRequest,
@@ -536,7 +537,7 @@ class AdminUsersController(Controller):
     )
     async def create_user(
         self, data: AdminUserCreate, db_session: AsyncSession, clock: Clock
-    ) -> UserOut:
+    ) -> AdminUserOut:
         """Roles `worker`, `staff` or `admin`. A phone that has an account: 409 `phone_taken`."""
         return await admin.create_staff_account(db_session, data, now=clock.now())
 
@@ -547,7 +548,7 @@ class AdminUsersController(Controller):
         role: Annotated[Role | None, Parameter(description="only accounts of this role")] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-    ) -> Page[UserOut]:
+    ) -> Page[AdminUserOut]:
         return await admin.list_users(db_session, role=role, limit=limit, cursor=cursor)
 
     @patch(
@@ -571,7 +572,7 @@ class AdminUsersController(Controller):
         clock: Clock,
         revoker: Revoker,
         user: AuthUser,
-    ) -> UserOut:
+    ) -> AdminUserOut:
         """Only the fields sent change. A new `role` or `active: false` ends every login of the
         account at once (its access tokens answer 401, its refresh tokens
         `refresh_token_invalid`); it logs in again to get the new role. A disabled account

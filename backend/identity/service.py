@@ -81,7 +81,6 @@ def user_out(user: User) -> UserOut:
         display_name=user.display_name,
         roles=[user.role],
         verified=user.verified_at is not None,
-        active=user.is_active,
         real_name=user.real_name_masked,
         id_number=user.id_number_masked,
         created_at=to_local(user.created_at),

@@ -26,7 +26,7 @@ from backend.app import create_app
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.core.database import plain_url
-from backend.core.revocations import RevocationList
+from backend.core.revocations import RevocationList, add_on_commit
 from backend.identity import service
 from backend.identity.models import AuthSession
 from tests.api.identity_support import send_code, serve
@@ -415,3 +415,29 @@ async def test_the_bearer_scheme_is_case_insensitive(
     headers: dict[str, Any] = {"Authorization": f"{scheme} {account.access_token}"}
     assert (await client.get(ME, headers=headers)).status_code == 200
     assert (await client.get("/api/v1/home", headers=headers)).status_code == 200
+
+
+async def test_the_revoking_process_adds_the_ids_only_when_the_transaction_commits(
+    db: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    async def never() -> asyncpg.Connection:
+        raise AssertionError("not started")
+
+    revocations = RevocationList(never, window_seconds=60)
+    kept, dropped = UUID(int=1), UUID(int=2)
+    async with db() as session:
+        await session.begin()
+        add_on_commit(session, revocations, [kept])
+        async with session.begin_nested():
+            pass
+        # A savepoint released is no commit.
+        assert str(kept) not in revocations
+        await session.commit()
+    assert str(kept) in revocations
+    async with db() as session:
+        await session.begin()
+        add_on_commit(session, revocations, [dropped])
+        await session.rollback()
+        await session.begin()
+        await session.commit()
+    assert str(dropped) not in revocations
