@@ -83,6 +83,7 @@ class RevocationList:
         self._listening_since: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._first_load = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._connection: asyncpg.Connection | None = None
         self.reconnects = 0
 
@@ -138,6 +139,9 @@ class RevocationList:
             log.error("revocations not loaded at start-up; authenticated requests answer 503")
 
     async def stop(self) -> None:
+        # A flag as well as the cancellation: asyncpg's connect and asyncio.wait_for can swallow
+        # a cancellation that lands as a connection attempt fails, and the loop must still end.
+        self._stopping.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -146,19 +150,28 @@ class RevocationList:
 
     async def _follow(self) -> None:
         failures = 0
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self._listen()
             except asyncio.CancelledError:
                 raise
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
                 log.warning("revocation listener lost (%s); reconnecting", exc)
-            if self._first_load.is_set() and self._listening_since is not None:
+            except Exception:
+                # Whatever it was, the listener must come back: a dead task would leave this
+                # process refusing every token (fail closed) until it is restarted.
+                log.exception("revocation listener failed; reconnecting")
+            if self._listening_since is not None:
+                # It was live: start the back-off again from the shortest wait.
                 failures = 0
             self._listening = False
             self._listening_since = None
             self.reconnects += 1
-            await asyncio.sleep(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(),
+                    RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)],
+                )
             failures += 1
 
     async def _listen(self) -> None:
@@ -173,7 +186,7 @@ class RevocationList:
             self._listening = True
             self._listening_since = time.monotonic()
             self._first_load.set()
-            while True:
+            while not self._stopping.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), self.resync_seconds)
                 if lost.is_set():
