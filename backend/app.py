@@ -33,6 +33,7 @@ from backend.core.metrics import metrics_controller
 from backend.core.observability import echo_request_id, observed_requests, structlog_plugin
 from backend.core.reads import Reader
 from backend.core.responses import Answer
+from backend.core.revocations import MARGIN_SECONDS, RevocationList, connector
 from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
@@ -118,6 +119,9 @@ def create_app(
     jwt_auth = build_jwt_auth(settings)
     engine = db_config.get_engine()
     reader = Reader(build_read_pool(settings, engine))
+    revocations = RevocationList(
+        connector(engine), window_seconds=settings.access_token_ttl_seconds + MARGIN_SECONDS
+    )
 
     def provide_settings() -> Settings:
         return settings
@@ -144,7 +148,8 @@ def create_app(
         response_class=Answer,
         # Bodies are JSON only, decoded strictly (backend/core/bodies.py).
         request_class=JsonBodyRequest,
-        on_shutdown=[reader.pool.close],
+        on_startup=[revocations.start],
+        on_shutdown=[revocations.stop, reader.pool.close],
         stores=build_store_registry(settings.redis_url),
         # Off (no /schema at all) by default in production: the full map of the API is for
         # the phone team, who read schemas/openapi.json or a development server.
@@ -161,6 +166,7 @@ def create_app(
     app.state.clock = clock
     app.state.db_engine = engine
     app.state.reader = reader
+    app.state.revocations = revocations
     return app
 
 

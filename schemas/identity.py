@@ -188,3 +188,17 @@ class AdminUserCreate(Wire):
     password: Password
     role: StaffRole
     display_name: DisplayName
+
+
+class AdminUserOut(UserOut):
+    """An account as admins see it: with whether it may log in."""
+
+    active: bool = True
+
+
+class AdminUserPatch(Wire):
+    """Only the fields sent change. A new role, or ``active: false``, ends the account's logins;
+    a disabled account cannot log in or refresh until it is enabled again."""
+
+    role: Role | UnsetType = UNSET
+    active: bool | UnsetType = UNSET

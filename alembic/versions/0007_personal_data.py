@@ -17,7 +17,7 @@ The downgrade of the ID number part is lossy: it brings the birth date and sex c
 empty and the masks stay short. Refilling them would mean decrypting every number.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -31,7 +31,7 @@ from alembic import context, op
 from backend.core.security import open_code, seal_code
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -69,6 +69,17 @@ i18n.register(
                 "been revoked. Log in again.",
             ),
         },
+        "own_account": {
+            "zh-CN": (
+                "不能修改自己的账号",
+                "管理员不能更改自己的角色或停用自己的账号，请由其他管理员操作。",
+            ),
+            "en": (
+                "Not on your own account",
+                "An admin cannot change their own role or disable their own account; ask "
+                "another admin.",
+            ),
+        },
         "invalid_id_number": {
             "zh-CN": ("身份证号码无效", "请输入 18 位居民身份证号码。"),
             "en": ("Invalid ID number", "Enter a valid 18-digit resident ID number."),

@@ -86,6 +86,16 @@ class AuthSession(UUIDv7Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
 
+    # Setting ``revoked_at`` notifies every process (a trigger, migration 0006), which keep the
+    # recent revocations in memory (``core.revocations``) and load them through this index.
+    __table_args__ = (
+        Index(
+            "ix_auth_sessions_revoked_at",
+            "revoked_at",
+            postgresql_where=text("revoked_at IS NOT NULL"),
+        ),
+    )
+
 
 class RefreshToken(UUIDv7Base):
     """A refresh token, stored only as its SHA-256; spent the moment it is used."""

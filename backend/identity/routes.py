@@ -7,7 +7,6 @@ Who may call what is declared here and nowhere else: public routes carry
 from __future__ import annotations
 
 import re
-from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -24,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import backend.identity.messages  # noqa: F401  (registers the domain's error messages)
 from backend.config import Settings
-from backend.core.auth import AuthUser, admin_only, any_user, resident_only, revoke_sessions
+from backend.core.auth import AuthUser, admin_only, any_user, resident_only, revocation_list
 from backend.core.clock import Clock
 from backend.core.errors import AppError, problem_responses
 from backend.core.idempotency import idempotent
 from backend.core.net import client_address
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.ratelimit import Limiter, limiter_for, per_account
+from backend.core.revocations import add_on_commit
 from backend.identity import admin, login, members, sessions, sms, verification
 from backend.identity.service import (
     ClientInfo,
@@ -44,6 +44,8 @@ from backend.identity.throttle import WRITES_PER_ACCOUNT
 from schemas.common import Page
 from schemas.identity import (
     AdminUserCreate,
+    AdminUserOut,
+    AdminUserPatch,
     DevSmsCode,
     LoginRequest,
     LogoutRequest,
@@ -101,8 +103,13 @@ def provide_throttle(request: Request[Any, Any, Any]) -> Limiter:
     return limiter_for(request.app)
 
 
-def provide_revoker(request: Request[Any, Any, Any], settings: Settings) -> Revoker:
-    return partial(revoke_sessions, request.app, settings=settings)
+def provide_revoker(request: Request[Any, Any, Any], db_session: AsyncSession) -> Revoker:
+    revocations = revocation_list(request.app)
+
+    async def revoke(session_ids: list[UUID]) -> None:
+        add_on_commit(db_session, revocations, session_ids)
+
+    return revoke
 
 
 def provide_sms_sender(request: Request[Any, Any, Any], settings: Settings) -> sms.SmsSender:
@@ -561,6 +568,7 @@ class AdminUsersController(Controller):
     path = "/admin/users"
     tags = ("admin",)
     guards = (admin_only,)
+    dependencies = DEPENDENCIES
 
     @post(
         "/",
@@ -573,7 +581,7 @@ class AdminUsersController(Controller):
     )
     async def create_user(
         self, data: AdminUserCreate, db_session: AsyncSession, clock: Clock
-    ) -> UserOut:
+    ) -> AdminUserOut:
         """Roles `worker`, `staff` or `admin`. A phone that has an account: 409 `phone_taken`."""
         return await admin.create_staff_account(db_session, data, now=clock.now())
 
@@ -584,8 +592,52 @@ class AdminUsersController(Controller):
         role: Annotated[Role | None, Parameter(description="only accounts of this role")] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-    ) -> Page[UserOut]:
+    ) -> Page[AdminUserOut]:
         return await admin.list_users(db_session, role=role, limit=limit, cursor=cursor)
+
+    @patch(
+        "/{user_id:uuid}",
+        operation_id="adminUpdateUser",
+        responses=problem_responses(
+            404,
+            409,
+            describe={
+                404: "No such account (`not_found`).",
+                409: "An admin cannot change their own role or disable themselves (`own_account`).",
+            },
+        ),
+        summary="Change an account's role, or disable / enable it",
+    )
+    async def update_user(
+        self,
+        user_id: UUID,
+        data: AdminUserPatch,
+        db_session: AsyncSession,
+        clock: Clock,
+        revoker: Revoker,
+        user: AuthUser,
+    ) -> AdminUserOut:
+        """Only the fields sent change. A new `role` or `active: false` ends every login of the
+        account at once (its access tokens answer 401, its refresh tokens
+        `refresh_token_invalid`); it logs in again to get the new role. A disabled account
+        cannot log in or refresh until `active: true`."""
+        return await admin.update_account(
+            db_session, revoker, user_id, data, admin_id=user.id, now=clock.now()
+        )
+
+    @delete(
+        "/{user_id:uuid}/sessions",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="adminEndUserSessions",
+        responses=problem_responses(404, describe={404: "No such account (`not_found`)."}),
+        summary="Log an account out of every device",
+    )
+    async def end_user_sessions(
+        self, user_id: UUID, db_session: AsyncSession, clock: Clock, revoker: Revoker
+    ) -> None:
+        """Every login of the account ends: its access tokens answer 401 at once and its refresh
+        tokens are refused. The account itself stays usable: it can log in again."""
+        await admin.end_account_sessions(db_session, revoker, user_id, now=clock.now())
 
 
 class DevController(Controller):

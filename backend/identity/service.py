@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,13 +24,14 @@ from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.security import new_token, token_hash
 from backend.identity.models import AuthSession, RefreshToken, User
-from backend.identity.passwords import check_strength, hash_async
+from backend.identity.passwords import check_strength, hash_async, verify_async
 from schemas.identity import TokenPair, UserOut
 
 # ASCII digits only: ``\d`` would also take full-width and other scripts' digits.
 _PHONE = re.compile(r"(?:\+?86)?(1[3-9][0-9]{9})")
 
-# Puts login sessions on the access-token deny list (``core.auth.revoke_sessions``).
+# Told the sessions a transaction revokes, so this process refuses their access tokens the moment
+# it commits (``core.revocations.add_on_commit``); the other processes hear it from the database.
 Revoker = Callable[[list[UUID]], Awaitable[None]]
 
 
@@ -204,6 +205,24 @@ async def issue_pair(
     )
 
 
+async def end_user_sessions(
+    session: AsyncSession, user_id: UUID, *, now: datetime, reason: str
+) -> list[UUID]:
+    """Revoke every live login of an account; the ids of those that were live.
+
+    Setting ``revoked_at`` is all it takes: the database tells every process (migration 0006)
+    when the transaction commits.
+    """
+    ended = await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+        .returning(AuthSession.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(ended.scalars())
+
+
 async def upsert_staff_account(
     session: AsyncSession,
     *,
@@ -211,8 +230,15 @@ async def upsert_staff_account(
     password: str,
     role: str,
     display_name: str | None,
+    now: datetime | None = None,
 ) -> tuple[str, bool]:
-    """``qiyou users create``: create the account, or set role and password on an existing one."""
+    """``qiyou users create``: create the account, or set role and password on an existing one.
+
+    A changed role or password ends the account's logins: a token must not keep rights the
+    account lost, nor outlive the password it was obtained with. Running the command again with
+    the same arguments changes nothing and ends nothing.
+    """
+    now = now or datetime.now(UTC)
     check_strength(password, phone=normalize_phone(phone))
     existing = await find_user_by_phone(session, phone)
     if existing is None:
@@ -224,9 +250,19 @@ async def upsert_staff_account(
             role=role,
         )
         return str(user.id), True
+    role_changed = existing.role != role
+    password_changed = not await verify_async(existing.password_hash, password)
     existing.role = role
-    existing.password_hash = await hash_async(password)
+    if password_changed:
+        existing.password_hash = await hash_async(password)
     if display_name:
         existing.display_name = display_name
     await session.flush()
+    if role_changed or password_changed:
+        await end_user_sessions(
+            session,
+            existing.id,
+            now=now,
+            reason="role_changed" if role_changed else "password_set",
+        )
     return str(existing.id), False

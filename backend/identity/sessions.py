@@ -4,7 +4,11 @@ A login session is one device's family of refresh tokens. Every refresh spends t
 token with one conditional UPDATE, so of many concurrent refreshes with one token exactly one
 wins. A spent token presented again means two parties hold the family (a stolen token, or a
 replay): the whole session is revoked, committed before the error is answered, and its access
-tokens are deny-listed at once.
+tokens are refused at once.
+
+Ending a session sets ``auth_sessions.revoked_at``; that is what keeps it ended across
+restarts, workers and hosts (``core.revocations``). The ``Revoker`` only lets the revoking
+process refuse the tokens without waiting for the database's notification.
 """
 
 from __future__ import annotations
@@ -76,8 +80,9 @@ async def refresh(
             await _end_sessions(
                 session, [known.session_id], user_id=None, now=now, reason="refresh_reused"
             )
-            await session.commit()
             await revoke([known.session_id])
+            # Committed here: the error answer below rolls the request's transaction back.
+            await session.commit()
             raise AppError(401, "refresh_token_reused")
         raise AppError(401, "refresh_token_invalid")
 

@@ -46,6 +46,8 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("DELETE", "/api/v1/me/members/{member_id:uuid}"),
     ("POST", "/api/v1/admin/users"),
     ("GET", "/api/v1/admin/users"),
+    ("PATCH", "/api/v1/admin/users/{user_id:uuid}"),
+    ("DELETE", "/api/v1/admin/users/{user_id:uuid}/sessions"),
     ("GET", "/api/v1/dev/sms-codes/latest"),
 ]
 
@@ -74,6 +76,8 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/api/v1/me/members/{member_id:uuid}"): RESIDENT,
     ("POST", "/api/v1/admin/users"): ADMIN,
     ("GET", "/api/v1/admin/users"): ADMIN,
+    ("PATCH", "/api/v1/admin/users/{user_id:uuid}"): ADMIN,
+    ("DELETE", "/api/v1/admin/users/{user_id:uuid}/sessions"): ADMIN,
     ("GET", "/api/v1/dev/sms-codes/latest"): PUBLIC,
 }
 
@@ -219,6 +223,16 @@ async def _list_users(ctx: Context) -> Request:
     return "/api/v1/admin/users", None, {"role": "worker"}
 
 
+async def _change_role(ctx: Context) -> Request:
+    target = await quick_account(ctx.db, ctx.settings, ctx.clock, "worker")
+    return f"/api/v1/admin/users/{target.id}", {"role": "staff"}, None
+
+
+async def _end_all_sessions(ctx: Context) -> Request:
+    target = await quick_account(ctx.db, ctx.settings, ctx.clock, "resident")
+    return f"/api/v1/admin/users/{target.id}/sessions", None, None
+
+
 async def _dev_outbox(ctx: Context) -> Request:
     phone = new_phone()
     await send_code(ctx.client, phone)
@@ -245,6 +259,8 @@ BUILDERS: dict[tuple[str, str], tuple[Builder, int]] = {
     ("DELETE", "/api/v1/me/members/{member_id:uuid}"): (_member, 204),
     ("POST", "/api/v1/admin/users"): (_create_staff, 201),
     ("GET", "/api/v1/admin/users"): (_list_users, 200),
+    ("PATCH", "/api/v1/admin/users/{user_id:uuid}"): (_change_role, 200),
+    ("DELETE", "/api/v1/admin/users/{user_id:uuid}/sessions"): (_end_all_sessions, 204),
     ("GET", "/api/v1/dev/sms-codes/latest"): (_dev_outbox, 200),
 }
 

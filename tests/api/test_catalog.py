@@ -205,5 +205,5 @@ async def test_home_with_a_revoked_session_is_401(
 ) -> None:
     resident = await make_user("resident")
     claims = jwt.decode(resident.access_token, options={"verify_signature": False})
-    await revoke_sessions(app, [UUID(claims["sid"])], settings)
+    revoke_sessions(app, [UUID(claims["sid"])])
     assert (await client.get("/api/v1/home", headers=resident.headers)).status_code == 401
