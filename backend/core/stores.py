@@ -1,7 +1,8 @@
 """Shared short-lived state: Litestar's stores, in memory by default, Redis when configured.
 
-The revoked-session list and the development SMS outbox live here (rate limits live in the
-``limits`` library's storage, ``backend.core.ratelimit``, on the same Redis). With more than one
+The development SMS outbox lives here (rate limits live in the ``limits`` library's storage,
+``backend.core.ratelimit``, on the same Redis; revoked sessions in PostgreSQL,
+``backend.core.revocations``). With more than one
 worker process, configure ``QIYOU_REDIS_URL`` so every process sees the same state.
 """
 

@@ -1,4 +1,4 @@
-"""The identity throttles and deny list on Redis, shared by several app processes.
+"""The identity rate limits on Redis, shared by several app processes.
 
 Run when ``QIYOU_TEST_REDIS_URL`` names a Redis database the tests may write to (``.ci/run``
 sets it). Keys are made unique per run (random phones and addresses), so runs and other test
@@ -70,7 +70,7 @@ def redis_app(settings: Settings, database_url: str, clock: FrozenClock) -> Call
 def test_the_app_really_uses_redis(redis_app: Callable[[], Litestar]) -> None:
     app = redis_app()
     assert isinstance(limiter_for(app).storage, RedisStorage)
-    assert isinstance(app.stores.get("revoked_sessions"), RedisStore)
+    assert isinstance(app.stores.get("sms_outbox"), RedisStore)
 
 
 async def test_windows_on_redis_reset_and_retry_after_is_true(
