@@ -20,6 +20,8 @@ from backend.config import Settings
 from backend.core import health
 from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
+from backend.core.openapi_schema import ConstrainedStructSchemaPlugin
+from backend.core.routing import answer_options_for_whole_paths
 from backend.core.clock import Clock
 from backend.core.database import (
     build_read_pool,
@@ -125,7 +127,11 @@ def create_app(
 
     app = Litestar(
         route_handlers=[_api_router(settings), *health.ROUTES, MetricsController],
-        plugins=[SQLAlchemyPlugin(config=db_config), structlog_plugin(settings)],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            structlog_plugin(settings),
+            ConstrainedStructSchemaPlugin(),
+        ],
         on_app_init=[jwt_auth.on_app_init, _outside_authentication(settings)],
         middleware=[admission_gate(settings.in_flight_limit)],
         dependencies={
@@ -146,6 +152,7 @@ def create_app(
         request_max_body_size=settings.max_request_body_bytes,
         debug=False,
     )
+    answer_options_for_whole_paths(app)
     document_problems(app)
     document_security(app)
     app.state.settings = settings
