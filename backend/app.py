@@ -20,8 +20,6 @@ from backend.config import Settings
 from backend.core import health
 from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
-from backend.core.openapi_schema import ConstrainedStructSchemaPlugin
-from backend.core.routing import answer_options_for_whole_paths
 from backend.core.clock import Clock
 from backend.core.database import (
     build_read_pool,
@@ -32,8 +30,10 @@ from backend.core.errors import EXCEPTION_HANDLERS, document_problems
 from backend.core.i18n import request_language
 from backend.core.metrics import MetricsController
 from backend.core.observability import echo_request_id, observed_requests, structlog_plugin
+from backend.core.openapi_schema import ConstrainedStructSchemaPlugin
 from backend.core.reads import Reader
 from backend.core.responses import Answer
+from backend.core.routing import answer_options_for_whole_paths
 from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes

@@ -95,6 +95,8 @@ RULE_REFUSALS: dict[str, str] = {
     "sms_code_invalid": "SMS codes are issued by the server",
     # Opaque by contract (API.md): only a cursor the server issued is valid.
     "invalid_cursor": "cursors are issued by the server",
+    # The ID number's region code and check digit (GB 11643) are beyond a pattern.
+    "invalid_id_number": "resident ID numbers with a valid region and check digit",
     # Strength is judged against common passwords and the account's phone (API.md: 422).
     "weak_password": "password strength",
     # Not before 1900 and not after today: relative to the day of the request.
