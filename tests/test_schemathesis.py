@@ -97,6 +97,8 @@ RULE_REFUSALS: dict[str, str] = {
     "invalid_cursor": "cursors are issued by the server",
     # The ID number's region code and check digit (GB 11643) are beyond a pattern.
     "invalid_id_number": "resident ID numbers with a valid region and check digit",
+    # Venues are assigned to workers only: a rule about the account the path's id names.
+    "not_a_worker": "venues are assigned to worker accounts",
     # Strength is judged against common passwords and the account's phone (API.md: 422).
     "weak_password": "password strength",
     # Not before 1900 and not after today: relative to the day of the request.
