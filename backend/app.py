@@ -31,9 +31,11 @@ from backend.core.errors import EXCEPTION_HANDLERS, document_problems
 from backend.core.i18n import request_language
 from backend.core.metrics import metrics_controller
 from backend.core.observability import echo_request_id, observed_requests, structlog_plugin
+from backend.core.openapi_schema import ConstrainedStructSchemaPlugin
 from backend.core.reads import Reader
 from backend.core.responses import Answer
 from backend.core.revocations import MARGIN_SECONDS, RevocationList, connector
+from backend.core.routing import answer_options_for_whole_paths
 from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
@@ -134,7 +136,11 @@ def create_app(
         operational.append(metrics_controller(settings))
     app = Litestar(
         route_handlers=[_api_router(settings), *operational],
-        plugins=[SQLAlchemyPlugin(config=db_config), structlog_plugin(settings)],
+        plugins=[
+            SQLAlchemyPlugin(config=db_config),
+            structlog_plugin(settings),
+            ConstrainedStructSchemaPlugin(),
+        ],
         on_app_init=[jwt_auth.on_app_init, _outside_authentication(settings)],
         middleware=[admission_gate(settings.in_flight_limit)],
         dependencies={
@@ -160,6 +166,7 @@ def create_app(
         request_max_body_size=settings.max_request_body_bytes,
         debug=False,
     )
+    answer_options_for_whole_paths(app)
     document_problems(app)
     document_security(app)
     app.state.settings = settings

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from msgspec import UNSET, Meta, UnsetType
 
+from schemas import patterns
 from schemas.common import Wire
 
 SmsPurpose = Literal["register", "login", "reset_password"]
@@ -34,15 +35,20 @@ Relation = Literal[
 ]
 AgeGroup = Literal["child", "adult", "elder"]
 
-# Lengths here only bound the input; the rules (phone format, password strength, code format)
-# are the service's, so they answer with their own stable codes.
+# Lengths here only bound the input; the rules (phone format, password strength, code format,
+# names) are the service's, so they answer with their own stable codes. Those a pattern can
+# state are in ``extra_json_schema``: documented, not enforced twice.
 Phone = Annotated[
     str,
     Meta(
         min_length=1,
-        max_length=32,
-        description="mainland mobile number `1[3-9]xxxxxxxxx`, optionally with +86",
+        max_length=patterns.PHONE_MAX_LENGTH,
+        description=(
+            "mainland mobile number `1[3-9]xxxxxxxxx`, optionally with +86 or 86; spaces, "
+            "dashes and brackets anywhere are ignored"
+        ),
         examples=["13812345678"],
+        extra_json_schema={"pattern": patterns.PHONE},
     ),
 ]
 SmsCodeText = Annotated[
@@ -56,9 +62,47 @@ Password = Annotated[
         description="at least 8 characters, not only digits, not the phone number",
     ),
 ]
-DisplayName = Annotated[str, Meta(min_length=1, max_length=50)]
-PersonName = Annotated[str, Meta(min_length=1, max_length=50)]
-Notes = Annotated[str, Meta(max_length=500)]
+_SINGLE_LINE = "one line of text; no control or format characters"
+DisplayName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=50,
+        description=_SINGLE_LINE,
+        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
+    ),
+]
+PersonName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=50,
+        description=_SINGLE_LINE,
+        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
+    ),
+]
+Notes = Annotated[
+    str,
+    Meta(
+        max_length=500,
+        description="free text; tabs and line breaks allowed, other control characters not",
+        extra_json_schema={"pattern": patterns.NOTES},
+    ),
+]
+RealName = Annotated[
+    str,
+    Meta(
+        min_length=1,
+        max_length=50,
+        description="as on the ID card: 2 to 30 Chinese characters, parts joined by a middle dot",
+        examples=["张三", "买买提·艾力"],
+        extra_json_schema={
+            "pattern": patterns.REAL_NAME,
+            "minLength": patterns.REAL_NAME_MIN_LENGTH,
+            "maxLength": patterns.REAL_NAME_MAX_LENGTH,
+        },
+    ),
+]
 
 
 class UserOut(Wire):
@@ -152,7 +196,7 @@ class SessionOut(Wire):
 
 
 class VerificationRequest(Wire):
-    real_name: Annotated[str, Meta(min_length=1, max_length=50)]
+    real_name: RealName
     id_number: Annotated[str, Meta(min_length=1, max_length=32)]
 
 

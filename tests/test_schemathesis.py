@@ -95,6 +95,10 @@ RULE_REFUSALS: dict[str, str] = {
     "sms_code_invalid": "SMS codes are issued by the server",
     # Opaque by contract (API.md): only a cursor the server issued is valid.
     "invalid_cursor": "cursors are issued by the server",
+    # The ID number's region code and check digit (GB 11643) are beyond a pattern.
+    "invalid_id_number": "resident ID numbers with a valid region and check digit",
+    # Venues are assigned to workers only: a rule about the account the path's id names.
+    "not_a_worker": "venues are assigned to worker accounts",
     # Strength is judged against common passwords and the account's phone (API.md: 422).
     "weak_password": "password strength",
     # Not before 1900 and not after today: relative to the day of the request.
@@ -192,48 +196,9 @@ class Pending:
         )
 
 
-# What the new phases find on the app as it is; none is a 5xx. Each goes when its fix lands
-# (and with the last of them, the xfail mark on the test below).
-PENDING = (
-    # New: the document does not state these rules, so requests it calls valid are refused.
-    Pending(
-        "phone numbers: the OpenAPI schemas lack the pattern 1[3-9]\\d{9} (optional +86)",
-        "RejectedPositiveData",
-        r"invalid_phone(\(.*\))?",
-    ),
-    Pending(
-        "Idempotency-Key: declared as any string, an empty one is refused",
-        "RejectedPositiveData",
-        r"invalid_idempotency_key(\(.*\))?",
-    ),
-    Pending(
-        "realName: the verification schema does not state the name rule",
-        "RejectedPositiveData",
-        r"invalid_real_name(\(.*\))?",
-    ),
-    Pending(
-        "names and display names: the rule against control characters is not in the schemas",
-        "RejectedPositiveData",
-        _refused_fields("name", "displayName"),
-    ),
-    Pending(
-        "room amenities: Litestar leaves the items' minLength, maxLength and pattern out of "
-        "the OpenAPI (schemas/hub.py Amenity), so blank ones look valid",
-        "RejectedPositiveData",
-        _refused_fields(r"amenities\[\d+\]"),
-    ),
-    Pending(
-        "RoomPatch: Litestar drops minimum 0 (a falsy ge=0) from the `X | UnsetType` fields, so "
-        "a negative cancelCutoffMinutes or bookableDaysAhead looks valid",
-        "RejectedPositiveData",
-        _refused_fields("cancelCutoffMinutes", "bookableDaysAhead"),
-    ),
-    # New: OPTIONS on a path whose methods live in two controllers lists only one's methods.
-    Pending(
-        "Allow header of OPTIONS lists the methods of one controller only",
-        "AllowHeaderMismatch",
-    ),
-)
+# Failures found on the app as it is, each until its fix lands (with the first of them, an
+# xfail mark on the test below). None is pending: every failure fails the test.
+PENDING: tuple[Pending, ...] = ()
 
 
 class PendingFixError(AssertionError):
@@ -610,11 +575,6 @@ def run_contract(
     return findings
 
 
-@pytest.mark.xfail(
-    strict=False,
-    raises=PendingFixError,
-    reason="the document does not yet state every rule the app enforces, see PENDING",
-)
 @pytest.mark.parametrize("audience_name", sorted(AUDIENCES))
 async def test_every_operation_keeps_its_contract(
     audience_name: str,

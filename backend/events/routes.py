@@ -24,6 +24,7 @@ from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.reads import reader_of
 from backend.core.responses import Answer
 from backend.events import service
+from schemas import patterns
 from schemas.common import Page
 from schemas.events import (
     Audience,
@@ -60,6 +61,12 @@ CategoryParam = Annotated[
 ]
 
 
+# What ``_moment`` accepts, as the parameters' descriptions and its refusal state it.
+_MOMENT_RULE = (
+    "an RFC 3339 time with offset, e.g. +08:00, from 2000-01-01 to before 2200-01-01 (UTC)"
+)
+
+
 def _moment(text: str | None, field: str) -> datetime | None:
     """An RFC 3339 time with its offset. (A plain ``datetime`` parameter would also take a bare
     number as a Unix timestamp, and a time without offset, which means nothing here.)"""
@@ -78,7 +85,7 @@ def _moment(text: str | None, field: str) -> datetime | None:
         raise AppError(
             422,
             "validation_error",
-            errors=[FieldError(field=field, message="an RFC 3339 time with offset, e.g. +08:00")],
+            errors=[FieldError(field=field, message=_MOMENT_RULE)],
         )
     return moment
 
@@ -109,7 +116,7 @@ async def list_events(
         Parameter(
             query="from",
             max_length=64,
-            description="events ending after this time (default: now)",
+            description=f"events ending after this time (default: now); {_MOMENT_RULE}",
             schema_extra={"format": "date-time"},
         ),
     ] = None,
@@ -117,7 +124,7 @@ async def list_events(
         str | None,
         Parameter(
             max_length=64,
-            description="events starting before this time",
+            description=f"events starting before this time; {_MOMENT_RULE}",
             schema_extra={"format": "date-time"},
         ),
     ] = None,
@@ -175,7 +182,16 @@ async def register(
     db_session: AsyncSession,
     idempotency_key: Annotated[
         str | None,
-        Parameter(header="Idempotency-Key", description="repeat it when retrying this request"),
+        Parameter(
+            header="Idempotency-Key",
+            description="repeat it when retrying this request; 1 to 200 visible ASCII characters",
+            # Stated, not enforced here: core.idempotency answers 422 invalid_idempotency_key.
+            schema_extra={
+                "pattern": patterns.IDEMPOTENCY_KEY,
+                "minLength": 1,
+                "maxLength": patterns.IDEMPOTENCY_KEY_MAX_LENGTH,
+            },
+        ),
     ] = None,
 ) -> Response[RegistrationOut]:
     # The caller and the clock come from the request, not as dependencies: with the session

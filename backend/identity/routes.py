@@ -41,6 +41,7 @@ from backend.identity.service import (
     user_out,
 )
 from backend.identity.throttle import WRITES_PER_ACCOUNT
+from schemas import patterns
 from schemas.common import Page
 from schemas.identity import (
     AdminUserCreate,
@@ -655,7 +656,12 @@ class DevController(Controller):
         summary="The last SMS code sent to a phone (not in production)",
         exclude_from_auth=True,
     )
-    async def latest_sms_code(self, request: Request[Any, Any, Any], phone: str) -> DevSmsCode:
+    async def latest_sms_code(
+        self,
+        request: Request[Any, Any, Any],
+        # Stated, not enforced here: normalize_phone answers 422 invalid_phone.
+        phone: Annotated[str, Parameter(schema_extra={"pattern": patterns.PHONE})],
+    ) -> DevSmsCode:
         code = await sms.latest_outbox_code(
             request.app.stores.get(sms.OUTBOX_STORE), normalize_phone(phone)
         )
