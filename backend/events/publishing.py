@@ -263,9 +263,8 @@ async def update_event(
             "max_seats_per_registration",
         )
     }
-    _check_schedule(merged)
-    if "starts_at" in changes:
-        _check_future(changes["starts_at"], now)
+    # Before the rules between fields: a capacity below the confirmed seats usually also falls
+    # below maxSeatsPerRegistration, and the staff member must hear what is really wrong.
     if "capacity" in changes and changes["capacity"] < event.confirmed_seats:
         # The event row is locked: no registration can add a seat before this commits.
         raise AppError(
@@ -274,6 +273,9 @@ async def update_event(
             {"confirmed": event.confirmed_seats},
             extra={"confirmedSeats": event.confirmed_seats},
         )
+    _check_schedule(merged)
+    if "starts_at" in changes:
+        _check_future(changes["starts_at"], now)
     if "room_id" in changes:
         await _check_room(session, changes["room_id"])
 
