@@ -140,7 +140,12 @@ class VenueRef(Wire):
 
 
 class WorkerVenuesOut(Wire):
+    """The worker's venues in the shape ``PUT`` takes (``venueIds``), so a client can read,
+    change and write back; ``venues`` repeats them with their names for display and is ignored
+    when sent back."""
+
     user_id: UUID
+    venue_ids: list[UUID]
     venues: list[VenueRef]
 
 

@@ -184,6 +184,30 @@ async def test_assigning_workers(client: httpx.AsyncClient, make_user: MakeUser,
     assert unknown_user.status_code == 404
     cleared = await client.put(url, json={"venueIds": []}, headers=hub.admin.headers)
     assert cleared.json()["venues"] == []
+    assert cleared.json()["venueIds"] == []
+
+
+async def test_worker_venues_read_modify_write_keeps_them(
+    client: httpx.AsyncClient, make_user: MakeUser, hub: Hub
+) -> None:
+    """GET answers the shape PUT takes: a client that reads, adds one and writes the body back
+    keeps the venues the worker had."""
+    worker = await make_user("worker")
+    url = f"{API}/admin/users/{worker.id}/venues"
+    first = await client.put(url, json={"venueIds": [hub.venue_id]}, headers=hub.admin.headers)
+    assert first.json()["venueIds"] == [hub.venue_id]
+
+    body = (await client.get(url, headers=hub.admin.headers)).json()
+    assert body["venueIds"] == [hub.venue_id]
+    assert [v["id"] for v in body["venues"]] == [hub.venue_id]
+    body["venueIds"].append(hub.other_venue_id)
+    written = await client.put(url, json=body, headers=hub.admin.headers)
+    assert written.status_code == 200, written.text
+    both = sorted([hub.venue_id, hub.other_venue_id])
+    assert written.json()["venueIds"] == both
+    again = await client.get(url, headers=hub.admin.headers)
+    assert again.json()["venueIds"] == both
+    assert [v["id"] for v in again.json()["venues"]] == both
 
 
 # --- availability ----------------------------------------------------------------------------
