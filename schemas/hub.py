@@ -153,6 +153,10 @@ class ClosureIn(Wire):
     starts_at: Instant
     ends_at: Instant
     reason: Reason
+    # Admins only: close even over published events' room holds (they lose their room, keep
+    # their time, and their staff and registrants are told). Without it such a closure is
+    # refused with 409 closure_conflicts_event.
+    force: bool = False
 
 
 class ClosureOut(Wire):

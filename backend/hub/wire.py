@@ -88,7 +88,7 @@ def booking_out(
     )
 
 
-def closure_out(closure: Closure, cancelled: int = 0) -> ClosureOut:
+def closure_out(closure: Closure) -> ClosureOut:
     return ClosureOut(
         id=closure.id,
         venue_id=closure.venue_id,
@@ -97,5 +97,5 @@ def closure_out(closure: Closure, cancelled: int = 0) -> ClosureOut:
         ends_at=to_local(closure.ends_at),
         reason=closure.reason,
         created_at=to_local(closure.created_at),
-        cancelled_bookings=cancelled,
+        cancelled_bookings=closure.cancelled_bookings,
     )

@@ -312,6 +312,13 @@ async def test_a_closure_cancels_bookings_inside_and_tells_their_owners(
     assert response.status_code == 201, response.text
     assert response.json()["cancelledBookings"] == 2
     assert response.json()["roomId"] is None
+    # The list says so too, later: the count is the closure's, not the request's.
+    listed = await client.get(
+        f"{API}/manage/venues/{hub.venue_id}/closures", headers=hub.worker.headers
+    )
+    assert [(c["id"], c["cancelledBookings"]) for c in listed.json()["items"]] == [
+        (response.json()["id"], 2)
+    ]
     for who, booking in ((a, inside), (b, pending)):
         seen = (await client.get(f"{API}/bookings/{booking['id']}", headers=who.headers)).json()
         assert seen["status"] == "cancelled"
