@@ -140,7 +140,12 @@ class VenueRef(Wire):
 
 
 class WorkerVenuesOut(Wire):
+    """The worker's venues in the shape ``PUT`` takes (``venueIds``), so a client can read,
+    change and write back; ``venues`` repeats them with their names for display and is ignored
+    when sent back."""
+
     user_id: UUID
+    venue_ids: list[UUID]
     venues: list[VenueRef]
 
 
@@ -148,6 +153,10 @@ class ClosureIn(Wire):
     starts_at: Instant
     ends_at: Instant
     reason: Reason
+    # Admins only: close even over published events' room holds (they lose their room, keep
+    # their time, and their staff and registrants are told). Without it such a closure is
+    # refused with 409 closure_conflicts_event.
+    force: bool = False
 
 
 class ClosureOut(Wire):

@@ -144,6 +144,6 @@ async def home(
     return HomeOut(
         programs=programs,
         unread_count=row["unread"],
-        next_booking=hub.next_booking_from(row, data_key),
+        next_booking=hub.next_booking_from(row, data_key, now),
         upcoming_events=events.upcoming_from(row["upcoming"], now),
     )

@@ -129,6 +129,31 @@ register_kinds(
                 "“{title}” on {startsAt}, which you registered for, is cancelled. Reason: {reason}",
             ),
         },
+        "event_room_closed": {
+            "zh-CN": (
+                "活动场地暂停开放",
+                "您报名的「{title}」（{startsAt}）原定场地{room}暂停开放，原因：{reason}。"
+                "活动时间不变，新的地点将另行通知。",
+            ),
+            "en": (
+                "Event room closed",
+                "The room booked for “{title}” on {startsAt} ({room}) is closed. Reason: "
+                "{reason}. The time stays; you will be told the new place.",
+            ),
+        },
+        "event_room_lost": {
+            "zh-CN": (
+                "活动失去场地",
+                "「{title}」（{startsAt}）占用的场地{room}已被关闭，原因：{reason}。"
+                "活动已无场地，请更换场地或通知报名者；报名者已收到场地关闭通知。",
+            ),
+            "en": (
+                "Event lost its room",
+                "{room}, held for “{title}” on {startsAt}, was closed. Reason: {reason}. The "
+                "event has no room now: choose another or tell the registrants, who were told "
+                "the room is closed.",
+            ),
+        },
         "event_waitlist_promoted": {
             "zh-CN": (
                 "候补成功",

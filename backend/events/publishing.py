@@ -9,6 +9,7 @@ cancellation, in the same transaction. Every writer here takes the event's row l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -263,9 +264,8 @@ async def update_event(
             "max_seats_per_registration",
         )
     }
-    _check_schedule(merged)
-    if "starts_at" in changes:
-        _check_future(changes["starts_at"], now)
+    # Before the rules between fields: a capacity below the confirmed seats usually also falls
+    # below maxSeatsPerRegistration, and the staff member must hear what is really wrong.
     if "capacity" in changes and changes["capacity"] < event.confirmed_seats:
         # The event row is locked: no registration can add a seat before this commits.
         raise AppError(
@@ -274,6 +274,9 @@ async def update_event(
             {"confirmed": event.confirmed_seats},
             extra={"confirmedSeats": event.confirmed_seats},
         )
+    _check_schedule(merged)
+    if "starts_at" in changes:
+        _check_future(changes["starts_at"], now)
     if "room_id" in changes:
         await _check_room(session, changes["room_id"])
 
@@ -327,6 +330,49 @@ async def _release_room(session: AsyncSession, event: Event, now: datetime) -> N
         return
     await hub.release_event_hold(session, booking_id=event.room_hold_id, now=now)
     event.room_hold_id = None
+
+
+class RoomClosures:
+    """What a hub closure does to the events whose room it takes (``hub.EventHolds``): the event
+    keeps its time and loses its room, so it no longer shows a room it does not have; the staff
+    who own it must find another place, and its registrants hear that the room is gone."""
+
+    async def lock(self, session: AsyncSession, event_ids: Sequence[UUID]) -> None:
+        if event_ids:
+            await session.execute(
+                select(Event.id).where(Event.id.in_(event_ids)).order_by(Event.id).with_for_update()
+            )
+
+    async def lost(
+        self, session: AsyncSession, holds: Sequence[hub.LostHold], *, now: datetime
+    ) -> None:
+        by_hold = {hold.booking_id: hold for hold in holds}
+        events = (
+            await session.scalars(
+                select(Event)
+                .where(Event.room_hold_id.in_(list(by_hold)))
+                .order_by(Event.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+        for event in events:
+            hold = by_hold[event.room_hold_id]  # type: ignore[index]
+            event.room_id, event.room_hold_id, event.updated_at = None, None, now
+            data = {**notice(event), "room": hold.room, "reason": hold.reason}
+            await notify_many(
+                session,
+                user_ids={event.created_by, hold.held_by},
+                kind="event_room_lost",
+                data=data,
+            )
+            await notify_many(
+                session,
+                user_ids=await _active_registrants(session, event.id),
+                kind="event_room_closed",
+                data=data,
+            )
+        await session.flush()
 
 
 async def publish_event(

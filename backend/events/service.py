@@ -28,6 +28,7 @@ from backend.events.common import in_range, like_pattern
 from backend.events.door import check_in, give_feedback
 from backend.events.listing import get_event, list_events, upcoming_column, upcoming_from
 from backend.events.publishing import (
+    RoomClosures,
     cancel_event,
     create_event,
     list_managed_events,
@@ -38,6 +39,10 @@ from backend.events.publishing import (
 from backend.events.registering import age_on, register
 from backend.events.registrations import cancel_registration, my_registration, my_registrations
 from backend.events.roster import csv_cell, event_registrations, registrations_csv
+from backend.hub import service as hub
+
+# A hub closure over a published event's room hold reaches the event through this.
+hub.on_event_holds(RoomClosures())
 
 __all__ = [
     "age_on",

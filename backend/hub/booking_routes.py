@@ -127,9 +127,11 @@ async def my_bookings(
     guards=[any_user],
 )
 async def get_booking(
-    db_session: AsyncSession, user: AuthUser, settings: Settings, booking_id: UUID
+    db_session: AsyncSession, clock: Clock, user: AuthUser, settings: Settings, booking_id: UUID
 ) -> BookingOut:
-    return await service.get_booking(db_session, user, booking_id, data_key=settings.data_key)
+    return await service.get_booking(
+        db_session, user, booking_id, now=clock.now(), data_key=settings.data_key
+    )
 
 
 @post(

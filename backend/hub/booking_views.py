@@ -41,14 +41,14 @@ def _booking_rows() -> Select[Booking, Room, str]:
 
 
 async def get_booking(
-    session: AsyncSession, actor: AuthUser, booking_id: UUID, *, data_key: bytes
+    session: AsyncSession, actor: AuthUser, booking_id: UUID, *, now: datetime, data_key: bytes
 ) -> BookingOut:
     row = (await session.execute(_booking_rows().where(Booking.id == booking_id))).first()
     if row is None:
         raise AppError(404, "not_found")
     booking, room, venue_name = row
     if booking.user_id == actor.id:
-        return booking_out(booking, room, venue_name, owner_view=True, data_key=data_key)
+        return booking_out(booking, room, venue_name, owner_view=True, data_key=data_key, now=now)
     if await manages_venue(session, actor, room.venue_id):
         return booking_out(booking, room, venue_name, owner_view=False)
     # A worker may know other venues' bookings exist; a resident may not learn of another's.
@@ -109,7 +109,8 @@ async def my_bookings(
     )
     return Page(
         items=[
-            booking_out(b, room, vn, owner_view=True, data_key=data_key) for b, room, vn in rows
+            booking_out(b, room, vn, owner_view=True, data_key=data_key, now=now)
+            for b, room, vn in rows
         ],
         next_cursor=next_cursor,
     )
@@ -136,13 +137,15 @@ def next_booking_lateral(user_id: Any, now: Any) -> LateralFromClause:
     )
 
 
-def next_booking_from(row: Record, data_key: bytes) -> BookingOut | None:
+def next_booking_from(row: Record, data_key: bytes, now: datetime) -> BookingOut | None:
     """The card from a row that joined ``next_booking_lateral`` (no booking: its id is null)."""
     if row["id"] is None:
         return None
     # One record carries the booking's and the room's columns (their names do not collide).
     fields = cast(Any, Attributes(row))
-    return booking_out(fields, fields, row["venue_name"], owner_view=True, data_key=data_key)
+    return booking_out(
+        fields, fields, row["venue_name"], owner_view=True, data_key=data_key, now=now
+    )
 
 
 async def manage_bookings(

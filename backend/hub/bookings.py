@@ -7,7 +7,7 @@ room row is locked first (see the lock order in ``service.py``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NoReturn, cast
 
 from sqlalchemy import (
@@ -37,7 +37,7 @@ from backend.core.reads import Attributes, Query, Reader
 from backend.hub import rules
 from backend.hub.common import booked_during, closes_room, new_check_in_code, overlaps
 from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue
-from backend.hub.wire import label
+from backend.hub.wire import label, owner_cancellable_until
 from backend.identity import lookup as identity_lookup
 from schemas.hub import BookingIn, BookingOut, BookingStatus
 
@@ -325,6 +325,8 @@ async def create_booking(
         attendees=data.attendees,
         contact_name=room.owner_name,
         created_at=to_local(now),
-        cancellable_until=to_local(data.starts_at - timedelta(minutes=room.cancel_cutoff_minutes)),
+        cancellable_until=to_local(
+            owner_cancellable_until(data.starts_at, room.cancel_cutoff_minutes, now)
+        ),
         check_in_code=code.code,
     )

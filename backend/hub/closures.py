@@ -8,7 +8,8 @@ from uuid import UUID
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core.auth import AuthUser
+from backend.core.auth import AuthUser, Role
+from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
 from backend.hub import rules
@@ -19,6 +20,7 @@ from backend.hub.common import (
     overlaps,
     require_manager,
 )
+from backend.hub.holds import LostHold, event_holds
 from backend.hub.models import Booking, Closure, Room
 from backend.hub.wire import closure_out, label
 from backend.notifications.service import notify
@@ -36,7 +38,12 @@ async def create_closure(
     room_id: UUID | None = None,
 ) -> ClosureOut:
     """Close a room (``room_id``) or a whole venue; pending and confirmed bookings inside are
-    cancelled and their owners told why, in this transaction."""
+    cancelled and their owners told why, in this transaction.
+
+    A published event's room hold inside refuses the closure (409 ``closure_conflicts_event``,
+    naming the events) unless an admin sends ``force``: then the events lose their room and keep
+    their time, and the events domain tells their staff and registrants (``EventHolds.lost``).
+    """
     if room_id is not None:
         _, venue = await load_room(session, room_id)
     else:
@@ -45,9 +52,22 @@ async def create_closure(
     await require_manager(session, actor, venue.id)
     rules.check_instants(startsAt=data.starts_at, endsAt=data.ends_at)
     rules.check_time_range(data.starts_at, data.ends_at)
+    scope = Room.id == room_id if room_id is not None else Room.venue_id == venue.id
+    inside = and_(
+        Booking.status.in_(CANCELLED_BY_CLOSURE),
+        overlaps(Booking.starts_at, Booking.ends_at, data.starts_at, data.ends_at),
+    )
+    forced = data.force and actor.role == Role.ADMIN
+    if forced:
+        # The events first, as every event change locks them (event row, then room row).
+        held = await session.scalars(
+            select(Booking.event_id)
+            .join(Room, Room.id == Booking.room_id)
+            .where(scope, inside, Booking.kind == "event")
+        )
+        await event_holds().lock(session, sorted({e for e in held if e is not None}))
     # Exclusive room locks, in id order: bookings being made in these rooms finish first (their
     # trigger shares the lock), and those that come after see this closure and are refused.
-    scope = Room.id == room_id if room_id is not None else Room.venue_id == venue.id
     locked = (
         await session.execute(
             select(Room.id, Room.name).where(scope).order_by(Room.id).with_for_update()
@@ -57,11 +77,7 @@ async def create_closure(
     cancelled = (
         await session.execute(
             update(Booking)
-            .where(
-                Booking.room_id.in_(list(room_names)),
-                Booking.status.in_(CANCELLED_BY_CLOSURE),
-                overlaps(Booking.starts_at, Booking.ends_at, data.starts_at, data.ends_at),
-            )
+            .where(Booking.room_id.in_(list(room_names)), inside)
             .values(
                 status="cancelled",
                 reason=data.reason,
@@ -71,12 +87,40 @@ async def create_closure(
                 updated_at=now,
             )
             .returning(
-                Booking.id, Booking.user_id, Booking.room_id, Booking.starts_at, Booking.ends_at
+                Booking.id,
+                Booking.user_id,
+                Booking.room_id,
+                Booking.starts_at,
+                Booking.ends_at,
+                Booking.kind,
+                Booking.event_id,
             )
             .execution_options(synchronize_session=False)
         )
     ).all()
+    # Decided under the room locks, so a hold made since the look above is seen too; a refusal
+    # rolls the cancellations back with the transaction.
+    holds = sorted((r for r in cancelled if r.event_id is not None), key=lambda r: r.starts_at)
+    if holds and not forced:
+        raise AppError(
+            409,
+            "closure_conflicts_event",
+            {"count": len(holds)},
+            extra={
+                "events": [
+                    {
+                        "eventId": str(r.event_id),
+                        "roomId": str(r.room_id),
+                        "startsAt": to_local(r.starts_at).isoformat(),
+                        "endsAt": to_local(r.ends_at).isoformat(),
+                    }
+                    for r in holds
+                ]
+            },
+        )
     for row in cancelled:
+        if row.event_id is not None:
+            continue
         await notify(
             session,
             user_id=row.user_id,
@@ -88,6 +132,21 @@ async def create_closure(
                 "reason": data.reason,
             },
         )
+    if holds:
+        await event_holds().lost(
+            session,
+            [
+                LostHold(
+                    booking_id=r.id,
+                    event_id=r.event_id,
+                    held_by=r.user_id,
+                    room=label(venue.name, room_names[r.room_id]),
+                    reason=data.reason,
+                )
+                for r in holds
+            ],
+            now=now,
+        )
     closure = Closure(
         venue_id=venue.id,
         room_id=room_id,
@@ -96,10 +155,11 @@ async def create_closure(
         reason=data.reason,
         created_by=actor.id,
         created_at=now,
+        cancelled_bookings=len(cancelled),
     )
     session.add(closure)
     await session.flush()
-    return closure_out(closure, len(cancelled))
+    return closure_out(closure)
 
 
 CLOSURES = Keyset("closures", (datetime, UUID))

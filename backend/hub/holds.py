@@ -1,9 +1,12 @@
 """Event holds: the events domain holds and frees rooms through these, inside its own
-transaction."""
+transaction, and hears through ``EventHolds`` when a closure takes a held room away."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -87,3 +90,43 @@ async def release_event_hold(session: AsyncSession, *, booking_id: UUID, now: da
         .values(status="cancelled", cancelled_at=now, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+@dataclass(frozen=True)
+class LostHold:
+    """An event's hold that a closure cancelled."""
+
+    booking_id: UUID
+    event_id: UUID
+    held_by: UUID  # the staff member who published the event and so holds the room
+    room: str  # the room's label, "venue · room"
+    reason: str  # the closure's
+
+
+class EventHolds(Protocol):
+    """What the events domain does when a closure reaches rooms its events hold. The hub owns
+    no event: it names the events by id and leaves them to their domain.
+
+    ``lock`` runs before the closure locks its rooms, so that the closure takes its locks in the
+    order every event change does (event row, then room row) and cannot deadlock with one."""
+
+    async def lock(self, session: AsyncSession, event_ids: Sequence[UUID]) -> None: ...
+
+    async def lost(
+        self, session: AsyncSession, holds: Sequence[LostHold], *, now: datetime
+    ) -> None: ...
+
+
+_event_holds: list[EventHolds] = []
+
+
+def on_event_holds(handler: EventHolds) -> None:
+    """Register the events domain's handler (once, at import of its service)."""
+    _event_holds[:] = [handler]
+
+
+def event_holds() -> EventHolds:
+    if not _event_holds:
+        # A closure must never cancel a hold silently, leaving its event on a room it lost.
+        raise RuntimeError("no handler of event holds: import backend.events.service")
+    return _event_holds[0]

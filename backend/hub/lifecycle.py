@@ -138,7 +138,7 @@ async def cancel(
         booking.decided_by, booking.decided_at = actor.id, now
     await session.flush()
     await _tell_owner(session, actor, booking, room, venue, "booking_cancelled")
-    return booking_out(booking, room, venue.name, owner_view=is_owner, data_key=data_key)
+    return booking_out(booking, room, venue.name, owner_view=is_owner, data_key=data_key, now=now)
 
 
 async def check_in(

@@ -26,6 +26,19 @@ register(
             "zh-CN": ("不在开放时间内", "所选时间不在场馆当天的开放时间内。"),
             "en": ("Outside opening hours", "The venue is not open for all of that time."),
         },
+        "closure_conflicts_event": {
+            "zh-CN": (
+                "时段内有活动占用场地",
+                "此时段内有 {count} 场已发布的活动占用场地（见 events）。请先为活动更换场地或时间；"
+                "确需关闭的，可由管理员强制关闭，活动将失去场地，并通知其工作人员和报名者。",
+            ),
+            "en": (
+                "Events hold the room",
+                "{count} published event(s) hold a room in that time (see events). Move them "
+                "first; if the closure cannot wait, an admin may force it: the events lose "
+                "their room and their staff and registrants are told.",
+            ),
+        },
         "room_closed": {
             "zh-CN": ("场地暂停开放", "所选时间场地暂停开放，请选择其他时间。"),
             "en": ("Room closed", "The room is closed for part of that time."),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -129,6 +130,9 @@ class Closure(UUIDv7Base):
     created_by: Mapped[UUID | None] = mapped_column(
         Uuid, ForeignKey("users.id", ondelete="SET NULL")
     )
+    # Counted when the closure is made, for the list: the bookings themselves do not say which
+    # closure cancelled them.
+    cancelled_bookings: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="time_range"),

@@ -100,7 +100,8 @@ async def create_recurring(
     return RecurringBookingOut(
         series_id=series_id,
         bookings=[
-            booking_out(b, room, venue.name, owner_view=True, data_key=data_key) for b in bookings
+            booking_out(b, room, venue.name, owner_view=True, data_key=data_key, now=now)
+            for b in bookings
         ],
     )
 

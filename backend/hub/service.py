@@ -39,7 +39,13 @@ from backend.hub.booking_views import (
 from backend.hub.bookings import create_booking
 from backend.hub.closures import create_closure, delete_closure, list_closures
 from backend.hub.common import manages_venue
-from backend.hub.holds import hold_room_for_event, release_event_hold
+from backend.hub.holds import (
+    EventHolds,
+    LostHold,
+    hold_room_for_event,
+    on_event_holds,
+    release_event_hold,
+)
 from backend.hub.lifecycle import approve, cancel, check_in, check_in_by_code, no_show, reject
 from backend.hub.recurring import create_recurring
 from backend.hub.venues import (
@@ -58,6 +64,8 @@ from backend.hub.venues import (
 from backend.hub.wire import label
 
 __all__ = [
+    "EventHolds",
+    "LostHold",
     "approve",
     "cancel",
     "check_in",
@@ -81,6 +89,7 @@ __all__ = [
     "next_booking_from",
     "next_booking_lateral",
     "no_show",
+    "on_event_holds",
     "reject",
     "release_event_hold",
     "room_availability",

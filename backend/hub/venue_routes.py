@@ -105,6 +105,13 @@ async def venue_availability(
 
 # --- workers and admins: closures ------------------------------------------------------------
 
+_CLOSURE_REFUSALS = {
+    409: "`closure_conflicts_event`: published events hold a room in that time; `events` lists "
+    "them (`eventId`, `roomId`, `startsAt`, `endsAt`). An admin may send `force: true`: the "
+    "events then lose their room and their staff and registrants are told.",
+    422: "`invalid_time_range`, `validation_error`.",
+}
+
 
 @post(
     "/manage/rooms/{room_id:uuid}/closures",
@@ -113,6 +120,7 @@ async def venue_availability(
     summary="Close a room for a time; bookings inside are cancelled and their owners told",
     guards=[worker_or_admin],
     status_code=201,
+    responses=problem_responses(409, 422, describe=_CLOSURE_REFUSALS),
 )
 async def close_room(
     db_session: AsyncSession, clock: Clock, user: AuthUser, room_id: UUID, data: ClosureIn
@@ -129,6 +137,7 @@ async def close_room(
     summary="Close a whole venue for a time; bookings inside are cancelled and owners told",
     guards=[worker_or_admin],
     status_code=201,
+    responses=problem_responses(409, 422, describe=_CLOSURE_REFUSALS),
 )
 async def close_venue(
     db_session: AsyncSession, clock: Clock, user: AuthUser, venue_id: UUID, data: ClosureIn

@@ -220,10 +220,7 @@ async def set_worker_venues(
             .values([{"user_id": user_id, "venue_id": vid} for vid in wanted])
             .on_conflict_do_nothing()
         )
-    return WorkerVenuesOut(
-        user_id=user_id,
-        venues=sorted((VenueRef(id=v, name=n) for v, n in venues.items()), key=lambda r: r.id),
-    )
+    return _worker_venues_out(user_id, sorted(venues.items()))
 
 
 async def worker_venues(session: AsyncSession, user_id: UUID) -> WorkerVenuesOut:
@@ -234,4 +231,12 @@ async def worker_venues(session: AsyncSession, user_id: UUID) -> WorkerVenuesOut
         .where(WorkerVenue.user_id == user_id)
         .order_by(Venue.id)
     )
-    return WorkerVenuesOut(user_id=user_id, venues=[VenueRef(id=r.id, name=r.name) for r in rows])
+    return _worker_venues_out(user_id, [(r.id, r.name) for r in rows])
+
+
+def _worker_venues_out(user_id: UUID, venues: Sequence[tuple[UUID, str]]) -> WorkerVenuesOut:
+    return WorkerVenuesOut(
+        user_id=user_id,
+        venue_ids=[venue_id for venue_id, _ in venues],
+        venues=[VenueRef(id=venue_id, name=name) for venue_id, name in venues],
+    )

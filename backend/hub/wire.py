@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from backend.core.clock import to_local
 from backend.hub.common import CANCELLED_BY_CLOSURE, check_in_code_of
@@ -53,18 +53,22 @@ def booking_out(
     *,
     owner_view: bool,
     data_key: bytes | None = None,
+    now: datetime | None = None,
     contact_phone: str | None = None,
 ) -> BookingOut:
-    """The booking as ``owner_view`` (its owner, who alone sees the check-in code: pass the
-    data key to decrypt it) or anyone else sees it."""
+    """The booking as ``owner_view`` (its owner, who alone sees the check-in code and until
+    when they may cancel: pass the data key to decrypt the code, and the time) or anyone else
+    sees it."""
     check_in_code = None
-    if owner_view:
-        if data_key is None:
-            raise TypeError("the owner's view shows the check-in code: it needs the data key")
-        check_in_code = check_in_code_of(data_key, booking.check_in_code_enc)
     cancellable_until = None
-    if owner_view and booking.kind == "resident" and booking.status in CANCELLED_BY_CLOSURE:
-        cancellable_until = booking.starts_at - timedelta(minutes=room.cancel_cutoff_minutes)
+    if owner_view:
+        if data_key is None or now is None:
+            raise TypeError("the owner's view needs the data key (its code) and the time")
+        check_in_code = check_in_code_of(data_key, booking.check_in_code_enc)
+        if booking.kind == "resident" and booking.status in CANCELLED_BY_CLOSURE:
+            cancellable_until = owner_cancellable_until(
+                booking.starts_at, room.cancel_cutoff_minutes, now
+            )
     return BookingOut(
         id=booking.id,
         room_id=booking.room_id,
@@ -88,7 +92,16 @@ def booking_out(
     )
 
 
-def closure_out(closure: Closure, cancelled: int = 0) -> ClosureOut:
+def owner_cancellable_until(
+    starts_at: datetime, cancel_cutoff_minutes: int, now: datetime
+) -> datetime | None:
+    """Until when the owner may cancel; None once the cutoff has passed (only a worker can
+    then), even from the booking's first second, so the app can warn when it is made."""
+    cutoff = starts_at - timedelta(minutes=cancel_cutoff_minutes)
+    return cutoff if now <= cutoff else None
+
+
+def closure_out(closure: Closure) -> ClosureOut:
     return ClosureOut(
         id=closure.id,
         venue_id=closure.venue_id,
@@ -97,5 +110,5 @@ def closure_out(closure: Closure, cancelled: int = 0) -> ClosureOut:
         ends_at=to_local(closure.ends_at),
         reason=closure.reason,
         created_at=to_local(closure.created_at),
-        cancelled_bookings=cancelled,
+        cancelled_bookings=closure.cancelled_bookings,
     )

@@ -274,6 +274,13 @@ async def test_change_of_time_or_place_tells_registrants_and_capacity_rules(
     )
     assert lower.status_code == 422
     assert problem(lower)["code"] == "capacity_below_confirmed"
+    # Below maxSeatsPerRegistration too: the capacity is what is wrong, not the other field.
+    lowest = await client.patch(
+        f"{MANAGE}/{event['id']}", json={"capacity": 1}, headers=staff.headers
+    )
+    assert lowest.status_code == 422
+    assert problem(lowest)["code"] == "capacity_below_confirmed", lowest.text
+    assert problem(lowest)["confirmedSeats"] == 3
 
     retitled = await client.patch(
         f"{MANAGE}/{event['id']}", json={"title": "运河文化之夜（加场）"}, headers=staff.headers

@@ -11,9 +11,11 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.hub.models import Booking
-from tests.api.events_support import draft, event_body, iso
+from backend.notifications.models import Notification
+from tests.api.events_support import draft, event_body, iso, published, register, residents
 from tests.conftest import Account, MakeUser, problem
 
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -167,3 +169,82 @@ async def test_room_held_from_publish_to_cancel(
     assert out.status_code == 200
     assert out.json()["roomId"] is None
     assert [h.status for h in await _holds(db, clash["id"])] == ["cancelled"]
+
+
+async def test_a_closure_over_an_event_hold_is_refused_unless_an_admin_forces_it(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+) -> None:
+    admin, staff, worker = (
+        await make_user("admin"),
+        await make_user("staff"),
+        await make_user("worker"),
+    )
+    room_id = await _room(client, admin)
+    venue_id = (await client.get("/api/v1/venues")).json()["items"][0]["id"]
+    assigned = await client.put(
+        f"/api/v1/admin/users/{worker.id}/venues",
+        json={"venueIds": [venue_id]},
+        headers=admin.headers,
+    )
+    assert assigned.status_code == 200, assigned.text
+    when = _evening(clock, 3)
+    event = await published(client, staff.headers, clock, roomId=room_id, **when)
+    (person,) = await residents(db, settings, clock, 1)
+    assert (await register(client, event["id"], person.headers)).status_code == 201
+    starts = datetime.fromisoformat(when["startsAt"])
+    closure = {
+        "startsAt": iso(starts - timedelta(hours=1)),
+        "endsAt": iso(starts + timedelta(hours=3)),
+        "reason": "屋顶漏水",
+    }
+    url = f"/api/v1/manage/rooms/{room_id}/closures"
+
+    # The venue's worker is refused, force or not, and told which events hold the room.
+    for body in (closure, {**closure, "force": True}):
+        refused = await client.post(url, json=body, headers=worker.headers)
+        assert refused.status_code == 409, refused.text
+        assert problem(refused)["code"] == "closure_conflicts_event"
+        assert problem(refused)["events"] == [
+            {
+                "eventId": event["id"],
+                "roomId": room_id,
+                "startsAt": event["startsAt"],
+                "endsAt": event["endsAt"],
+            }
+        ]
+    assert [h.status for h in await _holds(db, event["id"])] == ["confirmed"]
+    unchanged = await client.get(f"/api/v1/manage/events/{event['id']}", headers=staff.headers)
+    assert unchanged.json()["roomId"] == room_id
+
+    # An admin forces it: the event keeps its time and place text, loses its room.
+    forced = await client.post(url, json={**closure, "force": True}, headers=admin.headers)
+    assert forced.status_code == 201, forced.text
+    assert forced.json()["cancelledBookings"] == 1
+    assert [h.status for h in await _holds(db, event["id"])] == ["cancelled"]
+    after = (await client.get(f"/api/v1/manage/events/{event['id']}", headers=staff.headers)).json()
+    assert (after["status"], after["roomId"], after["roomBookingId"]) == ("published", None, None)
+    assert (after["startsAt"], after["location"]) == (event["startsAt"], event["location"])
+    assert (await client.get(f"/api/v1/events/{event['id']}")).json()["roomId"] is None
+
+    async with db() as session:
+        told = (
+            await session.execute(
+                select(Notification.user_id, Notification.kind, Notification.data).order_by(
+                    Notification.kind
+                )
+            )
+        ).all()
+    assert [(t.user_id, t.kind) for t in told] == [
+        (person.id, "event_room_closed"),
+        (staff.id, "event_room_lost"),
+    ]
+    for t in told:
+        assert t.data["eventId"] == event["id"]
+        assert t.data["reason"] == "屋顶漏水"
+        assert t.data["room"] == "高照三合一服务综合体 · 书法室"
+    inbox = await client.get("/api/v1/me/notifications", headers=person.headers)
+    assert "屋顶漏水" in inbox.json()["items"][0]["body"]

@@ -55,6 +55,30 @@ async def test_a_booking_is_confirmed_with_a_check_in_code(
     assert again.json() == body
 
 
+async def test_a_booking_inside_its_cutoff_says_so_when_made(
+    client: httpx.AsyncClient, make_user: MakeUser, hub: Hub, clock: FrozenClock
+) -> None:
+    """The activity room's cutoff is 60 minutes: at 07:30, a booking from 08:00 can never be
+    cancelled by its owner, one from 08:30 until now exactly."""
+    resident = await make_user()
+    clock.set(at(MONDAY, 7, 30))
+    late = await booked(client, resident, hub.room_id, at(MONDAY, 8), at(MONDAY, 8, 30))
+    assert late["cancellableUntil"] is None
+    just = await booked(client, resident, hub.room_id, at(MONDAY, 8, 30), at(MONDAY, 9))
+    assert just["cancellableUntil"] == at(MONDAY, 7, 30).isoformat()
+    # Reads say the same, and the field turns null once the cutoff passes.
+    mine = await client.get(f"{API}/me/bookings", headers=resident.headers)
+    assert [b["cancellableUntil"] for b in mine.json()["items"]] == [
+        None,
+        at(MONDAY, 7, 30).isoformat(),
+    ]
+    clock.advance(minutes=1)
+    again = await client.get(f"{API}/bookings/{just['id']}", headers=resident.headers)
+    assert again.json()["cancellableUntil"] is None
+    refused = await client.post(f"{API}/bookings/{just['id']}/cancel", headers=resident.headers)
+    assert problem(refused)["code"] == "cancel_cutoff_passed"
+
+
 async def test_an_approval_room_starts_pending(
     client: httpx.AsyncClient, make_user: MakeUser, hub: Hub
 ) -> None:

@@ -184,6 +184,30 @@ async def test_assigning_workers(client: httpx.AsyncClient, make_user: MakeUser,
     assert unknown_user.status_code == 404
     cleared = await client.put(url, json={"venueIds": []}, headers=hub.admin.headers)
     assert cleared.json()["venues"] == []
+    assert cleared.json()["venueIds"] == []
+
+
+async def test_worker_venues_read_modify_write_keeps_them(
+    client: httpx.AsyncClient, make_user: MakeUser, hub: Hub
+) -> None:
+    """GET answers the shape PUT takes: a client that reads, adds one and writes the body back
+    keeps the venues the worker had."""
+    worker = await make_user("worker")
+    url = f"{API}/admin/users/{worker.id}/venues"
+    first = await client.put(url, json={"venueIds": [hub.venue_id]}, headers=hub.admin.headers)
+    assert first.json()["venueIds"] == [hub.venue_id]
+
+    body = (await client.get(url, headers=hub.admin.headers)).json()
+    assert body["venueIds"] == [hub.venue_id]
+    assert [v["id"] for v in body["venues"]] == [hub.venue_id]
+    body["venueIds"].append(hub.other_venue_id)
+    written = await client.put(url, json=body, headers=hub.admin.headers)
+    assert written.status_code == 200, written.text
+    both = sorted([hub.venue_id, hub.other_venue_id])
+    assert written.json()["venueIds"] == both
+    again = await client.get(url, headers=hub.admin.headers)
+    assert again.json()["venueIds"] == both
+    assert [v["id"] for v in again.json()["venues"]] == both
 
 
 # --- availability ----------------------------------------------------------------------------
@@ -288,6 +312,13 @@ async def test_a_closure_cancels_bookings_inside_and_tells_their_owners(
     assert response.status_code == 201, response.text
     assert response.json()["cancelledBookings"] == 2
     assert response.json()["roomId"] is None
+    # The list says so too, later: the count is the closure's, not the request's.
+    listed = await client.get(
+        f"{API}/manage/venues/{hub.venue_id}/closures", headers=hub.worker.headers
+    )
+    assert [(c["id"], c["cancelledBookings"]) for c in listed.json()["items"]] == [
+        (response.json()["id"], 2)
+    ]
     for who, booking in ((a, inside), (b, pending)):
         seen = (await client.get(f"{API}/bookings/{booking['id']}", headers=who.headers)).json()
         assert seen["status"] == "cancelled"
