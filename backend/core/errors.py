@@ -41,6 +41,9 @@ from schemas.common import Problem
 log = logging.getLogger("qiyou.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The key under which an answer notes its status in the request's state, for the log and the
+# metrics of what is answered before routing (observability.BeforeRouting).
+ANSWERED_STATUS = "qiyou_answered_status"
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -111,7 +114,8 @@ def problem_response(
     extra: Mapping[str, Any] | None = None,
 ) -> Response[bytes]:
     language = i18n.negotiate(request.headers.get("accept-language"))
-    request_id = request.scope.get("state", {}).get("request_id")
+    state = request.scope.setdefault("state", {})
+    request_id = state.get("request_id")
     title, detail = i18n.message(code, language, {"requestId": request_id, **(params or {})})
     body: dict[str, Any] = {
         "type": f"urn:qiyou:problem:{code}",
@@ -127,6 +131,7 @@ def problem_response(
     if request_id:
         body["requestId"] = request_id
     response_headers = {"Content-Language": language, **(headers or {})}
+    state[ANSWERED_STATUS] = status
     return Answer(
         content=msgspec.json.encode(body),
         status_code=status,

@@ -138,6 +138,13 @@ register(
             "zh-CN": ("请求过于频繁", "请在 {retryAfter} 秒后重试。"),
             "en": ("Too many requests", "Try again in {retryAfter} seconds."),
         },
+        "cors_refused": {
+            "zh-CN": ("跨域请求被拒绝", "此来源、方法或请求头不允许跨域访问。"),
+            "en": (
+                "Cross-origin request refused",
+                "This origin, method or request header may not call the API from a browser.",
+            ),
+        },
         "conflict": {
             "zh-CN": ("冲突", "请求与当前状态冲突。"),
             "en": ("Conflict", "The request conflicts with the current state."),
