@@ -125,7 +125,9 @@ def problem_response(
         "code": code,
     }
     if errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+        body["errors"] = [
+            {"field": e.field, "message": i18n.field_message(e.message, language)} for e in errors
+        ]
     if extra:
         body.update(extra)
     if request_id:
