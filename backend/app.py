@@ -22,6 +22,7 @@ from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
 from backend.core.bodies import JsonBodyRequest
 from backend.core.clock import Clock
+from backend.core.compression import compression_config
 from backend.core.cors import ProblemCORS, cors_config
 from backend.core.database import (
     build_read_pool,
@@ -175,6 +176,7 @@ def create_app(
         # the phone team, who read schemas/openapi.json or a development server.
         openapi_config=_openapi_config() if settings.schema_enabled else None,
         request_max_body_size=settings.max_request_body_bytes,
+        compression_config=compression_config(),
         debug=False,
     )
     app.asgi_handler = _outermost(app, settings, requests_log)
