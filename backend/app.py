@@ -8,12 +8,12 @@ from typing import Any
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Request, Router
 from litestar.config.app import AppConfig
-from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.types import ASGIApp
 
 from backend.catalog import routes as catalog_routes
 from backend.config import Settings
@@ -22,6 +22,8 @@ from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
 from backend.core.bodies import JsonBodyRequest
 from backend.core.clock import Clock
+from backend.core.compression import compression_config
+from backend.core.cors import ProblemCORS, cors_config
 from backend.core.database import (
     build_read_pool,
     build_sqlalchemy_config,
@@ -30,7 +32,14 @@ from backend.core.database import (
 from backend.core.errors import EXCEPTION_HANDLERS, document_problems
 from backend.core.i18n import request_language
 from backend.core.metrics import metrics_controller
-from backend.core.observability import echo_request_id, observed_requests, structlog_plugin
+from backend.core.observability import (
+    AccessLog,
+    BeforeRouting,
+    access_log,
+    echo_request_id,
+    observed_requests,
+    structlog_plugin,
+)
 from backend.core.openapi_schema import ConstrainedStructSchemaPlugin
 from backend.core.reads import Reader
 from backend.core.responses import Answer
@@ -97,15 +106,26 @@ async def _provide_user(request: Request[Any, Any, Any]) -> AuthUser:
     return user
 
 
-def _outside_authentication(settings: Settings) -> Callable[[AppConfig], AppConfig]:
+def _outside_authentication(log: AccessLog | None) -> Callable[[AppConfig], AppConfig]:
     """Put the request id, the access log and the metrics in front of the JWT middleware (which
     inserts itself first): a refused token must still be logged, counted and carry its id."""
 
     def on_app_init(app_config: AppConfig) -> AppConfig:
-        app_config.middleware.insert(0, observed_requests(settings))
+        app_config.middleware.insert(0, observed_requests(log))
         return app_config
 
     return on_app_init
+
+
+def _outermost(app: Litestar, settings: Settings, log: AccessLog | None) -> ASGIApp:
+    """What Litestar puts around its router (the exception handler, CORS), and around that the
+    request id, log and metrics of what never reaches a route (a 404, a 405, a preflight)."""
+    handler: ASGIApp = app.asgi_handler
+    if settings.cors_origins:
+        # Ours instead of Litestar's (which is why the app gets no ``cors_config``): a refused
+        # preflight is a problem document.
+        handler = ProblemCORS(handler, cors_config(settings.cors_origins))
+    return BeforeRouting(handler, access_log=log)
 
 
 def create_app(
@@ -131,6 +151,7 @@ def create_app(
     def provide_clock() -> Clock:
         return clock
 
+    requests_log = access_log(settings)
     operational: list[Any] = list(health.ROUTES)
     if settings.metrics_enabled:
         operational.append(metrics_controller(settings))
@@ -141,7 +162,7 @@ def create_app(
             structlog_plugin(settings),
             ConstrainedStructSchemaPlugin(),
         ],
-        on_app_init=[jwt_auth.on_app_init, _outside_authentication(settings)],
+        on_app_init=[jwt_auth.on_app_init, _outside_authentication(requests_log)],
         middleware=[admission_gate(settings.in_flight_limit)],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
@@ -160,13 +181,12 @@ def create_app(
         # Off (no /schema at all) by default in production: the full map of the API is for
         # the phone team, who read schemas/openapi.json or a development server.
         openapi_config=_openapi_config() if settings.schema_enabled else None,
-        cors_config=CORSConfig(allow_origins=list(settings.cors_origins))
-        if settings.cors_origins
-        else None,
         request_max_body_size=settings.max_request_body_bytes,
+        compression_config=compression_config(),
         debug=False,
     )
     answer_options_for_whole_paths(app)
+    app.asgi_handler = _outermost(app, settings, requests_log)
     document_problems(app)
     document_security(app)
     app.state.settings = settings

@@ -29,6 +29,7 @@ from litestar.exceptions import (
     SerializationException,
     ValidationException,
 )
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.routes import HTTPRoute
 from litestar.types import ExceptionHandlersMap
@@ -40,6 +41,9 @@ from schemas.common import Problem
 log = logging.getLogger("qiyou.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# The key under which an answer notes its status in the request's state, for the log and the
+# metrics of what is answered before routing (observability.BeforeRouting).
+ANSWERED_STATUS = "qiyou_answered_status"
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -110,7 +114,8 @@ def problem_response(
     extra: Mapping[str, Any] | None = None,
 ) -> Response[bytes]:
     language = i18n.negotiate(request.headers.get("accept-language"))
-    request_id = request.scope.get("state", {}).get("request_id")
+    state = request.scope.setdefault("state", {})
+    request_id = state.get("request_id")
     title, detail = i18n.message(code, language, {"requestId": request_id, **(params or {})})
     body: dict[str, Any] = {
         "type": f"urn:qiyou:problem:{code}",
@@ -120,12 +125,15 @@ def problem_response(
         "code": code,
     }
     if errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+        body["errors"] = [
+            {"field": e.field, "message": i18n.field_message(e.message, language)} for e in errors
+        ]
     if extra:
         body.update(extra)
     if request_id:
         body["requestId"] = request_id
     response_headers = {"Content-Language": language, **(headers or {})}
+    state[ANSWERED_STATUS] = status
     return Answer(
         content=msgspec.json.encode(body),
         status_code=status,
@@ -164,9 +172,16 @@ _STATUS_CODES = {
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 
-def _validation_errors(exc: ValidationException) -> list[FieldError]:
+def _validation_errors(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> list[FieldError]:
+    if isinstance(exc.__cause__, KeyError) and exc.__cause__.args:
+        # A required parameter is absent: Litestar's extractor fails on the wire name it looked
+        # up (the alias), before any field is validated.
+        return [FieldError(field=str(exc.__cause__.args[0]), message="required")]
     found: list[FieldError] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
+    aliases: dict[str, str] | None = None
     for item in extra:
         if not isinstance(item, dict):
             continue
@@ -174,6 +189,15 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
         message = str(item.get("message") or "invalid")
         if field == "data":
             field = "body"
+        if item.get("source") != "body" and field != "body":
+            # Litestar names a parameter by its Python name (``day``); the client knows it by
+            # the name on the wire (``date``).
+            if aliases is None:
+                aliases = _parameter_aliases(request)
+            head, dot, rest = field.partition(".")
+            if head in aliases:
+                found.append(FieldError(field=aliases[head] + dot + rest, message=message))
+                continue
         # msgspec reports a missing member against the object that lacks it; the app wants
         # the member itself ("seatCount", not "body").
         missing = _MISSING_FIELD.search(message)
@@ -182,6 +206,26 @@ def _validation_errors(exc: ValidationException) -> list[FieldError]:
             field = parent + missing.group(1)
         found.append(FieldError(field=_camel_path(field), message=message))
     return found
+
+
+def _parameter_aliases(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Python name → wire name of every parameter the route reads, its dependencies' included."""
+    handler = request.scope.get("route_handler")
+    if not isinstance(handler, HTTPRouteHandler):
+        return {}
+    model = handler.create_kwargs_model(
+        path_parameters=dict.fromkeys(request.path_params)  # type: ignore[arg-type]
+    )
+    return {
+        parameter.field_name: parameter.field_alias
+        for parameters in (
+            model.expected_query_params,
+            model.expected_path_params,
+            model.expected_header_params,
+            model.expected_cookie_params,
+        )
+        for parameter in parameters
+    }
 
 
 _AT_PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
@@ -220,7 +264,7 @@ def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException)
         # plain 400 whose text is msgspec's; the cause is what tells it apart.
         return problem_response(request, 400, "invalid_json")
     if isinstance(exc, ValidationException):
-        errors = _validation_errors(exc)
+        errors = _validation_errors(request, exc)
         detail = str(exc.detail or "")
         if not errors and ("JSON" in detail or "decode" in detail.lower()):
             return problem_response(request, 400, "invalid_json")

@@ -7,6 +7,7 @@ detail is formatted with the parameters the error or notification carries.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -27,6 +28,94 @@ def register(messages: Mapping[str, Mapping[Language, tuple[str, str]]]) -> None
         if set(by_language) != set(LANGUAGES):
             raise ValueError(f"message {code!r} must have zh-CN and en")
         _CATALOGUE[code] = dict(by_language)
+
+
+# What ``errors[].message`` says, in zh-CN: the field messages are written in English where they
+# arise (msgspec's, Litestar's, the domains' rules), and translated here when the problem answer
+# is built. An English template's ``{name}`` matches any text, which the zh-CN one reuses.
+_FIELD_EXACT: dict[str, str] = {}
+_FIELD_PATTERNS: list[tuple[re.Pattern[str], str]] = []
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+
+# msgspec's type names, as ``Expected `str | null`, got `int``` writes them.
+_TYPE_NAMES = {
+    "str": "字符串",
+    "int": "整数",
+    "float": "数字",
+    "bool": "布尔值",
+    "array": "数组",
+    "object": "对象",
+    "null": "空值",
+}
+
+
+def register_field_messages(messages: Mapping[str, str]) -> None:
+    """English field message (or template with ``{name}`` parts) → its zh-CN text."""
+    for english, chinese in messages.items():
+        if _PLACEHOLDER.search(english) is None:
+            _FIELD_EXACT[english] = chinese
+            continue
+        pattern = "".join(
+            f"(?P<{piece}>.+?)" if index % 2 else re.escape(piece)
+            for index, piece in enumerate(_PLACEHOLDER.split(english))
+        )
+        _FIELD_PATTERNS.append((re.compile(pattern), chinese))
+
+
+def field_message(text: str, language: Language) -> str:
+    """``errors[].message`` in ``language``; a text without a translation stays as written."""
+    if language == "en":
+        return text
+    exact = _FIELD_EXACT.get(text)
+    if exact is not None:
+        return exact
+    for pattern, chinese in _FIELD_PATTERNS:
+        found = pattern.fullmatch(text)
+        if found:
+            values = {
+                name: _type_names(value) if name in ("type", "got") else value
+                for name, value in found.groupdict().items()
+            }
+            return chinese.format_map(_SafeDict(values))
+    return text
+
+
+def _type_names(text: str) -> str:
+    return "或".join(_TYPE_NAMES.get(part.strip(), part.strip()) for part in text.split("|"))
+
+
+def field_messages() -> dict[str, str]:
+    """Every registered English field message or template and its zh-CN text (for the tests)."""
+    return {
+        **_FIELD_EXACT,
+        **{pattern.pattern: chinese for pattern, chinese in _FIELD_PATTERNS},
+    }
+
+
+def catalogue() -> dict[str, dict[Language, tuple[str, str]]]:
+    """Every registered code and its texts (for the tests)."""
+    return {code: dict(texts) for code, texts in _CATALOGUE.items()}
+
+
+# Values that reach a detail through its parameters (a booking's ``status``), per parameter:
+# the wire's value → its word in each language, so zh-CN does not read 「cancelled」.
+_VALUE_LABELS: dict[str, dict[str, dict[Language, str]]] = {}
+
+
+def register_value_labels(parameter: str, labels: Mapping[str, Mapping[Language, str]]) -> None:
+    for value, by_language in labels.items():
+        if set(by_language) != set(LANGUAGES):
+            raise ValueError(f"label {parameter}={value!r} must have zh-CN and en")
+        _VALUE_LABELS.setdefault(parameter, {})[value] = dict(by_language)
+
+
+def _labelled(params: Mapping[str, Any], language: Language) -> dict[str, Any]:
+    values = dict(params)
+    for name, value in params.items():
+        label = _VALUE_LABELS.get(name, {}).get(value) if isinstance(value, str) else None
+        if label is not None:
+            values[name] = label[language]
+    return values
 
 
 def known(code: str) -> bool:
@@ -93,7 +182,7 @@ def message(
     """Title and formatted detail for ``code``; unknown codes fall back to a generic text."""
     entry = _CATALOGUE.get(code) or _CATALOGUE["error"]
     title, detail = entry[language]
-    return title, detail.format_map(_SafeDict(params or {}))
+    return title, detail.format_map(_SafeDict(_labelled(params or {}, language)))
 
 
 register(
@@ -138,6 +227,13 @@ register(
             "zh-CN": ("请求过于频繁", "请在 {retryAfter} 秒后重试。"),
             "en": ("Too many requests", "Try again in {retryAfter} seconds."),
         },
+        "cors_refused": {
+            "zh-CN": ("跨域请求被拒绝", "此来源、方法或请求头不允许跨域访问。"),
+            "en": (
+                "Cross-origin request refused",
+                "This origin, method or request header may not call the API from a browser.",
+            ),
+        },
         "conflict": {
             "zh-CN": ("冲突", "请求与当前状态冲突。"),
             "en": ("Conflict", "The request conflicts with the current state."),
@@ -178,5 +274,32 @@ register(
                 "Idempotency-Key must be 1 to 200 visible characters.",
             ),
         },
+    }
+)
+
+register_field_messages(
+    {
+        # msgspec's and Litestar's.
+        "Expected `{type}`, got `{got}`": "应为{type}，实际为{got}",
+        "Expected `{type}` of length >= {n}": "长度至少为 {n}",
+        "Expected `{type}` of length <= {n}": "长度最多为 {n}",
+        "Expected `{type}` >= {n}": "不能小于 {n}",
+        "Expected `{type}` <= {n}": "不能大于 {n}",
+        "Expected `{type}` > {n}": "须大于 {n}",
+        "Expected `{type}` < {n}": "须小于 {n}",
+        "Expected `{type}` matching regex {pattern}": "格式不符合要求",
+        "Expected `{type}` that is a multiple of {n}": "须为 {n} 的倍数",
+        "Invalid enum value {value}": "不是可选的值：{value}",
+        "Invalid RFC3339 encoded date": "不是有效的日期（如 2026-12-01）",
+        "Invalid RFC3339 encoded datetime": "不是有效的时间（RFC 3339，含时区）",
+        "Invalid RFC3339 encoded time": "不是有效的时刻",
+        "Invalid UUID": "不是有效的编号",
+        "Object missing required field `{field}`": "缺少必填字段",
+        "Object contains unknown field `{field}`": "包含未知字段",
+        "required": "必填",
+        "invalid": "无效",
+        # The core's own.
+        "the key appears more than once": "同一字段出现了多次",
+        "not a cursor this list gave out": "不是此列表给出的游标",
     }
 )

@@ -20,9 +20,10 @@ from litestar.enums import ScopeType
 from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from backend.config import Settings
+from backend.core.errors import ANSWERED_STATUS
 from backend.core.metrics import REQUEST_METRICS
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -128,8 +129,8 @@ def add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[st
 
 
 class ObservedRequests:
-    """Give every request an id (the proxy's, when it sent a sane one), count and time it for
-    Prometheus, and write its access log line.
+    """Count and time every request that reached a route for Prometheus, and write its access
+    log line (``BeforeRouting`` gave it its id).
 
     One middleware for the three, placed in front of the JWT check: a refused token must still be
     logged, counted and carry its id. As two middlewares (Litestar's Prometheus one, slimmed,
@@ -147,19 +148,14 @@ class ObservedRequests:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming = ""
-        for name, value in scope["headers"]:
-            if name == b"x-request-id":
-                incoming = value.decode("latin-1")
-                break
-        # 32 hex digits like a uuid4's. An id only tells requests apart in the logs, so it
-        # needs no system randomness (a uuid4 took 4 % of a read's CPU).
-        request_id = (
-            incoming if _SAFE_REQUEST_ID.match(incoming) else f"{random.getrandbits(128):032x}"
-        )
-        scope.setdefault("state", {})["request_id"] = request_id
-        # Each request runs in a task of its own, so the id set here leaves with it.
-        _REQUEST_ID.set(request_id)
+        state = scope.setdefault("state", {})
+        # Given before routing (``BeforeRouting``) when the app runs whole; only a bare route
+        # in a unit test needs one here.
+        request_id = state.get("request_id")
+        if request_id is None:
+            request_id = state["request_id"] = _new_request_id(scope)
+            _REQUEST_ID.set(request_id)
+        state[OBSERVED] = True
         method: str = scope["method"]
         path: str = scope["path"]
         # The route, not the path: /events/{event_id}, not one series per event.
@@ -190,9 +186,80 @@ class ObservedRequests:
                 self.access_log.write(request_id, method, path, status, seconds)
 
 
-def observed_requests(settings: Settings) -> DefineMiddleware:
-    access_log = AccessLog(as_json=settings.log_json) if settings.access_log else None
-    return DefineMiddleware(ObservedRequests, access_log=access_log)
+def _new_request_id(scope: Scope) -> str:
+    """The proxy's id when it sent a sane one, else 32 hex digits like a uuid4's. An id only
+    tells requests apart in the logs, so it needs no system randomness (a uuid4 took 4 % of a
+    read's CPU)."""
+    incoming = ""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            break
+    if _SAFE_REQUEST_ID.match(incoming):
+        return incoming
+    return f"{random.getrandbits(128):032x}"
+
+
+# Set in a request's state by ``ObservedRequests``: the request reached a route, which counted
+# and logged it.
+OBSERVED = "qiyou_observed"
+# The route label of what matched no route: one series, whatever paths scanners try.
+UNROUTED = "unrouted"
+
+
+class BeforeRouting:
+    """Give every request its id before routing, and log and count what never reaches a route.
+
+    Routing's 404 and 405 and the CORS preflights are answered before any route's middleware
+    runs, so ``ObservedRequests`` never sees them: they had no request id, no log line and no
+    metric. This wraps the whole app (CORS, the exception handler, the router), so the id is
+    in every answer and its log lines. What reached a route is left to ``ObservedRequests``,
+    which knows the route's template when the request starts (the in-progress gauge is per
+    route); what did not is counted under one route label, ``unrouted``, whatever paths the
+    scanners try. The status of such an answer is the one the answer itself noted in the
+    request's state (``ANSWERED_STATUS``): only problem answers and preflights are sent there,
+    and this way the answers of the routes pay for no wrapped ``send``.
+    """
+
+    def __init__(self, app: ASGIApp, *, access_log: AccessLog | None) -> None:
+        self.app = app
+        self.access_log = access_log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state = scope.setdefault("state", {})
+        request_id = state["request_id"] = _new_request_id(scope)
+        # Each request runs in a task of its own, so the id set here leaves with it.
+        _REQUEST_ID.set(request_id)
+        status = 500
+        try:
+            await self.app(scope, receive, send)
+            status = state.get(ANSWERED_STATUS, 500)
+        except Exception as exc:
+            status = answered_status(exc)
+            raise
+        finally:
+            if OBSERVED not in state:
+                self._record(scope, request_id, status, started)
+
+    def _record(self, scope: HTTPScope, request_id: str, status: int, started: float) -> None:
+        method: str = scope["method"]
+        seconds = time.perf_counter() - started
+        REQUEST_METRICS.started(method, UNROUTED)
+        REQUEST_METRICS.finished(method, UNROUTED, status, seconds)
+        if self.access_log is not None:
+            self.access_log.write(request_id, method, scope["path"], status, seconds)
+
+
+def access_log(settings: Settings) -> AccessLog | None:
+    return AccessLog(as_json=settings.log_json) if settings.access_log else None
+
+
+def observed_requests(log: AccessLog | None) -> DefineMiddleware:
+    return DefineMiddleware(ObservedRequests, access_log=log)
 
 
 def structlog_plugin(settings: Settings) -> StructlogPlugin:

@@ -7,7 +7,7 @@ Asia/Shanghai), ``location``, ``reason``.
 
 from __future__ import annotations
 
-from backend.core.i18n import register
+from backend.core.i18n import register, register_field_messages
 from backend.notifications.messages import register_kinds
 
 register(
@@ -165,5 +165,21 @@ register_kinds(
                 "your ticket is under My registrations.",
             ),
         },
+    }
+)
+
+register_field_messages(
+    {
+        "must lie between the years 2000 and 2199": "须在 2000 年至 2199 年之间",
+        "must be after startsAt": "须晚于开始时间",
+        "must be after registrationOpensAt": "须晚于报名开始时间",
+        "must not be after endsAt": "不能晚于结束时间",
+        "must not exceed capacity": "不能超过容量",
+        "must be in the future": "须为将来的时间",
+        "no such room": "没有这个活动室",
+        "an RFC 3339 time with offset, e.g. +08:00": "须为带时区的时间（RFC 3339，如 +08:00）",
+        "names a member twice": "同一位成员出现了两次",
+        "more members than seats": "成员数多于名额",
+        "not a member of your household": "不是您家庭的成员",
     }
 )

@@ -423,7 +423,8 @@ async def event_registrations_csv(event_id: UUID, db_session: AsyncSession) -> R
     filename, content = await service.registrations_csv(db_session, event_id)
     return Answer(
         content=content,
-        media_type="text/csv; charset=utf-8",
+        # The encoding adds "; charset=utf-8" to a text/ type (it was written here too: twice).
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

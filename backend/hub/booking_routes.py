@@ -146,7 +146,8 @@ async def get_booking(
         422,
         describe={
             **_TRANSITION,
-            422: "`cancel_cutoff_passed` (owner) or `reason_required` (worker).",
+            422: "`cancel_cutoff_passed` (owner), or `validation_error` on `reason` (a worker gave "
+            "none).",
         },
     ),
 )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser, Role
-from backend.core.errors import AppError
+from backend.core.errors import AppError, invalid_field
 from backend.hub import rules
 from backend.hub.common import check_in_digest, load_room, manages_venue, require_manager
 from backend.hub.models import Booking, Room, Venue
@@ -130,7 +130,8 @@ async def cancel(
         if now > cutoff:
             raise AppError(422, "cancel_cutoff_passed", {"minutes": room.cancel_cutoff_minutes})
     elif not is_owner and not reason:
-        raise AppError(422, "reason_required")
+        # The same answer as a reject without its reason: one code for one mistake.
+        raise invalid_field("reason", "required")
     booking.status, booking.cancelled_at, booking.updated_at = "cancelled", now, now
     if reason:
         booking.reason = reason

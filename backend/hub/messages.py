@@ -6,7 +6,7 @@ Inbox messages are rendered when read from their kind and ``data`` (``room``, ``
 
 from __future__ import annotations
 
-from backend.core.i18n import register
+from backend.core.i18n import register, register_field_messages, register_value_labels
 from backend.notifications.messages import register_kinds
 
 register(
@@ -110,13 +110,6 @@ register(
             "zh-CN": ("预约时间已过", "该预约的时间已经结束。"),
             "en": ("Booking is over", "The booking's time has already ended."),
         },
-        "reason_required": {
-            "zh-CN": ("请填写原因", "工作人员取消预约时须填写原因，居民会收到该原因。"),
-            "en": (
-                "Reason required",
-                "A worker cancelling a booking must give the reason the resident will read.",
-            ),
-        },
         "booking_held_by_event": {
             "zh-CN": ("活动占用", "该时段由活动占用，请通过取消或修改活动来释放。"),
             "en": (
@@ -193,5 +186,29 @@ register_kinds(
                 "You did not check in for {room} ({when}); the booking was marked no-show.",
             ),
         },
+    }
+)
+
+register_value_labels(
+    "status",
+    {
+        "pending": {"zh-CN": "待审核", "en": "pending"},
+        "confirmed": {"zh-CN": "已确认", "en": "confirmed"},
+        "rejected": {"zh-CN": "已拒绝", "en": "rejected"},
+        "cancelled": {"zh-CN": "已取消", "en": "cancelled"},
+        "checked_in": {"zh-CN": "已签到", "en": "checked in"},
+        "no_show": {"zh-CN": "未到", "en": "no-show"},
+    },
+)
+
+register_field_messages(
+    {
+        "must lie between the years 2000 and 2199": "须在 2000 年至 2199 年之间",
+        "times are HH:MM, 00:00 to 24:00": "时间格式为 时:分，从 00:00 到 24:00",
+        "opens must be before closes": "开门时间须早于关门时间",
+        "overlaps another interval of the same weekday": "与同一天的另一时段重叠",
+        "must be a multiple of slotMinutes": "须为时段长度的整数倍",
+        "must be at least slotMinutes": "不能短于时段长度",
+        "must be at least minMinutes": "不能短于最短时长",
     }
 )

@@ -120,3 +120,27 @@ i18n.register(
         },
     }
 )
+
+i18n.register_field_messages(
+    {
+        "must have at least {n} characters": "至少 {n} 个字符",
+        "must not be only digits": "不能全是数字",
+        "must not contain the phone number": "不能包含手机号",
+        "must not start or end with spaces or contain control characters": (
+            "首尾不能有空格，也不能含控制字符"
+        ),
+        "must not be in the future": "不能是将来的日期",
+        "must not be before 1900": "不能早于 1900 年",
+        "must not contain control characters": "不能含控制字符",
+        "must be a mainland mobile number": "须为中国大陆手机号",
+        "must not be empty": "不能为空",
+        "at most {n} characters": "最多 {n} 个字符",
+        "must be 17 digits followed by a digit or X": "须为 17 位数字加 1 位数字或 X",
+        "region code is not a province of China": "地区码不是中国的省份",
+        "birth date is not a real date": "出生日期不存在",
+        "birth date is before 1900": "出生日期早于 1900 年",
+        "birth date is in the future": "出生日期在将来",
+        "check digit does not match": "校验位不符",
+        "must be 2 to 30 Chinese characters as on the ID card": "须为 2 到 30 个汉字，与身份证一致",
+    }
+)

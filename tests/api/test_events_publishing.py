@@ -117,7 +117,7 @@ async def test_schedule_rules_are_reported_per_field(
     answer = await client.post(MANAGE, json=far, headers=staff.headers)
     assert answer.status_code == 422
     assert problem(answer)["errors"] == [
-        {"field": "endsAt", "message": "must lie between the years 2000 and 2199"}
+        {"field": "endsAt", "message": "须在 2000 年至 2199 年之间"}
     ]
     nul = event_body(clock, title="运河\x00之夜")
     assert (await client.post(MANAGE, json=nul, headers=staff.headers)).status_code == 422

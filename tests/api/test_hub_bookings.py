@@ -287,7 +287,7 @@ TRANSITIONS: list[tuple[str, str, int, str, str, dict[str, Any] | None, int, str
     ("worker cancels after the cutoff", "plain", 26 * 60 + 10, "worker", "cancel",
      {"reason": "水管维修"}, 200, "cancelled", "booking_cancelled"),
     ("worker cancels without reason", "plain", 0, "worker", "cancel", None, 422,
-     "reason_required", None),
+     "validation_error", None),
     ("another venue's worker cancels", "plain", 0, "other_worker", "cancel", {"reason": "x"},
      403, "forbidden", None),
     ("another resident cancels", "plain", 0, "stranger", "cancel", None, 404, "not_found", None),
