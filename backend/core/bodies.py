@@ -41,6 +41,8 @@ _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 _WHITESPACE = re.compile(rb"[ \t\n\r]+")
 _NOT_A_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENERS = frozenset(b"[{")
+# A number written with a fraction or an exponent (strings are emptied in the skeleton first).
+_NON_INTEGER_LITERAL = re.compile(rb"[0-9][.eE]")
 
 
 def _skeleton(body: bytes) -> bytes:
@@ -74,6 +76,23 @@ def _decoded_keys(value: Any) -> int:
         elif isinstance(current, list):
             pending.extend(current)
     return count
+
+
+def _integral_numbers_as_int(value: Any) -> Any:
+    """``value`` with every float that has no fraction (``8.0``, ``1e2``) as an int.
+
+    JSON has one number type, and JSON Schema — the language of our OpenAPI — counts ``8.0`` as
+    an integer, so a client that writes it has sent a valid integer; refusing it would make the
+    server stricter than its contract. A string (``"8"``) or a real fraction (``8.5``) is still
+    refused by the strict conversion. Fields typed ``float`` take ints as they are.
+    """
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {key: _integral_numbers_as_int(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral_numbers_as_int(item) for item in value]
+    return value
 
 
 def _duplicated_keys(body: bytes) -> list[str]:
@@ -121,6 +140,8 @@ def decode_body(body: bytes, target: Any) -> Any:
             for key in _duplicated_keys(body)
         ]
         raise AppError(422, "validation_error", errors=errors)
+    if _NON_INTEGER_LITERAL.search(skeleton):
+        value = _integral_numbers_as_int(value)
     if target is Any:
         return value
     try:

@@ -53,6 +53,10 @@ def worker(database_url: str, tmp_path: os.PathLike[str]) -> Iterator[Worker]:
         "QIYOU_DATA_KEY": base64.urlsafe_b64encode(TEST_DATA_KEY).decode(),
         "QIYOU_ACCESS_LOG": "false",
         "QIYOU_REDIS_URL": "",
+        # The test holds the request inside its transaction on purpose until it kills the
+        # worker; on a loaded machine that outlasts the default statement timeout, which would
+        # answer the request (503) before the kill.
+        "QIYOU_DB_STATEMENT_TIMEOUT": "600",
     }
     process = subprocess.Popen(
         [

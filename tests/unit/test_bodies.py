@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from backend.core.bodies import MAX_DEPTH, decode_body
@@ -56,3 +57,32 @@ def test_keys_named_twice_in_one_object_are_refused(body: bytes, keys: list[str]
 def test_the_same_key_in_different_objects_is_not_a_duplicate() -> None:
     body = b'{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}], "c": "\\"a\\": 1, \\"a\\": 2"}'
     assert decode_body(body, Any)["b"] == [{"a": 1}, {"a": 2}]
+
+
+class _Seats(msgspec.Struct):
+    seats: int
+    lat: float = 0.0
+
+
+@pytest.mark.parametrize(
+    ("body", "seats"),
+    [(b'{"seats": 8}', 8), (b'{"seats": 8.0}', 8), (b'{"seats": 1e2}', 100)],
+)
+def test_an_integer_may_be_written_as_json_schema_allows(body: bytes, seats: int) -> None:
+    # JSON Schema's "integer" is any number without a fraction, 8.0 included.
+    decoded = decode_body(body, _Seats)
+    assert decoded.seats == seats
+    assert type(decoded.seats) is int
+
+
+@pytest.mark.parametrize("body", [b'{"seats": "1"}', b'{"seats": 8.5}', b'{"seats": true}'])
+def test_what_is_not_an_integer_is_refused(body: bytes) -> None:
+    with pytest.raises(AppError) as refused:
+        decode_body(body, _Seats)
+    assert refused.value.status == 422
+    assert [e.field for e in refused.value.errors or []] == ["seats"]
+
+
+def test_a_float_field_keeps_its_fraction_and_takes_whole_numbers() -> None:
+    assert decode_body(b'{"seats": 1, "lat": 30.75}', _Seats).lat == 30.75
+    assert decode_body(b'{"seats": 1, "lat": 30}', _Seats).lat == 30.0
