@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.core.clock import FrozenClock
 from backend.hub.models import Booking
 from tests.api.events_support import draft, event_body, iso
-from tests.conftest import Account, MakeUser, problem
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
