@@ -70,6 +70,21 @@ def pg_server_url() -> Iterator[str]:
             server.stop()
 
 
+@pytest.fixture(autouse=True)
+def one_storm_at_a_time(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Storms run one at a time across the xdist workers: each opens up to 40 connections
+    (``db_pool_size`` + ``db_max_overflow``), and two at once next to the other tests exceeded
+    PostgreSQL's 100 (``too many clients``, answered as 503)."""
+    if request.node.get_closest_marker("storm") is None:
+        yield
+        return
+    # The parent of a worker's temporary folder is the run's, shared by all its workers.
+    with FileLock(tmp_path_factory.getbasetemp().parent / "storms.lock"):
+        yield
+
+
 async def _admin_execute(server_url: str, *statements: str) -> None:
     conn = await asyncpg.connect(plain_url(with_database(server_url, "postgres")))
     try:
