@@ -1,27 +1,29 @@
 """The test harness: a real PostgreSQL, a fresh database per test, the app over ASGI.
 
-The server is the embedded one (under ``.qiyou-test/``) unless ``QIYOU_TEST_DATABASE_URL``
-names another. The schema is migrated once into a template database; every test gets its own
-copy of it, so tests are isolated without truncation and can run in any order.
+The server is the embedded one (under ``.qiyou-test/``, shared by the parallel worker
+processes) unless ``QIYOU_TEST_DATABASE_URL`` names another. Each worker process migrates the
+schema once into a template database of its own; every test gets its own copy of it, so tests
+are isolated without truncation and can run in any order, in any process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
+from filelock import FileLock
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
@@ -29,9 +31,9 @@ from backend.app import create_app
 from backend.config import Settings
 from backend.core import migrations
 from backend.core.clock import Clock, FrozenClock
-from backend.core.database import asyncpg_url, plain_url, start_embedded, with_database
-from backend.core.security import hash_password
-from backend.identity import service as identity_service
+from backend.core.database import EmbeddedPostgres, asyncpg_url, plain_url, with_database
+from tests import factories
+from tests.factories import MakeUser
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
@@ -42,12 +44,45 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def pg_server_url() -> str:
-    """A server on which the tests may create and drop databases."""
+def pg_server_url() -> Iterator[str]:
+    """A server on which the tests may create and drop databases.
+
+    The xdist worker processes share one embedded server: the first to get here starts it, the
+    others join it, and the last one to finish stops it (``EmbeddedPostgres.stop`` leaves it
+    running while another living process still uses it). The lock keeps two workers from
+    running ``initdb`` or ``pg_ctl start`` on one folder at once, and a worker from joining a
+    server that another is stopping.
+    """
     configured = os.environ.get("QIYOU_TEST_DATABASE_URL")
     if configured:
-        return asyncpg_url(configured)
-    return start_embedded(ROOT / ".qiyou-test", stop_on_exit=True)
+        yield asyncpg_url(configured)
+        return
+    data_dir = ROOT / ".qiyou-test"
+    data_dir.mkdir(exist_ok=True)
+    lock = FileLock(data_dir / "server.lock")
+    server = EmbeddedPostgres(data_dir)
+    with lock:
+        url = server.start()
+    try:
+        yield url
+    finally:
+        with lock:
+            server.stop()
+
+
+@pytest.fixture(autouse=True)
+def one_storm_at_a_time(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Storms run one at a time across the xdist workers: each opens up to 40 connections
+    (``db_pool_size`` + ``db_max_overflow``), and two at once next to the other tests exceeded
+    PostgreSQL's 100 (``too many clients``, answered as 503)."""
+    if request.node.get_closest_marker("storm") is None:
+        yield
+        return
+    # The parent of a worker's temporary folder is the run's, shared by all its workers.
+    with FileLock(tmp_path_factory.getbasetemp().parent / "storms.lock"):
+        yield
 
 
 async def _admin_execute(server_url: str, *statements: str) -> None:
@@ -145,61 +180,10 @@ async def db(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession
     await engine.dispose()
 
 
-@dataclass
-class Account:
-    id: UUID
-    phone: str
-    password: str
-    role: str
-    access_token: str
-    refresh_token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-
-MakeUser = Callable[..., Awaitable[Account]]
-_phones = itertools.count(13800000000)
-_password_hashes: dict[str, str] = {}
-
-
 @pytest.fixture
 def make_user(db: async_sessionmaker[AsyncSession], settings: Settings, clock: Clock) -> MakeUser:
-    """Create an account of any role directly and log it in; returns its tokens."""
-
-    async def factory(
-        role: str = "resident",
-        *,
-        phone: str | None = None,
-        password: str = "Qiyou-pass-2026",
-        display_name: str | None = None,
-    ) -> Account:
-        phone = phone or str(next(_phones))
-        if password not in _password_hashes:
-            _password_hashes[password] = hash_password(password)
-        async with db() as session, session.begin():
-            user = await identity_service.create_user(
-                session,
-                phone=phone,
-                password=None,
-                display_name=display_name or f"{role}-{phone[-4:]}",
-                role=role,
-            )
-            # argon2 costs ~0.3 s a hash here; storms create hundreds of accounts, and one hash
-            # per distinct password verifies just the same.
-            user.password_hash = _password_hashes[password]
-            pair = await identity_service.open_session(session, settings, user, now=clock.now())
-        return Account(
-            id=user.id,
-            phone=user.phone,
-            password=password,
-            role=role,
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-        )
-
-    return factory
+    """Create an account of any role directly and log it in (``tests.factories.user``)."""
+    return functools.partial(factories.user, db, settings, clock)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,7 +20,17 @@ import psutil
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PORT = 18101
+
+
+def _free_port() -> int:
+    """A loopback port nothing listens on now: parallel runs (xdist workers, other checkouts
+    of the project on this machine) must not meet on a fixed one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+PORT = _free_port()
 BASE = f"http://127.0.0.1:{PORT}"
 
 pytestmark = pytest.mark.slow

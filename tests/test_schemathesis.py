@@ -71,7 +71,8 @@ from backend.config import Settings
 from backend.core.auth import Role, RoleGuard, optional_user
 from backend.notifications import service as notifications
 from backend.notifications.messages import register_kinds
-from tests.conftest import MakeUser, running
+from tests.conftest import running
+from tests.factories import MakeUser
 
 Sessions = async_sessionmaker[AsyncSession]
 Key = tuple[str, str]

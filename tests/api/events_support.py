@@ -1,110 +1,14 @@
-"""Shared arrangements for the events tests: events in any state, and residents by the hundred.
-
-``make_user`` hashes a password and opens a login per account — right for a handful, far too
-slow for a rush of 200. ``residents`` inserts the accounts in one statement and mints their
-access tokens directly (the token is all the API checks).
-"""
+"""Shared arrangements for the events tests: events in any state. People come from
+``tests.factories`` (``users`` makes residents by the hundred)."""
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
 
 import httpx
-from sqlalchemy import insert, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.config import Settings
-from backend.core.auth import issue_access_token
-from backend.core.base import new_id
 from backend.core.clock import FrozenClock
-from backend.core.security import encrypt
-from backend.identity.models import HouseholdMember, User
-from tests.api.identity_support import id_number
-
-_phones = itertools.count(13600000000)
-
-
-@dataclass
-class Resident:
-    """An account of any role, known by its access token."""
-
-    id: UUID
-    name: str
-    access_token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-
-async def residents(
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FrozenClock,
-    count: int,
-    *,
-    prefix: str = "居民",
-    role: str = "resident",
-) -> list[Resident]:
-    now = clock.now()
-    rows = [
-        {
-            "id": new_id(),
-            "phone": str(next(_phones)),
-            "password_hash": None,
-            "display_name": f"{prefix}{i:03d}",
-            "role": role,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i in range(count)
-    ]
-    async with db() as session, session.begin():
-        await session.execute(insert(User), rows)
-    return [
-        Resident(
-            id=row["id"],
-            name=row["display_name"],
-            access_token=issue_access_token(
-                settings, user_id=row["id"], role=role, session_id=uuid4(), now=now
-            ),
-        )
-        for row in rows
-    ]
-
-
-async def add_member(
-    db: async_sessionmaker[AsyncSession], owner_id: UUID, name: str, birth: date
-) -> UUID:
-    member_id = new_id()
-    async with db() as session, session.begin():
-        await session.execute(
-            insert(HouseholdMember).values(
-                id=member_id, owner_id=owner_id, name=name, relation="other", birth_date=birth
-            )
-        )
-    return member_id
-
-
-async def verify_birth(
-    db: async_sessionmaker[AsyncSession], settings: Settings, user_id: UUID, birth: date
-) -> None:
-    """What a real-name verification leaves behind, as far as events care: the encrypted
-    number carries the birth date (nothing else stores it)."""
-    number = id_number(f"330402{birth:%Y%m%d}123")
-    async with db() as session, session.begin():
-        await session.execute(
-            update(User)
-            .where(User.id == user_id)
-            .values(
-                id_number_enc=encrypt(settings.data_key, "id-number", number),
-                verified_at=datetime.now(UTC),
-            )
-        )
 
 
 def years_ago(clock: FrozenClock, years: int, days: int = 0) -> date:

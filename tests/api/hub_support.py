@@ -3,7 +3,6 @@ the first venue's worker and a worker of the other venue, at a fixed Monday morn
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,12 +13,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.hub.models import Booking
-from backend.identity import service as identity_service
 from backend.notifications.models import Notification
-from tests.conftest import Account, MakeUser
+from tests.factories import Account, MakeUser
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2027, 3, 1)
@@ -109,38 +106,6 @@ async def assign(
         headers=admin.headers,
     )
     assert response.status_code == 200, response.text
-
-
-_phones = itertools.count(13700000000)
-
-
-def quick_users(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
-) -> MakeUser:
-    """Like ``make_user``, without a password: hashing one costs a good part of a second, and
-    the hub tests make hundreds of accounts that only ever use their access token."""
-
-    async def factory(role: str = "resident", *, display_name: str | None = None) -> Account:
-        phone = str(next(_phones))
-        async with db() as session, session.begin():
-            user = await identity_service.create_user(
-                session,
-                phone=phone,
-                password=None,
-                display_name=display_name or f"{role}-{phone[-4:]}",
-                role=role,
-            )
-            pair = await identity_service.open_session(session, settings, user, now=clock.now())
-        return Account(
-            id=user.id,
-            phone=user.phone,
-            password="",
-            role=role,
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-        )
-
-    return factory
 
 
 async def make_hub(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,21 +10,9 @@ import httpx
 from litestar import Litestar
 
 from tests.conftest import running
+from tests.factories import new_phone
 
 PASSWORD = "Canal-walk-2026"
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_phones = itertools.count(13700000000)
-
-
-def new_phone() -> str:
-    return str(next(_phones))
-
-
-def id_number(first17: str) -> str:
-    """Complete 17 digits with their GB 11643 check character (written here independently of
-    the service, so a wrong table there cannot agree with itself)."""
-    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True))
-    return first17 + "10X98765432"[total % 11]
 
 
 async def send_code(client: httpx.AsyncClient, phone: str, purpose: str = "register") -> str:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.authz import ROLES
-from tests.conftest import MakeUser
+from tests.factories import MakeUser
 
 ENDPOINTS = [
     ("GET", "/api/v1/programs"),

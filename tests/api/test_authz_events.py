@@ -15,17 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
-from tests.api.events_support import (
-    Resident,
-    draft,
-    event_body,
-    iso,
-    published,
-    register,
-    residents,
-)
+from tests import factories
+from tests.api.events_support import draft, event_body, iso, published, register
 from tests.authz import ROLES
 from tests.conftest import problem
+from tests.factories import Account
 
 ENDPOINTS = [
     ("GET", "/api/v1/events"),
@@ -75,8 +69,8 @@ ALLOWED: dict[tuple[str, str], tuple[frozenset[str], int]] = {
 class World:
     client: httpx.AsyncClient
     clock: FrozenClock
-    accounts: dict[str, Resident]
-    staff: Resident
+    accounts: dict[str, Account]
+    staff: Account
 
     def headers(self, role: str) -> dict[str, str]:
         return {} if role == "anonymous" else self.accounts[role].headers
@@ -216,8 +210,8 @@ async def world(
 ) -> World:
     accounts = {}
     for role in ("resident", "worker", "staff", "admin"):
-        (accounts[role],) = await residents(db, settings, clock, 1, role=role, prefix=role)
-    (staff,) = await residents(db, settings, clock, 1, role="staff", prefix="编辑")
+        (accounts[role],) = await factories.users(db, settings, clock, 1, role=role, prefix=role)
+    (staff,) = await factories.users(db, settings, clock, 1, role="staff", prefix="编辑")
     return World(client=client, clock=clock, accounts=accounts, staff=staff)
 
 
@@ -254,7 +248,7 @@ async def test_residents_cannot_reach_each_others_registrations(
     world: World, db: async_sessionmaker[AsyncSession], settings: Settings
 ) -> None:
     owner = world.accounts["resident"]
-    (stranger,) = await residents(db, settings, world.clock, 1, prefix="路人")
+    (stranger,) = await factories.users(db, settings, world.clock, 1, prefix="路人")
     event = await world.event()
     made = (await register(world.client, event["id"], owner.headers)).json()
 

@@ -17,14 +17,12 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.hub import routes as hub_routes
-from tests.api.hub_support import API, TUESDAY, Hub, at, booked, make_hub, quick_users
+from tests.api.hub_support import API, TUESDAY, Hub, at, booked, make_hub
 from tests.authz import ROLES
-from tests.conftest import Account, MakeUser
+from tests.factories import Account, MakeUser
 
 HUB_ROLES = (*ROLES, "other_worker")
 
@@ -279,13 +277,6 @@ def test_every_hub_route_is_in_the_matrix(app: Litestar) -> None:
     }
     assert registered == set(ENDPOINTS)
     assert set(CASES) == set(ENDPOINTS)
-
-
-@pytest.fixture
-def make_user(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
-) -> MakeUser:
-    return quick_users(db, settings, clock)
 
 
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS, ids=[f"{m} {p}" for m, p in ENDPOINTS])

@@ -20,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
-from backend.identity import service
 from backend.identity.models import AuthSession, HouseholdMember
-from tests.api.identity_support import PASSWORD, id_number, new_phone, send_code
+from tests import factories
+from tests.api.identity_support import PASSWORD, send_code
 from tests.authz import ROLES
-from tests.conftest import Account, MakeUser, problem
+from tests.conftest import problem
+from tests.factories import Account, MakeUser, id_number, new_phone
 
 ENDPOINTS: list[tuple[str, str]] = [
     ("POST", "/api/v1/auth/sms-codes"),
@@ -92,19 +93,6 @@ class Context:
     caller: Account | None
 
 
-async def quick_account(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock, role: str
-) -> Account:
-    """An account without a password (no argon2 work): enough for a matrix of tokens."""
-    phone = new_phone()
-    async with db() as session, session.begin():
-        user = await service.create_user(
-            session, phone=phone, password=None, display_name=role, role=role
-        )
-        pair = await service.open_session(session, settings, user, now=clock.now())
-    return Account(user.id, phone, "", role, pair.access_token, pair.refresh_token)
-
-
 async def own_member(ctx: Context) -> UUID:
     """A member of the caller's household (or of nobody's, when the caller cannot have one)."""
     if ctx.caller is None or ctx.caller.role != "resident":
@@ -154,13 +142,13 @@ async def _login(ctx: Context) -> Request:
 
 
 async def _login_sms(ctx: Context) -> Request:
-    account = await quick_account(ctx.db, ctx.settings, ctx.clock, "resident")
+    account = await factories.user(ctx.db, ctx.settings, ctx.clock, "resident")
     code = await send_code(ctx.client, account.phone, "login")
     return "/api/v1/auth/login/sms", {"phone": account.phone, "smsCode": code}, None
 
 
 async def _refresh(ctx: Context) -> Request:
-    account = await quick_account(ctx.db, ctx.settings, ctx.clock, "resident")
+    account = await factories.user(ctx.db, ctx.settings, ctx.clock, "resident")
     return "/api/v1/auth/refresh", {"refreshToken": account.refresh_token}, None
 
 
@@ -170,7 +158,7 @@ async def _logout(ctx: Context) -> Request:
 
 
 async def _password_reset(ctx: Context) -> Request:
-    account = await quick_account(ctx.db, ctx.settings, ctx.clock, "resident")
+    account = await factories.user(ctx.db, ctx.settings, ctx.clock, "resident")
     code = await send_code(ctx.client, account.phone, "reset_password")
     body = {"phone": account.phone, "smsCode": code, "newPassword": "New-canal-2027"}
     return "/api/v1/auth/password-reset", body, None
@@ -224,12 +212,12 @@ async def _list_users(ctx: Context) -> Request:
 
 
 async def _change_role(ctx: Context) -> Request:
-    target = await quick_account(ctx.db, ctx.settings, ctx.clock, "worker")
+    target = await factories.user(ctx.db, ctx.settings, ctx.clock, "worker")
     return f"/api/v1/admin/users/{target.id}", {"role": "staff"}, None
 
 
 async def _end_all_sessions(ctx: Context) -> Request:
-    target = await quick_account(ctx.db, ctx.settings, ctx.clock, "resident")
+    target = await factories.user(ctx.db, ctx.settings, ctx.clock, "resident")
     return f"/api/v1/admin/users/{target.id}/sessions", None, None
 
 
@@ -296,7 +284,7 @@ async def test_matrix(
     path: str,
     role: str,
 ) -> None:
-    caller = None if role == "anonymous" else await quick_account(db, settings, clock, role)
+    caller = None if role == "anonymous" else await factories.user(db, settings, clock, role)
     ctx = Context(client, db, settings, clock, make_user, caller)
     build, success = BUILDERS[(method, path)]
     url, body, params = await build(ctx)
@@ -318,8 +306,8 @@ async def test_a_resident_cannot_reach_another_residents_objects(
     clock: FrozenClock,
     make_user: MakeUser,
 ) -> None:
-    owner = await quick_account(db, settings, clock, "resident")
-    stranger = await quick_account(db, settings, clock, "resident")
+    owner = await factories.user(db, settings, clock, "resident")
+    stranger = await factories.user(db, settings, clock, "resident")
     owner_ctx = Context(client, db, settings, clock, make_user, owner)
     member = await own_member(owner_ctx)
     login = await own_session(owner_ctx)

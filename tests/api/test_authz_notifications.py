@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.notifications import service
 from backend.notifications.messages import register_kinds
 from tests.authz import ROLES
-from tests.conftest import Account, MakeUser, problem
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 ENDPOINTS = [
     ("GET", "/api/v1/me/notifications"),

@@ -18,7 +18,8 @@ from backend.config import Settings
 from backend.core.auth import revoke_sessions
 from backend.notifications import service as notifications
 from backend.notifications.messages import register_kinds
-from tests.conftest import MakeUser, problem
+from tests.conftest import problem
+from tests.factories import MakeUser
 from tests.querycount import counting
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -30,7 +30,8 @@ from backend.identity.sessions import SESSIONS
 from backend.notifications.service import NOTIFICATIONS
 from tests.api.events_support import draft
 from tests.api.hub_support import ACTIVITY_ROOM, HOURS
-from tests.conftest import Account, MakeUser, problem
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 API = "/api/v1"
 

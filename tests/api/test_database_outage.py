@@ -15,7 +15,8 @@ from litestar import Litestar
 from backend.app import create_app
 from backend.config import Settings
 from backend.core.clock import Clock
-from tests.conftest import MakeUser, problem, running
+from tests.conftest import problem, running
+from tests.factories import MakeUser
 
 EN = {"Accept-Language": "en"}
 MEMBER = {"name": "王小明", "relation": "son", "birthDate": "2018-05-01"}

@@ -17,7 +17,8 @@ from backend.config import Settings
 from backend.core.auth import admin_only
 from backend.core.errors import AppError, rate_limited
 from schemas.common import Wire
-from tests.conftest import MakeUser, problem
+from tests.conftest import problem
+from tests.factories import MakeUser
 
 EN = {"Accept-Language": "en"}
 BODY_LIMIT = 4096

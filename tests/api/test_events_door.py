@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import FrozenClock
-from tests.api.events_support import add_member, published, register, years_ago
-from tests.conftest import MakeUser, problem
+from tests import factories
+from tests.api.events_support import published, register, years_ago
+from tests.conftest import problem
+from tests.factories import MakeUser
 
 
 @pytest.mark.parametrize(
@@ -60,7 +62,7 @@ async def test_tickets_at_the_door(
     leaver = await make_user()
     event = await published(client, staff.headers, clock)
     other = await published(client, staff.headers, clock, title="另一场")
-    grandpa = str(await add_member(db, resident.id, "张建国", years_ago(clock, 78)))
+    grandpa = str(await factories.add_member(db, resident.id, "张建国", years_ago(clock, 78)))
     registration = (await register(client, event["id"], resident.headers, 2, [grandpa])).json()
     ticket = registration["ticketCode"]
     # 120 bits of randomness, URL-safe: fine as QR content.
@@ -156,7 +158,7 @@ async def test_staff_see_registrations_with_names_totals_and_csv(
     chen = await make_user(display_name="=陈静")
     liu = await make_user(display_name="刘洋")
     event = await published(client, staff.headers, clock, capacity=3, maxSeatsPerRegistration=2)
-    girl = str(await add_member(db, zhang.id, "张小雨", years_ago(clock, 9)))
+    girl = str(await factories.add_member(db, zhang.id, "张小雨", years_ago(clock, 9)))
     await register(client, event["id"], zhang.headers, 2, [girl])
     await register(client, event["id"], chen.headers, 1)
     await register(client, event["id"], liu.headers, 2)

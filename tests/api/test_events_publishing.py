@@ -14,8 +14,10 @@ from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.events.listing import EVENTS
 from backend.notifications.models import Notification
-from tests.api.events_support import draft, event_body, iso, published, register, residents
-from tests.conftest import MakeUser, problem
+from tests import factories
+from tests.api.events_support import draft, event_body, iso, published, register
+from tests.conftest import problem
+from tests.factories import MakeUser
 
 MANAGE = "/api/v1/manage/events"
 
@@ -264,7 +266,7 @@ async def test_change_of_time_or_place_tells_registrants_and_capacity_rules(
 ) -> None:
     staff = await make_user("staff")
     event = await published(client, staff.headers, clock, capacity=3, maxSeatsPerRegistration=2)
-    people = await residents(db, settings, clock, 4)
+    people = await factories.users(db, settings, clock, 4)
     for person, seats in zip(people, (2, 1, 2, 1), strict=True):
         assert (await register(client, event["id"], person.headers, seats)).status_code == 201
     # Confirmed: 2 + 1 = 3 seats; waitlisted: 2 seats, then 1.

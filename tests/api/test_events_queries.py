@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
-from tests.api.events_support import Resident, add_member, published, register, residents, years_ago
+from tests import factories
+from tests.api.events_support import published, register, years_ago
+from tests.factories import Account
 from tests.querycount import counting
 
 
@@ -20,13 +22,13 @@ async def test_lists_cost_the_same_for_one_item_and_many(
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
 ) -> None:
-    (staff,) = await residents(db, settings, clock, 1, role="staff")
-    crowd = await residents(db, settings, clock, 40)
+    (staff,) = await factories.users(db, settings, clock, 1, role="staff")
+    crowd = await factories.users(db, settings, clock, 40)
     first = await published(client, staff.headers, clock, capacity=20, maxSeatsPerRegistration=2)
-    child = str(await add_member(db, crowd[0].id, "小雨", years_ago(clock, 8)))
+    child = str(await factories.add_member(db, crowd[0].id, "小雨", years_ago(clock, 8)))
     await register(client, first["id"], crowd[0].headers, 2, [child])
 
-    async def cost(path: str, who: Resident | None = None) -> int:
+    async def cost(path: str, who: Account | None = None) -> int:
         with counting(app) as statements:
             response = await client.get(
                 path, params={"limit": 100}, headers=who.headers if who else {}
@@ -34,7 +36,7 @@ async def test_lists_cost_the_same_for_one_item_and_many(
         assert response.status_code == 200, response.text
         return len(statements)
 
-    reads: list[tuple[str, Resident | None]] = [
+    reads: list[tuple[str, Account | None]] = [
         ("/api/v1/events", None),
         ("/api/v1/manage/events", staff),
         ("/api/v1/me/registrations", crowd[0]),

@@ -13,17 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.notifications.models import Notification
-from tests.api.events_support import (
-    add_member,
-    event_body,
-    iso,
-    published,
-    register,
-    residents,
-    verify_birth,
-    years_ago,
-)
-from tests.conftest import MakeUser, problem
+from tests import factories
+from tests.api.events_support import event_body, iso, published, register, years_ago
+from tests.conftest import problem
+from tests.factories import MakeUser
 
 
 @pytest.mark.parametrize(
@@ -89,7 +82,7 @@ async def test_seat_rules(
     resident = await make_user()
     event = await published(client, staff.headers, clock, maxSeatsPerRegistration=3)
     member_ids = [
-        str(await add_member(db, resident.id, f"家人{i}", years_ago(clock, 30 + i)))
+        str(await factories.add_member(db, resident.id, f"家人{i}", years_ago(clock, 30 + i)))
         for i in range(members)
     ]
     answer = await register(client, event["id"], resident.headers, seats, member_ids)
@@ -113,8 +106,8 @@ async def test_members_must_be_the_callers_own(
     staff = await make_user("staff")
     mine, theirs = await make_user(), await make_user()
     event = await published(client, staff.headers, clock)
-    own = str(await add_member(db, mine.id, "张小雨", years_ago(clock, 8)))
-    other = str(await add_member(db, theirs.id, "陈桂英", years_ago(clock, 70)))
+    own = str(await factories.add_member(db, mine.id, "张小雨", years_ago(clock, 8)))
+    other = str(await factories.add_member(db, theirs.id, "陈桂英", years_ago(clock, 70)))
     answer = await register(client, event["id"], mine.headers, 2, [own, other])
     assert answer.status_code == 422
     body = problem(answer)
@@ -173,9 +166,9 @@ async def test_audience_rules(
         registrationClosesAt=iso(now + timedelta(minutes=20)),
     )
     if self_verified:
-        await verify_birth(db, settings, resident.id, years_ago(clock, self_age))
+        await factories.verify_birth(db, settings, resident.id, years_ago(clock, self_age))
     member_ids = [
-        str(await add_member(db, resident.id, f"成员{age}", years_ago(clock, age)))
+        str(await factories.add_member(db, resident.id, f"成员{age}", years_ago(clock, age)))
         for age in member_ages
     ]
     answer = await register(client, event["id"], resident.headers, seats, member_ids)
@@ -247,7 +240,7 @@ async def test_waitlist_positions_and_promotion_in_strict_order(
 ) -> None:
     staff = await make_user("staff")
     event = await published(client, staff.headers, clock, capacity=4, maxSeatsPerRegistration=3)
-    a, b, c, d, e = await residents(db, settings, clock, 5)
+    a, b, c, d, e = await factories.users(db, settings, clock, 5)
     ra = (await register(client, event["id"], a.headers, 3)).json()
     rb = (await register(client, event["id"], b.headers, 1)).json()
     rc = (await register(client, event["id"], c.headers, 2)).json()
@@ -272,7 +265,7 @@ async def test_waitlist_positions_and_promotion_in_strict_order(
     detail = (await client.get(f"/api/v1/events/{event['id']}")).json()
     assert (detail["seatsLeft"], detail["waitlistLength"]) == (1, 3)
     # A newcomer who fits the free seat still queues behind the waitlist.
-    (f,) = await residents(db, settings, clock, 1)
+    (f,) = await factories.users(db, settings, clock, 1)
     rf = (await register(client, event["id"], f.headers, 1)).json()
     assert (rf["status"], rf["waitlistPosition"]) == ("waitlisted", 4)
 

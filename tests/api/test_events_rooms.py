@@ -15,8 +15,10 @@ from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.hub.models import Booking
 from backend.notifications.models import Notification
-from tests.api.events_support import draft, event_body, iso, published, register, residents
-from tests.conftest import Account, MakeUser, problem
+from tests import factories
+from tests.api.events_support import draft, event_body, iso, published, register
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
@@ -193,7 +195,7 @@ async def test_a_closure_over_an_event_hold_is_refused_unless_an_admin_forces_it
     assert assigned.status_code == 200, assigned.text
     when = _evening(clock, 3)
     event = await published(client, staff.headers, clock, roomId=room_id, **when)
-    (person,) = await residents(db, settings, clock, 1)
+    (person,) = await factories.users(db, settings, clock, 1)
     assert (await register(client, event["id"], person.headers)).status_code == 201
     starts = datetime.fromisoformat(when["startsAt"])
     closure = {

@@ -18,8 +18,10 @@ from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.events.models import Event, Registration
 from backend.notifications.models import Notification
-from tests.api.events_support import Resident, published, register, residents
-from tests.conftest import MakeUser, problem
+from tests import factories
+from tests.api.events_support import published, register
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 pytestmark = pytest.mark.storm
 
@@ -74,7 +76,7 @@ async def test_rush_of_200_for_50_seats_repeated(
     settings: Settings,
 ) -> None:
     staff = await make_user("staff")
-    crowd = await residents(db, settings, clock, 200)
+    crowd = await factories.users(db, settings, clock, 200)
     for round_ in range(3):
         event = await published(
             client,
@@ -127,8 +129,8 @@ async def test_cancellations_racing_registrations_keep_the_order(
 ) -> None:
     staff = await make_user("staff")
     event = await published(client, staff.headers, clock, capacity=30, maxSeatsPerRegistration=2)
-    early = await residents(db, settings, clock, 50, prefix="早")
-    late = await residents(db, settings, clock, 60, prefix="晚")
+    early = await factories.users(db, settings, clock, 50, prefix="早")
+    late = await factories.users(db, settings, clock, 60, prefix="晚")
     # Mixed sizes, so that "the head does not fit" happens too.
     made = []
     for i, person in enumerate(early):
@@ -139,7 +141,7 @@ async def test_cancellations_racing_registrations_keep_the_order(
     leaving = [(p, b) for p, b in made if b["status"] == "confirmed"][:12]
     leaving += [(p, b) for p, b in made if b["status"] == "waitlisted"][5:10]
 
-    async def cancel(person: Resident, body: dict[str, Any]) -> httpx.Response:
+    async def cancel(person: Account, body: dict[str, Any]) -> httpx.Response:
         return await client.post(
             f"/api/v1/registrations/{body['id']}/cancel", headers=person.headers
         )
@@ -187,7 +189,7 @@ async def test_event_cancellation_racing_registrations_leaves_nothing_confirmed(
 ) -> None:
     staff = await make_user("staff")
     event = await published(client, staff.headers, clock, capacity=40, maxSeatsPerRegistration=1)
-    crowd = await residents(db, settings, clock, 120)
+    crowd = await factories.users(db, settings, clock, 120)
     jobs = [register(client, event["id"], p.headers) for p in crowd[:60]]
     jobs.append(
         client.post(
@@ -241,7 +243,7 @@ async def test_cancelling_an_event_with_thousands_of_registrants(
 ) -> None:
     staff = await make_user("staff")
     event = await published(client, staff.headers, clock, capacity=3000, maxSeatsPerRegistration=1)
-    crowd = await residents(db, settings, clock, 3500)
+    crowd = await factories.users(db, settings, clock, 3500)
     now = clock.now()
     rows = [
         {
@@ -334,7 +336,7 @@ async def test_cancel_racing_the_door_never_both_succeed(
         endsAt=(now + timedelta(hours=2)).isoformat(),
         registrationClosesAt=(now + timedelta(minutes=20)).isoformat(),
     )
-    crowd = await residents(db, settings, clock, 20)
+    crowd = await factories.users(db, settings, clock, 20)
     made = [(p, (await register(client, event["id"], p.headers)).json()) for p in crowd]
     jobs = []
     for person, body in made:
@@ -367,7 +369,7 @@ async def test_parallel_repeats_of_one_idempotency_key_register_once(
 ) -> None:
     staff = await make_user("staff")
     event = await published(client, staff.headers, clock)
-    (resident,) = await residents(db, settings, clock, 1)
+    (resident,) = await factories.users(db, settings, clock, 1)
     headers = {**resident.headers, "Idempotency-Key": "tap-1"}
     answers = await asyncio.gather(
         *(

@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.app import create_app
 from backend.config import Settings as AppSettings
 from backend.core.clock import FrozenClock
-from tests.api.events_support import published, register, residents
+from tests import factories
+from tests.api.events_support import published, register
 
 pytestmark = pytest.mark.schemathesis
 
@@ -81,8 +82,8 @@ async def test_generated_requests(
     clock: FrozenClock,
 ) -> None:
     operation = OPERATIONS[label]
-    (staff,) = await residents(db, settings, clock, 1, role="staff")
-    (resident,) = await residents(db, settings, clock, 1)
+    (staff,) = await factories.users(db, settings, clock, 1, role="staff")
+    (resident,) = await factories.users(db, settings, clock, 1)
     event = await published(client, staff.headers, clock)
     made = (await register(client, event["id"], resident.headers)).json()
     caller = staff if "/manage/" in label else resident

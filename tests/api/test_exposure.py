@@ -10,8 +10,9 @@ import pytest
 from backend.app import create_app
 from backend.config import Settings
 from backend.core.clock import FrozenClock
-from tests.api.identity_support import new_phone, send_code, serve
+from tests.api.identity_support import send_code, serve
 from tests.conftest import TEST_JWT_SECRET, problem
+from tests.factories import new_phone
 
 DEV_CODE = "/api/v1/dev/sms-codes/latest"
 TOKEN = "scrape-" + "t" * 30

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.config import Settings
 from backend.core.clock import FrozenClock
 from tests.api.hub_support import (
     API,
@@ -23,16 +22,9 @@ from tests.api.hub_support import (
     booking_body,
     inbox,
     make_hub,
-    quick_users,
 )
-from tests.conftest import MakeUser, problem
-
-
-@pytest.fixture
-def make_user(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
-) -> MakeUser:
-    return quick_users(db, settings, clock)
+from tests.conftest import problem
+from tests.factories import MakeUser
 
 
 @pytest.fixture

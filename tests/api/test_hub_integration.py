@@ -26,17 +26,10 @@ from tests.api.hub_support import (
     book,
     booked,
     make_hub,
-    quick_users,
 )
-from tests.conftest import MakeUser, problem
+from tests.conftest import problem
+from tests.factories import MakeUser
 from tests.querycount import counting
-
-
-@pytest.fixture
-def make_user(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
-) -> MakeUser:
-    return quick_users(db, settings, clock)
 
 
 @pytest.fixture

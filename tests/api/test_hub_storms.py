@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.hub.models import Booking, Closure
 from tests.api.hub_support import (
@@ -25,20 +24,13 @@ from tests.api.hub_support import (
     at,
     book,
     make_hub,
-    quick_users,
 )
-from tests.conftest import MakeUser, problem
+from tests.conftest import problem
+from tests.factories import MakeUser
 
 pytestmark = pytest.mark.storm
 
 ROUNDS = 3
-
-
-@pytest.fixture
-def make_user(
-    db: async_sessionmaker[AsyncSession], settings: Settings, clock: FrozenClock
-) -> MakeUser:
-    return quick_users(db, settings, clock)
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.database import plain_url
 from backend.identity.models import HouseholdMember
-from tests.conftest import ROOT, TEST_DATA_KEY, TEST_JWT_SECRET, MakeUser, problem
+from tests.conftest import ROOT, TEST_DATA_KEY, TEST_JWT_SECRET, problem
+from tests.factories import MakeUser
 
 URL = "/api/v1/me/members"
 

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from backend.cli import main
 from backend.identity.models import User
-from tests.api.identity_support import PASSWORD, new_phone
-from tests.conftest import MakeUser, problem
+from tests.api.identity_support import PASSWORD
+from tests.conftest import problem
+from tests.factories import MakeUser, new_phone
 
 URL = "/api/v1/admin/users"
 

@@ -15,8 +15,9 @@ from litestar import Litestar
 from backend.app import create_app
 from backend.config import Settings
 from backend.core.clock import FrozenClock
-from tests.api.identity_support import id_number, new_phone, serve
-from tests.conftest import Account, MakeUser, problem, running
+from tests.api.identity_support import serve
+from tests.conftest import problem, running
+from tests.factories import Account, MakeUser, id_number, new_phone
 from tests.limits_support import DrivenTime, limits_time
 
 __all__ = ["limits_time"]

@@ -14,8 +14,9 @@ from backend.app import create_app
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.identity.models import AuthSession
-from tests.api.identity_support import bearer, new_phone, send_code, serve, wrong
-from tests.conftest import MakeUser, problem
+from tests.api.identity_support import bearer, send_code, serve, wrong
+from tests.conftest import problem
+from tests.factories import MakeUser, new_phone
 
 LOGIN = "/api/v1/auth/login"
 SMS_LOGIN = "/api/v1/auth/login/sms"

@@ -15,8 +15,8 @@ from backend.core.clock import FrozenClock
 from backend.core.security import decrypt
 from backend.identity.models import User
 from backend.identity.verification import PROVINCES, verified_birth_date
-from tests.api.identity_support import id_number
-from tests.conftest import MakeUser, problem
+from tests.conftest import problem
+from tests.factories import MakeUser, id_number
 from tests.id_candidates import THRESHOLD, count_candidates, days, known_characters
 
 ME = "/api/v1/me"

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import LOCAL_TZ, FrozenClock
 from backend.identity.models import HouseholdMember
-from tests.conftest import Account, MakeUser, problem
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 URL = "/api/v1/me/members"
 

@@ -24,7 +24,8 @@ from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.core.ratelimit import limiter_for
 from tests.api.identity_support import serve
-from tests.conftest import MakeUser, problem
+from tests.conftest import problem
+from tests.factories import MakeUser
 from tests.limits_support import DrivenTime, limits_time
 
 REDIS_URL = os.environ.get("QIYOU_TEST_REDIS_URL")

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.identity.models import AuthSession, SmsCode, User
-from tests.api.identity_support import PASSWORD, bearer, new_phone, send_code, wrong
-from tests.conftest import MakeUser, problem
+from tests.api.identity_support import PASSWORD, bearer, send_code, wrong
+from tests.conftest import problem
+from tests.factories import MakeUser, new_phone
 
 URL = "/api/v1/auth/register"
 

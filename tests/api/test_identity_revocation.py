@@ -30,7 +30,8 @@ from backend.core.revocations import RevocationList, add_on_commit
 from backend.identity import service
 from backend.identity.models import AuthSession
 from tests.api.identity_support import send_code, serve
-from tests.conftest import Account, MakeUser, problem
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 ME = "/api/v1/me"
 REFRESH = "/api/v1/auth/refresh"

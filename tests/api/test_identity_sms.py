@@ -15,8 +15,9 @@ from backend.app import create_app
 from backend.config import Settings
 from backend.core.clock import LOCAL_TZ, FrozenClock
 from backend.identity.models import SmsCode
-from tests.api.identity_support import new_phone, send_code, serve
-from tests.conftest import MakeUser, problem
+from tests.api.identity_support import send_code, serve
+from tests.conftest import problem
+from tests.factories import MakeUser, new_phone
 
 URL = "/api/v1/auth/sms-codes"
 

@@ -20,7 +20,8 @@ from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.core.security import token_hash
 from backend.identity.models import AuthSession, RefreshToken
-from tests.conftest import Account, MakeUser, problem
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 REFRESH = "/api/v1/auth/refresh"
 LOGOUT = "/api/v1/auth/logout"

@@ -16,7 +16,8 @@ from backend.core.clock import FrozenClock
 from backend.notifications import service
 from backend.notifications.messages import register_kinds, render
 from backend.notifications.models import Notification
-from tests.conftest import Account, MakeUser, problem
+from tests.conftest import problem
+from tests.factories import Account, MakeUser
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -29,7 +29,7 @@ from backend.identity import service as identity_service
 from backend.identity.models import User
 from backend.notifications.service import notify_many
 from schemas.identity import MemberIn
-from tests.conftest import Account, MakeUser
+from tests.factories import Account, MakeUser
 from tests.querycount import cost
 
 API = "/api/v1"

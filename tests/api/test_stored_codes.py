@@ -16,7 +16,7 @@ from backend.core.clock import FrozenClock
 from backend.core.security import decrypt, keyed_hash
 from tests.api.events_support import published, register
 from tests.api.hub_support import API, TUESDAY, at, booked, make_hub
-from tests.conftest import MakeUser
+from tests.factories import MakeUser
 
 
 async def _row(db: async_sessionmaker[AsyncSession], table: str, row_id: str) -> dict[str, Any]:

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
+from tests import factories
 from tests.api import hub_support
-from tests.api.events_support import published, register, residents
-from tests.conftest import MakeUser, problem
+from tests.api.events_support import published, register
+from tests.conftest import problem
+from tests.factories import MakeUser
 from tests.querycount import counting
 
 
@@ -27,7 +29,7 @@ async def test_a_registration_is_one_statement_confirmed_or_waitlisted(
 ) -> None:
     staff = await make_user("staff")
     event = await published(client, staff.headers, clock, capacity=2, maxSeatsPerRegistration=2)
-    first, second, third = await residents(db, settings, clock, 3)
+    first, second, third = await factories.users(db, settings, clock, 3)
     for resident, seats, status in ((first, 2, "confirmed"), (second, 1, "waitlisted")):
         with counting(app) as statements:
             answer = await register(client, event["id"], resident.headers, seats=seats)
@@ -43,13 +45,8 @@ async def test_a_registration_is_one_statement_confirmed_or_waitlisted(
 
 
 async def test_a_booking_is_three_statements_and_a_taken_slot_one(
-    app: Litestar,
-    client: httpx.AsyncClient,
-    db: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    clock: FrozenClock,
+    app: Litestar, client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
 ) -> None:
-    make_user = hub_support.quick_users(db, settings, clock)
     hub = await hub_support.make_hub(client, make_user, clock)
     winner, loser = await make_user(), await make_user()
     starts, ends = hub_support.at(hub_support.TUESDAY, 9), hub_support.at(hub_support.TUESDAY, 10)

@@ -1,0 +1,181 @@
+"""Users and households for the tests, made straight in the database: the one place that knows
+how to create them.
+
+Tests that are about registering or logging in go through the API (``identity_support``);
+everything else arranges its people here:
+
+- ``user``: one account of any role, with a password and a real login session (what
+  ``make_user`` in ``conftest`` hands out);
+- ``users``: accounts by the hundred in one INSERT, known by an access token minted directly
+  (the token is all the API checks), for rushes and storms;
+- ``add_member`` and ``verify_birth``: a household member, and what a real-name verification
+  leaves behind.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend.config import Settings
+from backend.core.auth import issue_access_token
+from backend.core.base import new_id
+from backend.core.clock import Clock
+from backend.core.security import encrypt, hash_password
+from backend.identity import service as identity_service
+from backend.identity.models import HouseholdMember, User
+
+PASSWORD = "Qiyou-pass-2026"
+GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+# Every test has a database of its own, so a counter per process cannot collide.
+_phones = itertools.count(13800000000)
+_password_hashes: dict[str, str] = {}
+
+
+@dataclass
+class Account:
+    """An account of any role, and the tokens it calls the API with."""
+
+    id: UUID
+    phone: str
+    name: str
+    role: str
+    access_token: str
+    # Only ``user`` sets these: ``users`` makes accounts without a password or refresh token.
+    password: str = ""
+    refresh_token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+# ``make_user(role="resident", *, phone=None, password=PASSWORD, display_name=None)``: ``user``
+# with the test's database, settings and clock bound.
+MakeUser = Callable[..., Awaitable[Account]]
+
+
+def new_phone() -> str:
+    """A mainland mobile number no other account of this test run has."""
+    return str(next(_phones))
+
+
+def id_number(first17: str) -> str:
+    """Complete 17 digits with their GB 11643 check character (written here independently of
+    the service, so a wrong table there cannot agree with itself)."""
+    total = sum(int(d) * w for d, w in zip(first17, GB11643_WEIGHTS, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
+async def user(
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    role: str = "resident",
+    *,
+    phone: str | None = None,
+    password: str = PASSWORD,
+    display_name: str | None = None,
+) -> Account:
+    """One account with a password, logged in (access and refresh token of a real session)."""
+    phone = phone or new_phone()
+    # argon2 costs ~0.3 s a hash; storms create hundreds of accounts, and one hash per distinct
+    # password verifies just the same.
+    if password not in _password_hashes:
+        _password_hashes[password] = hash_password(password)
+    async with db() as session, session.begin():
+        created = await identity_service.create_user(
+            session,
+            phone=phone,
+            password=None,
+            display_name=display_name or f"{role}-{phone[-4:]}",
+            role=role,
+        )
+        created.password_hash = _password_hashes[password]
+        pair = await identity_service.open_session(session, settings, created, now=clock.now())
+    return Account(
+        id=created.id,
+        phone=created.phone,
+        name=created.display_name,
+        role=role,
+        access_token=pair.access_token,
+        password=password,
+        refresh_token=pair.refresh_token,
+    )
+
+
+async def users(
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    count: int,
+    *,
+    prefix: str = "居民",
+    role: str = "resident",
+) -> list[Account]:
+    """``count`` accounts in one INSERT, named ``prefix`` and a number, with minted tokens."""
+    now = clock.now()
+    rows = [
+        {
+            "id": new_id(),
+            "phone": new_phone(),
+            "password_hash": None,
+            "display_name": f"{prefix}{i:03d}",
+            "role": role,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i in range(count)
+    ]
+    async with db() as session, session.begin():
+        await session.execute(insert(User), rows)
+    return [
+        Account(
+            id=row["id"],
+            phone=row["phone"],
+            name=row["display_name"],
+            role=role,
+            access_token=issue_access_token(
+                settings, user_id=row["id"], role=role, session_id=uuid4(), now=now
+            ),
+        )
+        for row in rows
+    ]
+
+
+async def add_member(
+    db: async_sessionmaker[AsyncSession], owner_id: UUID, name: str, birth: date
+) -> UUID:
+    """A member of ``owner_id``'s household, born on ``birth``."""
+    member_id = new_id()
+    async with db() as session, session.begin():
+        await session.execute(
+            insert(HouseholdMember).values(
+                id=member_id, owner_id=owner_id, name=name, relation="other", birth_date=birth
+            )
+        )
+    return member_id
+
+
+async def verify_birth(
+    db: async_sessionmaker[AsyncSession], settings: Settings, user_id: UUID, birth: date
+) -> None:
+    """What a real-name verification leaves behind, as far as events care: the encrypted
+    number carries the birth date (nothing else stores it)."""
+    number = id_number(f"330402{birth:%Y%m%d}123")
+    async with db() as session, session.begin():
+        await session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(
+                id_number_enc=encrypt(settings.data_key, "id-number", number),
+                verified_at=datetime.now(UTC),
+            )
+        )
