@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.database import plain_url
@@ -139,7 +139,7 @@ async def test_a_retry_after_the_worker_died_runs_instead_of_waiting(
         async with httpx.AsyncClient(base_url=worker.base_url, timeout=30) as remote:
             first = asyncio.create_task(remote.post(URL, json=MEMBER, headers=headers))
             stuck = await _backend_waiting_for_a_lock(
-                watcher, database_url.rsplit("/", 1)[1], first
+                watcher, str(make_url(database_url).database), first
             )
 
             # The first attempt is alive: a retry is told to wait.
