@@ -106,6 +106,9 @@ RULE_REFUSALS: dict[str, str] = {
     "invalid_birth_date": "birth dates between 1900 and today",
     # Each day's opening must come before its closing: a rule across two fields.
     "invalid_opening_hours": "opening before closing",
+    # A room's shortest and longest booking are whole multiples of its slot and the shortest is
+    # not longer than the longest: rules across three fields (seen in a stateful run in CI).
+    "invalid_room_rules": "booking lengths on the room's slot grid",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which
