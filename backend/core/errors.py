@@ -12,6 +12,7 @@ import logging
 import random
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -435,19 +436,36 @@ _PROBLEM_DESCRIPTIONS: dict[int, str] = {
 }
 
 
+@dataclass
+class ProblemSpec(ResponseSpec):
+    """A problem response of one status, with the stable ``code`` values it may carry."""
+
+    codes: tuple[str, ...] = ()
+
+
 def problem_responses(
-    *statuses: int, describe: Mapping[int, str] | None = None
+    *statuses: int,
+    describe: Mapping[int, str] | None = None,
+    codes: Mapping[int, Sequence[str]] | None = None,
 ) -> dict[int, ResponseSpec]:
-    """``responses=`` for a route handler: these statuses answer with a problem document."""
+    """``responses=`` for a route handler: these statuses answer with a problem document.
+
+    ``codes`` names, per status, the domain codes the operation may answer with (a status named
+    there need not be repeated in ``statuses``); the OpenAPI document states them as the enum of
+    ``code``. The generic codes of a status (``validation_error``, ``not_found``, …) are added
+    by the document, not declared here.
+    """
     described = {**_PROBLEM_DESCRIPTIONS, **(describe or {})}
+    declared = {status: tuple(names) for status, names in (codes or {}).items()}
     return {
-        status: ResponseSpec(
+        status: ProblemSpec(
             data_container=Problem,
             media_type=PROBLEM_MEDIA_TYPE,
             description=described.get(status, status_phrase(status)),
             generate_examples=False,
+            codes=declared.get(status, ()),
         )
-        for status in statuses
+        for status in sorted({*statuses, *declared})
     }
 
 

@@ -19,12 +19,11 @@ from backend.config import Settings
 from backend.core.auth import AuthUser, resident_only, staff_or_admin
 from backend.core.clock import Clock, clock_of
 from backend.core.errors import AppError, FieldError, problem_responses
-from backend.core.idempotency import idempotent
+from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.reads import reader_of
 from backend.core.responses import Answer
 from backend.events import service
-from schemas import patterns
 from schemas.common import Page
 from schemas.events import (
     Audience,
@@ -180,19 +179,7 @@ async def register(
     data: RegistrationCreate,
     request: Request[AuthUser, Any, Any],
     db_session: AsyncSession,
-    idempotency_key: Annotated[
-        str | None,
-        Parameter(
-            header="Idempotency-Key",
-            description="repeat it when retrying this request; 1 to 200 visible ASCII characters",
-            # Stated, not enforced here: core.idempotency answers 422 invalid_idempotency_key.
-            schema_extra={
-                "pattern": patterns.IDEMPOTENCY_KEY,
-                "minLength": 1,
-                "maxLength": patterns.IDEMPOTENCY_KEY_MAX_LENGTH,
-            },
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response[RegistrationOut]:
     # The caller and the clock come from the request, not as dependencies: with the session
     # they made a batch that Litestar resolves in an anyio task group on every request, a
