@@ -26,7 +26,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Response
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,8 +47,8 @@ _DONE = "done"
 # pattern is stated, not enforced by Litestar: `idempotent` answers 422 invalid_idempotency_key.
 IdempotencyKeyHeader = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         description="repeat it when retrying this request; 1 to 200 visible ASCII characters",
         schema_extra={
             "pattern": patterns.IDEMPOTENCY_KEY,
