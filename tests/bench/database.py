@@ -13,6 +13,9 @@ from backend.core.database import plain_url, start_embedded, with_database
 ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = ROOT / ".qiyou-bench"
 DATABASE = "qiyou_bench"
+# The data key the last seed sealed its codes with: tests.bench.instructions reuses the seeded
+# database, so it must open those codes with the same key.
+DATA_KEY_FILE = DATA_DIR / "data-key"
 
 
 def start_server() -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import secrets
 import shutil
@@ -42,7 +41,7 @@ import uvloop
 
 from backend.core.clock import LOCAL_TZ
 from backend.core.database import with_database
-from tests.bench.database import DATABASE, dsn_of, start_server
+from tests.bench.database import DATA_KEY_FILE, DATABASE, dsn_of, start_server
 
 API = "/api/v1"
 WARM_UP = 200
@@ -155,12 +154,16 @@ def _total(dump: Path) -> int:
 
 async def _inside(url: str, requests: int, reads: tuple[str, ...], apps: tuple[str, ...]) -> None:
     jwt_secret = secrets.token_urlsafe(48)
+    # The key the benchmark's seed sealed the codes with (home opens the next booking's code).
+    data_key = DATA_KEY_FILE.read_text().strip()
     os.environ.update(
         {
             "QIYOU_ENV": "production",
             "QIYOU_DATABASE_URL": url,
             "QIYOU_JWT_SECRET": jwt_secret,
-            "QIYOU_DATA_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+            "QIYOU_DATA_KEY": data_key,
+            # The ceiling stores and reads the same sealed codes as Qiyou, so it needs the key.
+            "QIYOU_BENCH_DATA_KEY": data_key,
             "QIYOU_RATE_LIMIT_ENABLED": "true",
             "QIYOU_ACCESS_LOG": "true",
             "QIYOU_BENCH_DSN": dsn_of(url),
@@ -172,7 +175,7 @@ async def _inside(url: str, requests: int, reads: tuple[str, ...], apps: tuple[s
     from backend.asgi import tune_garbage_collector
     from tests.bench.ceiling import create as create_ceiling
 
-    built = {"ours": create_app(), "ceiling": create_ceiling()}
+    built = {name: create_app() if name == "ours" else create_ceiling() for name in apps}
     tune_garbage_collector()
     for app in (built[name] for name in apps):
         async with _lifespan(app):

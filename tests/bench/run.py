@@ -154,6 +154,7 @@ class Bench:
         # One data key for the seed, Qiyou and the ceiling: all three seal and open the same
         # codes (tickets and check-in codes are stored hashed and encrypted under it).
         self.data_key = new_data_key()
+        database.DATA_KEY_FILE.write_text(self.data_key)
         self.seeded = asyncio.run(seed.seed(self.dsn, self.config.data, _key_bytes(self.data_key)))
         say(seed.describe(self.seeded))
         breaches = asyncio.run(seed.check_invariants(self.dsn))
