@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, func, select, tuple_
@@ -18,14 +18,11 @@ from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
 from backend.core.reads import Query, Reader, Record, param
-from backend.events.common import (
-    PUBLIC,
-    like_pattern,
-    registration_open,
-    text_match,
-)
+from backend.events.common import PUBLIC, like_pattern, text_match
 from backend.events.models import Event
+from backend.events.wire import public_event
 from backend.hub import service as hub
+from schemas.common import Page
 from schemas.events import EventOut, EventSummary
 
 _SUMMARY_COLUMNS = (
@@ -46,36 +43,6 @@ _SUMMARY_COLUMNS = (
     Event.waitlisted_count,
     Event.room_id,
 )
-
-
-_Wire = TypeVar("_Wire", EventSummary, EventOut)
-
-
-def _wire(row: Record | dict[str, Any], now: datetime, wire: type[_Wire], **more: Any) -> _Wire:
-    """The wire form of an event row: a summary, or — given ``EventOut`` and the four fields
-    only it has — the full view, built in one go."""
-    return wire(
-        id=row["id"],
-        title=row["title"],
-        summary=row["summary"],
-        category=row["category"],
-        audience=row["audience"],
-        location=row["location"],
-        starts_at=to_local(row["starts_at"]),
-        ends_at=to_local(row["ends_at"]),
-        registration_opens_at=to_local(row["registration_opens_at"]),
-        registration_closes_at=to_local(row["registration_closes_at"]),
-        capacity=row["capacity"],
-        max_seats_per_registration=row["max_seats_per_registration"],
-        status=row["status"],
-        seats_left=row["capacity"] - row["confirmed_seats"],
-        waitlist_length=row["waitlisted_count"],
-        registration_open=registration_open(
-            row["status"], row["registration_opens_at"], row["registration_closes_at"], now
-        ),
-        room_id=row["room_id"],
-        **more,
-    )
 
 
 @functools.cache
@@ -113,7 +80,7 @@ async def list_events(
     q: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[EventSummary], str | None]:
+) -> Page[EventSummary]:
     """Published events overlapping [from, to) — by default those not yet over — by start."""
     after = EVENTS.decode(cursor)
     query = _list_query(
@@ -135,7 +102,7 @@ async def list_events(
         limit=limit + 1,
     )
     page, next_cursor = EVENTS.paginate(rows, limit, lambda r: (r["starts_at"], r["id"]))
-    return [_wire(r, now, EventSummary) for r in page], next_cursor
+    return Page(items=[public_event(r, now, EventSummary) for r in page], next_cursor=next_cursor)
 
 
 _SUMMARY_NAMES = tuple(column.key for column in _SUMMARY_COLUMNS)
@@ -156,7 +123,7 @@ def upcoming_column(now: Any, limit: int) -> ColumnElement[Any]:
 def upcoming_from(records: Sequence[Record], now: datetime) -> list[EventSummary]:
     # Anonymous rows carry their fields by position only.
     return [
-        _wire(dict(zip(_SUMMARY_NAMES, record, strict=True)), now, EventSummary)
+        public_event(dict(zip(_SUMMARY_NAMES, record, strict=True)), now, EventSummary)
         for record in records
     ]
 
@@ -177,7 +144,7 @@ async def get_event(reader: Reader, event_id: UUID, *, now: datetime) -> EventOu
     row = await reader.fetchrow(_EVENT, event_id=event_id)
     if row is None:
         raise AppError(404, "not_found")
-    return _wire(
+    return public_event(
         row,
         now,
         EventOut,

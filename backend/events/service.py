@@ -36,7 +36,7 @@ from backend.events.publishing import (
     publish_event,
     update_event,
 )
-from backend.events.registering import age_on, register
+from backend.events.registering import register
 from backend.events.registrations import cancel_registration, my_registration, my_registrations
 from backend.events.roster import csv_cell, event_registrations, registrations_csv
 from backend.hub import service as hub
@@ -45,7 +45,6 @@ from backend.hub import service as hub
 hub.on_event_holds(RoomClosures())
 
 __all__ = [
-    "age_on",
     "cancel_event",
     "cancel_registration",
     "check_in",
