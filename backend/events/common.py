@@ -1,6 +1,6 @@
 """What more than one part of the events domain needs: which events the public may see, the
-years a time may fall in, the (start, id) cursor, text search, when registration is open, a
-room's name and an inbox notice."""
+years a time may fall in, the (start, id) cursor, text search, a room's
+name and an inbox notice."""
 
 from __future__ import annotations
 
@@ -51,10 +51,6 @@ LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 def in_range(moment: datetime) -> bool:
     return EARLIEST <= moment < LATEST
-
-
-def registration_open(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> bool:
-    return status == "published" and opens_at <= now < closes_at
 
 
 def like_pattern(text: str) -> str:

@@ -77,6 +77,16 @@ AUDIENCE_RULES: Mapping[str, ColumnElement[bool]] = {
 }
 
 
+def window_open(at: Any) -> ColumnElement[bool]:
+    """Registration is open at ``at``: inside [opens, closes) of a published event (a cancelled
+    one is closed). The reads select it as ``registrationOpen`` for the time they are made."""
+    return and_(
+        _E.status == "published",
+        _E.registration_opens_at <= at,
+        _E.registration_closes_at > at,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """``holds`` on the event row, or ``refusal(row)`` — ``row`` the event as ``explain``
@@ -95,12 +105,7 @@ def _too_many_seats(event: Any) -> AppError:
 RULES: tuple[Rule, ...] = (
     Rule(
         "registration_open",
-        # [opens, closes) of a published event; a cancelled one is closed.
-        and_(
-            _E.status == "published",
-            _E.registration_opens_at <= AT,
-            _E.registration_closes_at > AT,
-        ),
+        window_open(AT),
         lambda _: AppError(422, "registration_closed"),
     ),
     Rule(

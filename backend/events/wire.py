@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from backend.core.clock import to_local
-from backend.events.common import registration_open, ticket_of
+from backend.events.common import ticket_of
 from schemas.events import (
     Attendee,
     CheckInOut,
@@ -46,10 +46,11 @@ def attendees(raw: Sequence[Mapping[str, Any]]) -> list[Attendee]:
 _Public = TypeVar("_Public", EventSummary, EventOut)
 
 
-def public_event(row: Any, now: datetime, wire: type[_Public], **more: Any) -> _Public:
+def public_event(row: Any, wire: type[_Public], **more: Any) -> _Public:
     """An event as anyone may read it: a summary, or — given ``EventOut`` and the fields only
     it has — the full view, built in one go. ``row`` is read by key (the hot reads hand over
-    asyncpg records)."""
+    asyncpg records) and carries ``registration_open``, the rule's answer for the time of the
+    read (``rules.window_open``)."""
     return wire(
         id=row["id"],
         title=row["title"],
@@ -66,9 +67,7 @@ def public_event(row: Any, now: datetime, wire: type[_Public], **more: Any) -> _
         status=row["status"],
         seats_left=seats_left(row["capacity"], row["confirmed_seats"]),
         waitlist_length=row["waitlisted_count"],
-        registration_open=registration_open(
-            row["status"], row["registration_opens_at"], row["registration_closes_at"], now
-        ),
+        registration_open=row["registration_open"],
         room_id=row["room_id"],
         **more,
     )
