@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
+from backend.core.errors import ProblemSpec
 from backend.events import routes
 from backend.openapi import offline_app
 
@@ -86,3 +88,26 @@ def test_every_events_operation_is_documented(built: tuple[Litestar, list[str]])
         assert operation.get("description"), path
         for name in re.findall(r"\{([^}]+)\}", path):
             assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z]+)*", name), (path, name)
+
+
+# Codes every operation may answer, stated by the document itself (core/errors.py).
+_GENERIC = {"not_found", "validation_error", "unauthorized", "forbidden"}
+
+
+def test_every_code_the_domain_raises_is_declared(built: tuple[Litestar, list[str]]) -> None:
+    """A code raised in backend/events (``AppError(status, "code"``) is declared by at least one
+    events operation (``problem_responses(codes=...)``), so the phone team's client knows it."""
+    app, _ = built
+    source = "\n".join(
+        path.read_text(encoding="utf-8") for path in Path(routes.__file__).parent.glob("*.py")
+    )
+    raised = set(re.findall(r"AppError\(\s*\d{3},\s*\"([a-z_]+)\"", source)) - _GENERIC
+    declared = {
+        code
+        for _, handler in _events_handlers(app)
+        for spec in (handler.responses or {}).values()
+        if isinstance(spec, ProblemSpec)
+        for code in spec.codes
+    }
+    assert raised, "found no AppError in backend/events"
+    assert raised <= declared, sorted(raised - declared)
