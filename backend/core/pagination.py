@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from backend.core.errors import AppError, FieldError
 
@@ -143,9 +143,9 @@ class Keyset:
 # Route parameters every list endpoint declares: ``limit: Limit = DEFAULT_LIMIT``.
 Limit = Annotated[
     int,
-    Parameter(ge=1, le=MAX_LIMIT, description=f"page size, 1 to {MAX_LIMIT} (default 20)"),
+    QueryParameter(ge=1, le=MAX_LIMIT, description=f"page size, 1 to {MAX_LIMIT} (default 20)"),
 ]
 Cursor = Annotated[
     str | None,
-    Parameter(description="opaque cursor from the previous page's nextCursor"),
+    QueryParameter(description="opaque cursor from the previous page's nextCursor"),
 ]

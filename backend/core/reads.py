@@ -132,4 +132,12 @@ def reader_of(request: Request[Any, Any, Any]) -> Reader:
     return cast(Reader, request.app.state.reader)
 
 
-__all__ = ["Attributes", "Query", "Reader", "Record", "param", "reader_of"]
+def autocommit_writer_of(request: Request[Any, Any, Any]) -> Reader:
+    """The reader, handed to a write: each of its statements commits on its own as it ends,
+    outside the request's session and transaction. Only for a write that is a single statement
+    with nothing else to commit beside it, and only in the routes docs/architecture.md lists
+    under "Performance idioms" (today: ``registerForEvent`` without an ``Idempotency-Key``)."""
+    return cast(Reader, request.app.state.reader)
+
+
+__all__ = ["Attributes", "Query", "Reader", "Record", "autocommit_writer_of", "param", "reader_of"]

@@ -1,10 +1,9 @@
 """What more than one part of the events domain needs: which events the public may see, the
-years a time may fall in, the (start, id) cursor, text search, when registration is open, and
-the small row → wire mappings (a room's name, an inbox notice, a registration's attendees)."""
+years a time may fall in, the (start, id) cursor, text search, a room's
+name and an inbox notice."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -16,7 +15,6 @@ from backend.core.clock import to_local
 from backend.core.security import SealedCode, code_digest, new_token, open_code, seal_code
 from backend.events.models import SEARCH_TEXT, Event
 from backend.hub import service as hub
-from schemas.events import Attendee
 
 # 15 random bytes = 120 bits: far beyond guessing, and short enough for a crisp QR code.
 TICKET_BYTES = 15
@@ -55,10 +53,6 @@ def in_range(moment: datetime) -> bool:
     return EARLIEST <= moment < LATEST
 
 
-def registration_open(status: str, opens_at: datetime, closes_at: datetime, now: datetime) -> bool:
-    return status == "published" and opens_at <= now < closes_at
-
-
 def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -89,10 +83,3 @@ def notice(event: Any) -> dict[str, Any]:
         "startsAt": to_local(event.starts_at).isoformat(),
         "location": event.location,
     }
-
-
-def to_attendees(raw: Sequence[dict[str, Any]]) -> list[Attendee]:
-    return [
-        Attendee(name=a["name"], member_id=UUID(a["memberId"]) if a.get("memberId") else None)
-        for a in raw
-    ]

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.base import new_id
 from backend.core.clock import LOCAL_TZ, to_local
 from backend.core.errors import AppError
-from backend.events.common import PUBLIC, ticket_digest, to_attendees
+from backend.events import wire
+from backend.events.common import PUBLIC, ticket_digest
 from backend.events.models import Event, Feedback, Registration
 from backend.identity import lookup
 from schemas.events import CheckInOut, FeedbackCreate, FeedbackOut
@@ -88,14 +89,8 @@ async def check_in(
             )
         raise AppError(409, "ticket_cancelled")
     people = await lookup.people(session, [done.user_id])
-    return CheckInOut(
-        registration_id=done.id,
-        event_id=event_id,
-        user_name=people[done.user_id].display_name if done.user_id in people else "",
-        seats=done.seats,
-        attendees=to_attendees(done.attendees),
-        checked_in_at=to_local(now),
-    )
+    name = people[done.user_id].display_name if done.user_id in people else ""
+    return wire.checked_in(done, event_id, name, now)
 
 
 async def give_feedback(
@@ -147,10 +142,4 @@ async def give_feedback(
     ).scalar_one_or_none()
     if stored is None:
         raise AppError(409, "feedback_already_given")
-    return FeedbackOut(
-        id=feedback_id,
-        event_id=event_id,
-        rating=data.rating,
-        comment=data.comment,
-        created_at=to_local(now),
-    )
+    return wire.feedback(feedback_id, event_id, data.rating, data.comment, now)

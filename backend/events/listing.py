@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, func, select, tuple_
@@ -18,14 +18,12 @@ from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
 from backend.core.reads import Query, Reader, Record, param
-from backend.events.common import (
-    PUBLIC,
-    like_pattern,
-    registration_open,
-    text_match,
-)
+from backend.events.common import PUBLIC, like_pattern, text_match
 from backend.events.models import Event
+from backend.events.rules import window_open
+from backend.events.wire import public_event
 from backend.hub import service as hub
+from schemas.common import Page
 from schemas.events import EventOut, EventSummary
 
 _SUMMARY_COLUMNS = (
@@ -48,40 +46,14 @@ _SUMMARY_COLUMNS = (
 )
 
 
-_Wire = TypeVar("_Wire", EventSummary, EventOut)
-
-
-def _wire(row: Record | dict[str, Any], now: datetime, wire: type[_Wire], **more: Any) -> _Wire:
-    """The wire form of an event row: a summary, or — given ``EventOut`` and the four fields
-    only it has — the full view, built in one go."""
-    return wire(
-        id=row["id"],
-        title=row["title"],
-        summary=row["summary"],
-        category=row["category"],
-        audience=row["audience"],
-        location=row["location"],
-        starts_at=to_local(row["starts_at"]),
-        ends_at=to_local(row["ends_at"]),
-        registration_opens_at=to_local(row["registration_opens_at"]),
-        registration_closes_at=to_local(row["registration_closes_at"]),
-        capacity=row["capacity"],
-        max_seats_per_registration=row["max_seats_per_registration"],
-        status=row["status"],
-        seats_left=row["capacity"] - row["confirmed_seats"],
-        waitlist_length=row["waitlisted_count"],
-        registration_open=registration_open(
-            row["status"], row["registration_opens_at"], row["registration_closes_at"], now
-        ),
-        room_id=row["room_id"],
-        **more,
-    )
+def _open_at(now: Any) -> ColumnElement[bool]:
+    return window_open(now).label("registration_open")
 
 
 @functools.cache
 def _list_query(*, until: bool, category: bool, audience: bool, search: bool, after: bool) -> Query:
     """The events page for one combination of filters, compiled the first time it is asked."""
-    stmt = select(*_SUMMARY_COLUMNS).where(
+    stmt = select(*_SUMMARY_COLUMNS, _open_at(param("now"))).where(
         Event.status == "published", Event.ends_at > param("starts_from")
     )
     if until:
@@ -113,7 +85,7 @@ async def list_events(
     q: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[EventSummary], str | None]:
+) -> Page[EventSummary]:
     """Published events overlapping [from, to) — by default those not yet over — by start."""
     after = EVENTS.decode(cursor)
     query = _list_query(
@@ -125,6 +97,7 @@ async def list_events(
     )
     rows = await reader.fetch(
         query,
+        now=now,
         starts_from=starts_from or now,
         until=until,
         category=category,
@@ -135,17 +108,17 @@ async def list_events(
         limit=limit + 1,
     )
     page, next_cursor = EVENTS.paginate(rows, limit, lambda r: (r["starts_at"], r["id"]))
-    return [_wire(r, now, EventSummary) for r in page], next_cursor
+    return Page(items=[public_event(r, EventSummary) for r in page], next_cursor=next_cursor)
 
 
-_SUMMARY_NAMES = tuple(column.key for column in _SUMMARY_COLUMNS)
+_SUMMARY_NAMES = (*(column.key for column in _SUMMARY_COLUMNS), "registration_open")
 
 
 def upcoming_column(now: Any, limit: int) -> ColumnElement[Any]:
     """The next published events not over yet, as an array column of another statement (the
     home screen reads its parts in one statement); ``upcoming_from`` reads it back."""
     return func.array(
-        select(tuple_(*_SUMMARY_COLUMNS))
+        select(tuple_(*_SUMMARY_COLUMNS, window_open(now)))
         .where(Event.status == "published", Event.ends_at > now)
         .order_by(Event.starts_at, Event.id)
         .limit(limit)
@@ -154,9 +127,11 @@ def upcoming_column(now: Any, limit: int) -> ColumnElement[Any]:
 
 
 def upcoming_from(records: Sequence[Record], now: datetime) -> list[EventSummary]:
+    """The events of ``upcoming_column``. (``now`` is the time the column was read for; the
+    column already carries whether registration is open then.)"""
     # Anonymous rows carry their fields by position only.
     return [
-        _wire(dict(zip(_SUMMARY_NAMES, record, strict=True)), now, EventSummary)
+        public_event(dict(zip(_SUMMARY_NAMES, record, strict=True)), EventSummary)
         for record in records
     ]
 
@@ -165,6 +140,7 @@ def upcoming_from(records: Sequence[Record], now: datetime) -> list[EventSummary
 _EVENT = Query.compile(
     select(
         *_SUMMARY_COLUMNS,
+        _open_at(param("now")),
         Event.body,
         Event.cancelled_at,
         Event.cancel_reason,
@@ -174,12 +150,11 @@ _EVENT = Query.compile(
 
 
 async def get_event(reader: Reader, event_id: UUID, *, now: datetime) -> EventOut:
-    row = await reader.fetchrow(_EVENT, event_id=event_id)
+    row = await reader.fetchrow(_EVENT, event_id=event_id, now=now)
     if row is None:
         raise AppError(404, "not_found")
-    return _wire(
+    return public_event(
         row,
-        now,
         EventOut,
         body=row["body"],
         room_name=row["room_name"],

@@ -18,60 +18,29 @@ import msgspec
 from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.pagination import Keyset
+from backend.events import wire
 from backend.events.common import in_range, notice, room_name, text_filter
 from backend.events.models import ACTIVE_STATUSES, Event, Feedback, Registration
 from backend.events.waitlist import promote
 from backend.hub import service as hub
 from backend.notifications.service import notify_many
-from schemas.events import (
-    EventCreate,
-    EventPatch,
-    FeedbackSummary,
-    ManagedEventOut,
-    ManagedEventSummary,
-)
+from schemas.common import Page
+from schemas.events import EventCreate, EventPatch, ManagedEventOut, ManagedEventSummary
 
 
 async def _managed_out(session: AsyncSession, event: Event) -> ManagedEventOut:
-    feedback = (
+    count, average = (
         await session.execute(
             select(func.count(), func.avg(Feedback.rating)).where(Feedback.event_id == event.id)
         )
     ).one()
-    average = feedback[1]
-    return ManagedEventOut(
-        id=event.id,
-        title=event.title,
-        summary=event.summary,
-        body=event.body,
-        category=event.category,
-        audience=event.audience,  # type: ignore[arg-type]
-        location=event.location,
-        starts_at=to_local(event.starts_at),
-        ends_at=to_local(event.ends_at),
-        registration_opens_at=to_local(event.registration_opens_at),
-        registration_closes_at=to_local(event.registration_closes_at),
-        capacity=event.capacity,
-        max_seats_per_registration=event.max_seats_per_registration,
-        status=event.status,  # type: ignore[arg-type]
-        confirmed_seats=event.confirmed_seats,
-        seats_left=event.capacity - event.confirmed_seats,
-        waitlist_length=event.waitlisted_count,
-        created_by=event.created_by,
-        created_at=to_local(event.created_at),
-        updated_at=to_local(event.updated_at),
-        feedback=FeedbackSummary(
-            count=feedback[0], average_rating=round(float(average), 2) if average else None
-        ),
-        room_id=event.room_id,
+    return wire.managed_event(
+        event,
+        feedback_count=count,
+        average_rating=average,
         room_name=await room_name(session, event.room_id),
-        room_booking_id=event.room_hold_id,
-        published_at=to_local(event.published_at),
-        cancelled_at=to_local(event.cancelled_at),
-        cancel_reason=event.cancel_reason,
     )
 
 
@@ -106,7 +75,7 @@ async def list_managed_events(
     q: str | None,
     limit: int,
     cursor: str | None,
-) -> tuple[list[ManagedEventSummary], str | None]:
+) -> Page[ManagedEventSummary]:
     """Every event, drafts included, latest start first."""
     before = MANAGED_EVENTS.decode(cursor)
     stmt = select(
@@ -135,27 +104,7 @@ async def list_managed_events(
     stmt = stmt.order_by(Event.starts_at.desc(), Event.id.desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
     page, next_cursor = MANAGED_EVENTS.paginate(rows, limit, lambda r: (r.starts_at, r.id))
-    return [
-        ManagedEventSummary(
-            id=r.id,
-            title=r.title,
-            category=r.category,
-            audience=r.audience,
-            location=r.location,
-            starts_at=to_local(r.starts_at),
-            ends_at=to_local(r.ends_at),
-            capacity=r.capacity,
-            status=r.status,
-            confirmed_seats=r.confirmed_seats,
-            seats_left=r.capacity - r.confirmed_seats,
-            waitlist_length=r.waitlisted_count,
-            created_at=to_local(r.created_at),
-            room_id=r.room_id,
-            published_at=to_local(r.published_at),
-            cancelled_at=to_local(r.cancelled_at),
-        )
-        for r in page
-    ], next_cursor
+    return Page(items=[wire.managed_event_summary(r) for r in page], next_cursor=next_cursor)
 
 
 def _check_schedule(values: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 """Registering for an event: confirmed with a ticket while the seats fit and nobody waits,
 otherwise waitlisted — decided by one statement that updates the event's counters and inserts
-the registration, so nothing can oversell it."""
+the registration, so nothing can oversell it, and that holds only where every rule of
+``rules.RULES`` holds."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from uuid import UUID
 
 import asyncpg
 from sqlalchemy import (
-    DateTime,
-    Integer,
     LargeBinary,
     Select,
     String,
@@ -25,7 +24,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
-    or_,
     select,
     update,
 )
@@ -34,37 +32,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.base import new_id
-from backend.core.clock import local_date_of, to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.reads import Attributes, Query, Reader
-from backend.events.common import PUBLIC, new_ticket, registration_open, to_attendees
+from backend.events import rules, wire
+from backend.events.common import new_ticket
 from backend.events.models import Event, Registration
+from backend.events.rules import AT, PARTY
 from backend.identity import lookup
-from schemas.events import EventBrief, RegistrationCreate, RegistrationOut
-
-ELDER_AGE = 60
-ADULT_AGE = 18
+from schemas.events import RegistrationCreate, RegistrationOut
 
 
-def age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def _brief(row: Any) -> EventBrief:
-    return EventBrief(
-        id=row.id,
-        title=row.title,
-        location=row.location,
-        starts_at=to_local(row.starts_at),
-        ends_at=to_local(row.ends_at),
-        status=row.status,
-    )
-
-
-async def _attendee_list(
-    session: AsyncSession, event: Any, user_id: UUID, data: RegistrationCreate, data_key: bytes
-) -> list[dict[str, Any]]:
-    """Who comes, checked against the household and the event's audience."""
+async def _attendees(
+    session: AsyncSession, user_id: UUID, data: RegistrationCreate, data_key: bytes
+) -> tuple[list[dict[str, Any]], list[date]]:
+    """Who comes — the named members of the caller's household, and the caller when ``seats``
+    leaves room — and the birth dates known of them (the audience rule reads those)."""
     wanted = list(dict.fromkeys(data.member_ids))
     if len(wanted) != len(data.member_ids):
         raise AppError(
@@ -86,25 +68,17 @@ async def _attendee_list(
             errors=[FieldError(field="memberIds", message="not a member of your household")],
         )
     by_id = {m.id: m for m in members}
-    day = local_date_of(event.starts_at)
-    ages = [age_on(by_id[i].birth_date, day) for i in wanted]
-    self_attends = data.seats > len(wanted)
-    resident = (
-        await lookup.resident_info(session, user_id, data_key=data_key) if self_attends else None
-    )
-    if self_attends and resident is None:
-        # A token outliving its account.
-        raise AppError(401, "unauthorized")
-    if resident is not None and resident.verified_birth_date is not None:
-        ages.append(age_on(resident.verified_birth_date, day))
-    if event.audience == "elderly" and not any(a >= ELDER_AGE for a in ages):
-        raise AppError(422, "audience_mismatch", extra={"audience": "elderly"})
-    if event.audience == "children" and not any(a < ADULT_AGE for a in ages):
-        raise AppError(422, "audience_mismatch", extra={"audience": "children"})
+    births = [by_id[i].birth_date for i in wanted]
     people: list[dict[str, Any]] = [{"memberId": str(i), "name": by_id[i].name} for i in wanted]
-    if resident is not None:
+    if data.seats > len(wanted):
+        resident = await lookup.resident_info(session, user_id, data_key=data_key)
+        if resident is None:
+            # A token outliving its account.
+            raise AppError(401, "unauthorized")
+        if resident.verified_birth_date is not None:
+            births.append(resident.verified_birth_date)
         people.insert(0, {"memberId": None, "name": resident.display_name})
-    return people
+    return people, births
 
 
 # --- registering ------------------------------------------------------------------------------
@@ -120,14 +94,10 @@ _E = _EVENTS.c
 _R = _REGISTRATIONS.c
 _EVENT = bindparam("event", type_=Uuid)
 _RESIDENT = bindparam("resident", type_=Uuid)
-_PARTY = bindparam("party", type_=Integer)
-_AT = bindparam("at", type_=DateTime(timezone=True))
 _NEW_ID = bindparam("registration", type_=Uuid)
 _TICKET_HASH = bindparam("ticket_hash", type_=String)
 _TICKET_ENC = bindparam("ticket_enc", type_=LargeBinary)
 _PEOPLE = bindparam("people", type_=JSONB)
-# Audiences anyone may attend: the resident alone needs no age check and no household lookup.
-_OPEN_TO_ALL = ("all", "families")
 
 
 def _decide_and_insert(*, resident_alone: bool) -> Select[Any]:
@@ -136,32 +106,28 @@ def _decide_and_insert(*, resident_alone: bool) -> Select[Any]:
     statement. The row lock it takes is held to commit, so waitlist numbers follow commit order;
     the SET expressions all read the row as it was.
 
-    ``resident_alone``: the resident registers for themself (no members named) for an event
-    open to all. Then the statement also checks the window and the seat limit and reads the
-    resident's name (from identity's lookup), and returns no row when anything is off — the
-    caller then takes the long way, which names the reason. Otherwise the caller has checked
-    all that and passes the attendees."""
-    fits = and_(_E.waitlisted_count == 0, _E.confirmed_seats + _PARTY <= _E.capacity)
-    conditions = [_E.id == _EVENT, _E.status == "published"]
+    Every rule of ``rules.RULES`` is in its ``WHERE``: the statement returns no row when one
+    does not hold, and the caller asks ``rules.EXPLAIN`` which.
+
+    ``resident_alone``: the resident registers for themself (no members named); the statement
+    also reads their name (from identity's lookup), and no age is known (an age-bound audience
+    refuses, and the long way learns the resident's age). Otherwise the caller passes the
+    attendees and their birth dates."""
+    fits = and_(_E.waitlisted_count == 0, _E.confirmed_seats + PARTY <= _E.capacity)
+    conditions = [_E.id == _EVENT, *rules.all_hold()]
     returned: list[Any] = [_E.id, _E.title, _E.location, _E.starts_at, _E.ends_at, _E.status]
     returned += [_E.waitlisted_count, _E.waitlist_seq]
     if resident_alone:
         # NULL when the account is gone (a token outliving it): then no row, and the long way
         # answers 401.
         name = lookup.display_name_of(_RESIDENT)
-        conditions += [
-            _E.registration_opens_at <= _AT,
-            _E.registration_closes_at > _AT,
-            _E.max_seats_per_registration >= _PARTY,
-            or_(*(_E.audience == audience for audience in _OPEN_TO_ALL)),
-            name.is_not(None),
-        ]
+        conditions.append(name.is_not(None))
         returned.append(name.label("display_name"))
     taken = (
         update(_EVENTS)
         .where(*conditions)
         .values(
-            confirmed_seats=case((fits, _E.confirmed_seats + _PARTY), else_=_E.confirmed_seats),
+            confirmed_seats=case((fits, _E.confirmed_seats + PARTY), else_=_E.confirmed_seats),
             waitlisted_count=case((fits, _E.waitlisted_count), else_=_E.waitlisted_count + 1),
             waitlist_seq=case((fits, _E.waitlist_seq), else_=_E.waitlist_seq + 1),
         )
@@ -203,13 +169,13 @@ def _decide_and_insert(*, resident_alone: bool) -> Select[Any]:
                 taken.c.id,
                 _RESIDENT,
                 case((confirmed, literal("confirmed")), else_=literal("waitlisted")),
-                _PARTY,
+                PARTY,
                 people,
                 case((confirmed, null()), else_=taken.c.waitlist_seq),
                 case((confirmed, _TICKET_HASH), else_=null()),
                 case((confirmed, _TICKET_ENC), else_=null()),
-                case((confirmed, _AT), else_=null()),
-                _AT,
+                case((confirmed, AT), else_=null()),
+                AT,
             ),
         )
         .cte("registered")
@@ -220,20 +186,8 @@ def _decide_and_insert(*, resident_alone: bool) -> Select[Any]:
 _REGISTER_ALONE = _decide_and_insert(resident_alone=True)
 _REGISTER_ALONE_SQL = Query.compile(_REGISTER_ALONE)
 _REGISTER = _decide_and_insert(resident_alone=False)
-
-_EVENT_FOR_REGISTERING = select(
-    Event.id,
-    Event.title,
-    Event.location,
-    Event.starts_at,
-    Event.ends_at,
-    Event.status,
-    Event.audience,
-    Event.registration_opens_at,
-    Event.registration_closes_at,
-    Event.max_seats_per_registration,
-).where(Event.id == bindparam("event"), PUBLIC)
-
+# Both ways of deciding, for the test that holds each to every rule.
+DECIDING: dict[str, Select[Any]] = {"alone": _REGISTER_ALONE, "with_members": _REGISTER}
 
 _ONE_ACTIVE = "uq_event_registrations_one_active"
 
@@ -257,30 +211,6 @@ async def _run_alone(reader: Reader, params: dict[str, Any]) -> Any:
             raise AppError(409, "already_registered") from exc
         raise
     return Attributes(row) if row is not None else None
-
-
-def _registered(
-    registration_id: UUID,
-    event_id: UUID,
-    seats: int,
-    attendees: list[dict[str, Any]],
-    taken: Any,
-    ticket: str,
-    now: datetime,
-) -> RegistrationOut:
-    confirmed = taken.waitlisted_count == 0
-    return RegistrationOut(
-        id=registration_id,
-        event_id=event_id,
-        status="confirmed" if confirmed else "waitlisted",
-        seats=seats,
-        attendees=to_attendees(attendees),
-        event=_brief(taken),
-        created_at=to_local(now),
-        ticket_code=ticket if confirmed else None,
-        waitlist_position=None if confirmed else taken.waitlisted_count,
-        confirmed_at=to_local(now) if confirmed else None,
-    )
 
 
 async def register(
@@ -312,35 +242,28 @@ async def register(
         "ticket_enc": ticket.sealed,
     }
     if not data.member_ids:
-        # The common case in one statement; no row means a rule refused it (or an audience
-        # needs an age check), and the long way below finds out which.
+        # The common case in one statement; no row means a rule refused it (or the resident's
+        # age is needed), and the long way below finds out which.
+        alone = {**params, "eldest": None, "youngest": None}
         if autocommit is not None:
-            taken = await _run_alone(autocommit, params)
+            taken = await _run_alone(autocommit, alone)
         else:
-            taken = await _run_decision(session, _REGISTER_ALONE, params)
+            taken = await _run_decision(session, _REGISTER_ALONE, alone)
         if taken is not None:
-            attendees = [{"memberId": None, "name": taken.display_name}]
-            return _registered(
-                registration_id, event_id, data.seats, attendees, taken, ticket.code, now
+            people = [{"memberId": None, "name": taken.display_name}]
+            return wire.new_registration(
+                registration_id, data.seats, people, taken, ticket.code, now
             )
 
-    event = (await session.execute(_EVENT_FOR_REGISTERING, {"event": event_id})).one_or_none()
-    if event is None:
-        raise AppError(404, "not_found")
-    if not registration_open(
-        event.status, event.registration_opens_at, event.registration_closes_at, now
-    ):
-        raise AppError(422, "registration_closed")
-    if data.seats > event.max_seats_per_registration:
-        raise AppError(
-            422,
-            "too_many_seats",
-            {"max": event.max_seats_per_registration},
-            extra={"maxSeatsPerRegistration": event.max_seats_per_registration},
-        )
-    attendees = await _attendee_list(session, event, user_id, data, data_key)
-    taken = await _run_decision(session, _REGISTER, {**params, "people": attendees})
+    people, births = await _attendees(session, user_id, data, data_key)
+    decided = {
+        **params,
+        "people": people,
+        "eldest": min(births, default=None),
+        "youngest": max(births, default=None),
+    }
+    taken = await _run_decision(session, _REGISTER, decided)
     if taken is None:
-        # Cancelled while we were checking.
-        raise AppError(422, "registration_closed")
-    return _registered(registration_id, event_id, data.seats, attendees, taken, ticket.code, now)
+        explained = (await session.execute(rules.EXPLAIN, decided)).one_or_none()
+        raise rules.refusal(explained)
+    return wire.new_registration(registration_id, data.seats, people, taken, ticket.code, now)

@@ -4,22 +4,18 @@ seats to the waitlist in the same transaction."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import (
-    select,
-    update,
-)
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
-from backend.events.common import ticket_of, to_attendees
+from backend.events import wire
 from backend.events.models import Event, Registration
 from backend.events.waitlist import position_column, promote
-from schemas.events import EventBrief, RegistrationOut
+from schemas.common import Page
+from schemas.events import RegistrationOut
 
 _MINE_COLUMNS = (
     Registration.id,
@@ -41,32 +37,6 @@ _MINE_COLUMNS = (
 )
 
 
-def _mine(row: Any, data_key: bytes) -> RegistrationOut:
-    return RegistrationOut(
-        id=row.id,
-        event_id=row.event_id,
-        status=row.status,
-        seats=row.seats,
-        attendees=to_attendees(row.attendees),
-        event=EventBrief(
-            id=row.event_id,
-            title=row.title,
-            location=row.location,
-            starts_at=to_local(row.starts_at),
-            ends_at=to_local(row.ends_at),
-            status=row.event_status,
-        ),
-        created_at=to_local(row.created_at),
-        # A ticket is only shown while it admits someone.
-        ticket_code=ticket_of(data_key, row.ticket_code_enc) if row.status == "confirmed" else None,
-        waitlist_position=row.position,
-        confirmed_at=to_local(row.confirmed_at),
-        checked_in_at=to_local(row.checked_in_at),
-        cancelled_at=to_local(row.cancelled_at),
-        cancel_reason=row.cancel_reason,
-    )
-
-
 MY_REGISTRATIONS = Keyset("my-registrations", (UUID,))
 
 
@@ -78,7 +48,7 @@ async def my_registrations(
     limit: int,
     cursor: str | None,
     data_key: bytes,
-) -> tuple[list[RegistrationOut], str | None]:
+) -> Page[RegistrationOut]:
     """The resident's registrations, newest first."""
     before = MY_REGISTRATIONS.decode(cursor)
     stmt = (
@@ -93,7 +63,7 @@ async def my_registrations(
     stmt = stmt.order_by(Registration.id.desc()).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
     page, next_cursor = MY_REGISTRATIONS.paginate(rows, limit, lambda r: (r.id,))
-    return [_mine(r, data_key) for r in page], next_cursor
+    return Page(items=[wire.my_registration(r, data_key) for r in page], next_cursor=next_cursor)
 
 
 async def my_registration(
@@ -108,7 +78,7 @@ async def my_registration(
     ).one_or_none()
     if row is None:
         raise AppError(404, "not_found")
-    return _mine(row, data_key)
+    return wire.my_registration(row, data_key)
 
 
 async def cancel_registration(

@@ -13,10 +13,10 @@ from uuid import UUID
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core.clock import LOCAL_TZ, to_local
+from backend.core.clock import LOCAL_TZ
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
-from backend.events.common import to_attendees
+from backend.events import wire
 from backend.events.models import Event, Registration
 from backend.events.waitlist import position_column
 from backend.identity import lookup
@@ -38,17 +38,7 @@ async def _totals(session: AsyncSession, event: Event) -> RegistrationTotals:
             ).where(r.event_id == event.id)
         )
     ).one()
-    return RegistrationTotals(
-        capacity=event.capacity,
-        confirmed_seats=event.confirmed_seats,
-        seats_left=event.capacity - event.confirmed_seats,
-        confirmed_registrations=counts[0],
-        waitlisted_registrations=counts[1],
-        waitlisted_seats=int(counts[2]),
-        checked_in_registrations=counts[3],
-        checked_in_seats=int(counts[4]),
-        cancelled_registrations=counts[5],
-    )
+    return wire.registration_totals(event, counts)
 
 
 _MANAGED_COLUMNS = (
@@ -66,26 +56,14 @@ _MANAGED_COLUMNS = (
 
 async def _managed_rows(session: AsyncSession, rows: Sequence[Any]) -> list[ManagedRegistration]:
     people = await lookup.people(session, {r.user_id for r in rows})
-    out = []
-    for r in rows:
-        person = people.get(r.user_id)
-        out.append(
-            ManagedRegistration(
-                id=r.id,
-                user_id=r.user_id,
-                user_name=person.display_name if person else "",
-                phone=person.phone if person else "",
-                status=r.status,
-                seats=r.seats,
-                attendees=to_attendees(r.attendees),
-                created_at=to_local(r.created_at),
-                waitlist_position=r.position,
-                confirmed_at=to_local(r.confirmed_at),
-                checked_in_at=to_local(r.checked_in_at),
-                cancelled_at=to_local(r.cancelled_at),
-            )
+    return [
+        wire.managed_registration(
+            r,
+            user_name=people[r.user_id].display_name if r.user_id in people else "",
+            phone=people[r.user_id].phone if r.user_id in people else "",
         )
-    return out
+        for r in rows
+    ]
 
 
 ROSTER = Keyset("event-registrations", (UUID,))

@@ -1,4 +1,4 @@
-"""Event rules: publishing, registration without overselling, the waitlist, tickets, check-in.
+"""Events: publishing, registration without overselling, the waitlist, tickets, check-in.
 
 This is the events domain's entry point — routes and other domains import it — and it holds no
 rules itself; each part of the domain lives in its own module:
@@ -6,11 +6,13 @@ rules itself; each part of the domain lives in its own module:
 - ``publishing``: the staff's programme — drafts, publish, change, cancel; room holds via the hub
 - ``listing``: what anyone may read — published events, search, the home screen's upcoming ones
 - ``registering``: a resident registers, confirmed or waitlisted, in one deciding statement
+- ``rules``: the registration rules, each once, as SQL conditions every deciding statement carries
 - ``registrations``: a resident reads and cancels their own registrations
 - ``waitlist``: a waiting registration's place, and promotion into freed seats
 - ``door``: checking tickets in, and feedback after the event
 - ``roster``: the staff's lists of who comes, and the CSV file of them
-- ``common``: what several of them share (public visibility, time range, search, mappings)
+- ``common``: what several of them share (public visibility, time range, search, tickets)
+- ``wire``: rows to the Structs of ``schemas/events.py``, each built in one place
 
 Concurrency, in one place: every change to an event's seats, its waitlist or a registration's
 status first takes that event's row lock (a conditional ``UPDATE`` or ``SELECT … FOR UPDATE``)
@@ -36,7 +38,7 @@ from backend.events.publishing import (
     publish_event,
     update_event,
 )
-from backend.events.registering import age_on, register
+from backend.events.registering import register
 from backend.events.registrations import cancel_registration, my_registration, my_registrations
 from backend.events.roster import csv_cell, event_registrations, registrations_csv
 from backend.hub import service as hub
@@ -45,7 +47,6 @@ from backend.hub import service as hub
 hub.on_event_holds(RoomClosures())
 
 __all__ = [
-    "age_on",
     "cancel_event",
     "cancel_registration",
     "check_in",

@@ -23,21 +23,21 @@ from tests.factories import Account
 
 ENDPOINTS = [
     ("GET", "/api/v1/events"),
-    ("GET", "/api/v1/events/{event_id:uuid}"),
-    ("POST", "/api/v1/events/{event_id:uuid}/registrations"),
-    ("POST", "/api/v1/events/{event_id:uuid}/feedback"),
+    ("GET", "/api/v1/events/{eventId:uuid}"),
+    ("POST", "/api/v1/events/{eventId:uuid}/registrations"),
+    ("POST", "/api/v1/events/{eventId:uuid}/feedback"),
     ("GET", "/api/v1/me/registrations"),
-    ("GET", "/api/v1/registrations/{registration_id:uuid}"),
-    ("POST", "/api/v1/registrations/{registration_id:uuid}/cancel"),
+    ("GET", "/api/v1/registrations/{registrationId:uuid}"),
+    ("POST", "/api/v1/registrations/{registrationId:uuid}/cancel"),
     ("POST", "/api/v1/manage/events"),
     ("GET", "/api/v1/manage/events"),
-    ("GET", "/api/v1/manage/events/{event_id:uuid}"),
-    ("PATCH", "/api/v1/manage/events/{event_id:uuid}"),
-    ("POST", "/api/v1/manage/events/{event_id:uuid}/publish"),
-    ("POST", "/api/v1/manage/events/{event_id:uuid}/cancel"),
-    ("GET", "/api/v1/manage/events/{event_id:uuid}/registrations"),
-    ("GET", "/api/v1/manage/events/{event_id:uuid}/registrations.csv"),
-    ("POST", "/api/v1/manage/events/{event_id:uuid}/check-in"),
+    ("GET", "/api/v1/manage/events/{eventId:uuid}"),
+    ("PATCH", "/api/v1/manage/events/{eventId:uuid}"),
+    ("POST", "/api/v1/manage/events/{eventId:uuid}/publish"),
+    ("POST", "/api/v1/manage/events/{eventId:uuid}/cancel"),
+    ("GET", "/api/v1/manage/events/{eventId:uuid}/registrations"),
+    ("GET", "/api/v1/manage/events/{eventId:uuid}/registrations.csv"),
+    ("POST", "/api/v1/manage/events/{eventId:uuid}/check-in"),
 ]
 
 PUBLIC = frozenset(ROLES)
@@ -220,8 +220,8 @@ def test_every_events_route_is_in_the_matrix(app: Litestar) -> None:
         (method, route.path)
         for route in app.routes
         for handler in getattr(route, "route_handlers", [])
-        if "events" in (handler.tags or [])
-        for method in handler.http_methods
+        if "events" in handler.resolve_tags()
+        for method in handler.http_methods - {"HEAD", "OPTIONS"}
     }
     assert routes == set(ENDPOINTS)
 

@@ -49,7 +49,7 @@ LISTS = (
     ListEndpoint("/events", EVENTS, None),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
-    ListEndpoint("/manage/events/{event_id}/registrations", ROSTER, "staff"),
+    ListEndpoint("/manage/events/{eventId}/registrations", ROSTER, "staff"),
     ListEndpoint("/manage/venues", VENUES, "admin"),
     ListEndpoint("/manage/venues/{venue_id}/closures", CLOSURES, "admin"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
@@ -154,9 +154,9 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) ->
             )
             assert room.status_code == 201, room.text
             path = path.replace("{venue_id}", venue.json()["id"])
-        if "{event_id}" in path:
+        if "{eventId}" in path:
             event = await draft(client, headers, clock)
-            path = path.replace("{event_id}", event["id"])
+            path = path.replace("{eventId}", event["id"])
         first = await client.get(f"{API}{path}", params=endpoint.params, headers=headers)
         assert first.status_code == 200, first.text
         return path, headers

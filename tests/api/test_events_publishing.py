@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.events.listing import EVENTS
+from backend.events.models import Event
 from backend.notifications.models import Notification
 from tests import factories
 from tests.api.events_support import draft, event_body, iso, published, register
@@ -349,3 +350,41 @@ async def test_home_shows_upcoming_published_events(
     upcoming = home.json()["upcomingEvents"]
     assert [e["id"] for e in upcoming] == [sooner["id"], later["id"]]
     assert upcoming[0]["seatsLeft"] == 50
+
+
+async def _events_titled(db: async_sessionmaker[AsyncSession], title: str) -> int:
+    async with db() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.title == title)
+        )
+    return int(count or 0)
+
+
+async def test_drafting_honours_an_idempotency_key(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """A retried POST drafts once: the repeat replays the first answer; the same key with
+    another body is refused; another staff member's same key is theirs alone."""
+    staff, other = await make_user("staff"), await make_user("staff")
+    body = event_body(clock, title="重试的草稿")
+    headers = {**staff.headers, "Idempotency-Key": "draft-1"}
+    first = await client.post(MANAGE, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert "idempotent-replayed" not in first.headers
+    again = await client.post(MANAGE, json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    assert await _events_titled(db, "重试的草稿") == 1
+    changed = await client.post(MANAGE, json={**body, "capacity": 60}, headers=headers)
+    assert changed.status_code == 422
+    assert problem(changed)["code"] == "idempotency_key_reused"
+    theirs = await client.post(
+        MANAGE, json=body, headers={**other.headers, "Idempotency-Key": "draft-1"}
+    )
+    assert theirs.status_code == 201
+    assert "idempotent-replayed" not in theirs.headers
+    assert await _events_titled(db, "重试的草稿") == 2

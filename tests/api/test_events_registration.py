@@ -47,6 +47,13 @@ async def test_registration_window(
         registrationOpensAt=iso(now + timedelta(hours=opens_in_hours)),
         registrationClosesAt=iso(now + timedelta(hours=closes_in_hours)),
     )
+    # What the reads say is the rule registering applies (rules.window_open, once).
+    detail = (await client.get(f"/api/v1/events/{event['id']}")).json()
+    listed = (await client.get("/api/v1/events")).json()["items"]
+    home = (await client.get("/api/v1/home")).json()["upcomingEvents"]
+    assert detail["registrationOpen"] is ok
+    assert [e["registrationOpen"] for e in listed if e["id"] == event["id"]] == [ok]
+    assert [e["registrationOpen"] for e in home if e["id"] == event["id"]] == [ok]
     answer = await register(client, event["id"], resident.headers)
     if ok:
         assert answer.status_code == 201, answer.text

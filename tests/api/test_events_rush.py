@@ -19,7 +19,7 @@ from backend.core.clock import FrozenClock
 from backend.events.models import Event, Registration
 from backend.notifications.models import Notification
 from tests import factories
-from tests.api.events_support import published, register
+from tests.api.events_support import event_body, published, register
 from tests.conftest import problem
 from tests.factories import Account, MakeUser
 
@@ -391,3 +391,29 @@ async def test_parallel_repeats_of_one_idempotency_key_register_once(
     state = await _state(db, event["id"])
     assert len(state["confirmed"]) == 1
     assert state["confirmed_seats"] == 2
+
+
+async def test_parallel_repeats_of_one_idempotency_key_draft_one_event(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    staff = await make_user("staff")
+    body = event_body(clock, title="只建一次")
+    headers = {**staff.headers, "Idempotency-Key": "draft-storm"}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/manage/events", json=body, headers=headers) for _ in range(10))
+    )
+    created = [a for a in answers if a.status_code == 201]
+    assert created
+    assert {a.json()["id"] for a in created} == {created[0].json()["id"]}
+    for other in answers:
+        if other.status_code != 201:
+            assert other.status_code == 409, other.text
+            assert problem(other)["code"] == "idempotency_request_in_progress"
+    async with db() as session:
+        drafted = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.title == "只建一次")
+        )
+    assert drafted == 1

@@ -89,7 +89,7 @@ async def test_generated_requests(
     caller = staff if "/manage/" in label else resident
     real = {
         name: value
-        for name, value in (("event_id", event["id"]), ("registration_id", made["id"]))
+        for name, value in (("eventId", event["id"]), ("registrationId", made["id"]))
         if "{" + name + "}" in operation.path
     }
     batches = [

@@ -37,7 +37,7 @@ async def test_metrics_count_requests_per_route_and_status(client: httpx.AsyncCl
                 return float(line[len(prefix) :])
         return 0.0
 
-    route = "/api/v1/events/{event_id}"
+    route = "/api/v1/events/{eventId}"
     before = (await client.get("/metrics")).text
     for _ in range(3):
         assert (await client.get("/api/v1/programs")).status_code == 200

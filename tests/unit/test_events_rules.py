@@ -1,28 +1,44 @@
-"""The small pure rules of the events domain."""
+"""The small pure rules of the events domain, and the registration rules' single definition.
+
+(How ages count is PostgreSQL's date arithmetic now, tested against the database in
+tests/api/test_events_rules.py.)"""
 
 from __future__ import annotations
 
-from datetime import date
+from typing import get_args
 
 import pytest
+from sqlalchemy.sql import ClauseElement, visitors
 
-from backend.events.service import age_on, csv_cell, like_pattern
+from backend.events.registering import DECIDING
+from backend.events.rules import AUDIENCE_RULES, EXPLAIN, RULES, Rule
+from backend.events.service import csv_cell, like_pattern
+from schemas.events import Audience
 
 
-@pytest.mark.parametrize(
-    ("birth", "day", "age"),
-    [
-        (date(1966, 5, 20), date(2026, 5, 19), 59),
-        (date(1966, 5, 20), date(2026, 5, 20), 60),  # a birthday counts from its morning
-        (date(2008, 12, 1), date(2026, 11, 30), 17),
-        (date(2008, 12, 1), date(2026, 12, 1), 18),
-        (date(1964, 2, 29), date(2024, 2, 28), 59),  # a leap-day birthday
-        (date(1964, 2, 29), date(2024, 2, 29), 60),
-        (date(1964, 2, 29), date(2025, 3, 1), 61),
-    ],
-)
-def test_age_on_the_events_day(birth: date, day: date, age: int) -> None:
-    assert age_on(birth, day) == age
+def _contains(statement: ClauseElement, clause: ClauseElement) -> bool:
+    return any(element is clause for element in visitors.iterate(statement))
+
+
+@pytest.mark.parametrize("way", sorted(DECIDING))
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.name)
+def test_every_rule_binds_every_way_of_registering(way: str, rule: Rule) -> None:
+    """A rule lives in ``rules.RULES`` and nowhere else; each deciding statement (the resident
+    alone, and with household members) carries every one of them, and the explanation selects
+    every one. A rule written into one way only fails here."""
+    assert _contains(DECIDING[way], rule.holds), f"{way} does not check {rule.name}"
+    assert _contains(EXPLAIN, rule.holds), f"the explanation does not name {rule.name}"
+
+
+def test_rule_names_are_unique() -> None:
+    names = [rule.name for rule in RULES]
+    assert len(names) == len(set(names))
+
+
+def test_every_audience_has_its_rule() -> None:
+    """An audience added to the wire without a rule would refuse everyone (the rule's
+    ``else``); one with a rule but not on the wire is dead code."""
+    assert set(AUDIENCE_RULES) == set(get_args(Audience))
 
 
 @pytest.mark.parametrize(
