@@ -341,6 +341,7 @@ class WorkerVenueController(Controller):
         operation_id="setWorkerVenues",
         summary="Set the venues a community worker manages",
         responses=problem_responses(
+            404,
             describe={
                 404: "No such account or venue (`not_found`).",
                 422: "`not_a_worker`.",
