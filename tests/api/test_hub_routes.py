@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,11 +14,15 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.params import ParameterKwarg
 
 from backend.core.clock import FrozenClock
+from backend.core.errors import ProblemSpec
 from backend.hub import routes as hub_routes
 from backend.openapi import offline_app
 from tests.api.hub_support import API, TUESDAY, at, booked, make_hub
 from tests.factories import MakeUser
 
+HUB = Path(__file__).parents[2] / "backend" / "hub"
+# Codes the OpenAPI document adds to every operation that can answer them.
+GENERIC = {"not_found", "forbidden", "validation_error"}
 IDEMPOTENT = {
     "createBooking",
     "createRecurringBooking",
@@ -103,3 +108,17 @@ async def test_a_cancel_needs_no_body(
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     assert cancelled.json()["reason"] is None
+
+
+def test_every_code_the_hub_raises_is_declared_by_an_operation() -> None:
+    source = "\n".join(path.read_text() for path in HUB.glob("*.py"))
+    raised = set(re.findall(r"AppError\(\s*\d{3},\s*\"([a-z_]+)\"", source))
+    declared = {
+        code
+        for _, handler in _handlers()
+        for spec in (handler.responses or {}).values()
+        if isinstance(spec, ProblemSpec)
+        for code in spec.codes
+    }
+    assert "closure_conflicts_event" in raised  # the pattern spans lines
+    assert raised - declared - GENERIC == set()
