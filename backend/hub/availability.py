@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, cast
+from typing import Any, cast
 from uuid import UUID
 
 from sqlalchemy import func, select
@@ -17,7 +17,8 @@ from backend.core.reads import Attributes, Query, Reader, param
 from backend.hub import rules
 from backend.hub.common import booked_during, closes_room, load_venue, overlaps, span
 from backend.hub.models import Booking, Closure, Room, Venue
-from schemas.hub import Interval, RoomAvailability, Slot, VenueAvailability
+from backend.hub.wire import room_availability_out, venue_availability_out
+from schemas.hub import RoomAvailability, SlotState, VenueAvailability
 
 
 def _spans(table: Any, *where: Any) -> Any:
@@ -74,16 +75,9 @@ async def venue_availability(
         await session.scalars(select(Room).where(Room.venue_id == venue_id).order_by(Room.id))
     ).all()
     hours = rules.hours_on(rules.hours_from_json(venue.opening_hours), day)
-    return VenueAvailability(
-        date=day,
-        venue_id=venue.id,
-        opening_hours=[_interval(h) for h in hours],
-        rooms=await _availability(session, venue, rooms, day, now),
+    return venue_availability_out(
+        venue, day, hours, await _availability(session, venue, rooms, day, now)
     )
-
-
-def _interval(hours: rules.Hours) -> Interval:
-    return Interval(opens=rules.format_hhmm(hours.opens), closes=rules.format_hhmm(hours.closes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +136,7 @@ def _room_slots(
     beyond = day > rules.last_bookable_day(today, room.bookable_days_ahead)
     slots = []
     for starts, ends in rules.slot_grid(hours, day, room.slot_minutes):
-        state: Literal["free", "booked", "closed", "past", "not_yet_bookable"]
+        state: SlotState
         if starts < now:
             state = "past"
         elif _hits(closed, room.id, starts, ends):
@@ -153,12 +147,5 @@ def _room_slots(
             state = "not_yet_bookable"
         else:
             state = "free"
-        slots.append(Slot(starts_at=starts, ends_at=ends, available=state == "free", state=state))
-    return RoomAvailability(
-        date=day,
-        room_id=room.id,
-        name=room.name,
-        kind=room.kind,
-        opening_hours=[_interval(h) for h in rules.hours_on(hours, day)],
-        slots=slots,
-    )
+        slots.append((starts, ends, state))
+    return room_availability_out(room, day, rules.hours_on(hours, day), slots)

@@ -31,13 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser
 from backend.core.base import new_id
-from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.reads import Attributes, Query, Reader
 from backend.hub import rules
 from backend.hub.common import booked_during, closes_room, new_check_in_code, overlaps
 from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue
-from backend.hub.wire import label, owner_cancellable_until
+from backend.hub.wire import new_booking_out
 from backend.identity import lookup as identity_lookup
 from schemas.hub import BookingIn, BookingOut, BookingStatus
 
@@ -312,21 +311,12 @@ async def create_booking(
         if outcome.active >= limit:
             raise AppError(409, "booking_limit_reached", {"limit": limit})
         raise AppError(409, "booking_conflict")
-    return BookingOut(
-        id=booking_id,
-        room_id=room.id,
-        venue_id=room.venue_id,
-        room_label=label(room.venue_name, room.name),
-        kind="resident",
+    return new_booking_out(
+        booking_id,
+        room,
+        data,
         status=status,
-        starts_at=to_local(data.starts_at),
-        ends_at=to_local(data.ends_at),
-        purpose=data.purpose,
-        attendees=data.attendees,
         contact_name=room.owner_name,
-        created_at=to_local(now),
-        cancellable_until=to_local(
-            owner_cancellable_until(data.starts_at, room.cancel_cutoff_minutes, now)
-        ),
         check_in_code=code.code,
+        now=now,
     )

@@ -17,7 +17,7 @@ from backend.hub import rules
 from backend.hub.bookings import closures_overlapping, insert_bookings
 from backend.hub.common import check_in_columns, load_room, overlaps, require_manager
 from backend.hub.models import ACTIVE_STATUSES, Booking
-from backend.hub.wire import booking_out
+from backend.hub.wire import recurring_booking_out
 from schemas.hub import RecurringBookingIn, RecurringBookingOut
 
 
@@ -97,13 +97,7 @@ async def create_recurring(
         raise AppError(
             409, "booking_conflict", extra={"conflicts": _conflict_list(clashes)}
         ) from error
-    return RecurringBookingOut(
-        series_id=series_id,
-        bookings=[
-            booking_out(b, room, venue.name, owner_view=True, data_key=data_key, now=now)
-            for b in bookings
-        ],
-    )
+    return recurring_booking_out(series_id, bookings, room, venue.name, data_key=data_key, now=now)
 
 
 async def _clashing(

@@ -18,7 +18,7 @@ from backend.core.pagination import Keyset
 from backend.hub import rules
 from backend.hub.common import load_room, load_venue, managed_venue_ids
 from backend.hub.models import Room, Venue, WorkerVenue
-from backend.hub.wire import room_out, venue_out
+from backend.hub.wire import room_out, venue_out, worker_venues_out
 from backend.identity import service as identity_service
 from schemas.common import Page
 from schemas.hub import (
@@ -28,7 +28,6 @@ from schemas.hub import (
     VenueIn,
     VenueOut,
     VenuePatch,
-    VenueRef,
     WorkerVenuesOut,
 )
 
@@ -220,7 +219,7 @@ async def set_worker_venues(
             .values([{"user_id": user_id, "venue_id": vid} for vid in wanted])
             .on_conflict_do_nothing()
         )
-    return _worker_venues_out(user_id, sorted(venues.items()))
+    return worker_venues_out(user_id, sorted(venues.items()))
 
 
 async def worker_venues(session: AsyncSession, user_id: UUID) -> WorkerVenuesOut:
@@ -231,12 +230,4 @@ async def worker_venues(session: AsyncSession, user_id: UUID) -> WorkerVenuesOut
         .where(WorkerVenue.user_id == user_id)
         .order_by(Venue.id)
     )
-    return _worker_venues_out(user_id, [(r.id, r.name) for r in rows])
-
-
-def _worker_venues_out(user_id: UUID, venues: Sequence[tuple[UUID, str]]) -> WorkerVenuesOut:
-    return WorkerVenuesOut(
-        user_id=user_id,
-        venue_ids=[venue_id for venue_id, _ in venues],
-        venues=[VenueRef(id=venue_id, name=name) for venue_id, name in venues],
-    )
+    return worker_venues_out(user_id, [(r.id, r.name) for r in rows])

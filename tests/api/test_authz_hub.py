@@ -28,32 +28,32 @@ HUB_ROLES = (*ROLES, "other_worker")
 
 ENDPOINTS: list[tuple[str, str]] = [
     ("GET", "/api/v1/venues"),
-    ("GET", "/api/v1/venues/{venue_id:uuid}"),
-    ("GET", "/api/v1/rooms/{room_id:uuid}"),
-    ("GET", "/api/v1/rooms/{room_id:uuid}/availability"),
-    ("GET", "/api/v1/venues/{venue_id:uuid}/availability"),
+    ("GET", "/api/v1/venues/{venueId:uuid}"),
+    ("GET", "/api/v1/rooms/{roomId:uuid}"),
+    ("GET", "/api/v1/rooms/{roomId:uuid}/availability"),
+    ("GET", "/api/v1/venues/{venueId:uuid}/availability"),
     ("POST", "/api/v1/bookings"),
     ("GET", "/api/v1/me/bookings"),
-    ("GET", "/api/v1/bookings/{booking_id:uuid}"),
-    ("POST", "/api/v1/bookings/{booking_id:uuid}/cancel"),
+    ("GET", "/api/v1/bookings/{bookingId:uuid}"),
+    ("POST", "/api/v1/bookings/{bookingId:uuid}/cancel"),
     ("GET", "/api/v1/manage/bookings"),
     ("POST", "/api/v1/manage/bookings/recurring"),
-    ("POST", "/api/v1/manage/bookings/{booking_id:uuid}/approve"),
-    ("POST", "/api/v1/manage/bookings/{booking_id:uuid}/reject"),
-    ("POST", "/api/v1/manage/bookings/{booking_id:uuid}/check-in"),
+    ("POST", "/api/v1/manage/bookings/{bookingId:uuid}/approve"),
+    ("POST", "/api/v1/manage/bookings/{bookingId:uuid}/reject"),
+    ("POST", "/api/v1/manage/bookings/{bookingId:uuid}/check-in"),
     ("POST", "/api/v1/manage/bookings/check-in"),
-    ("POST", "/api/v1/manage/bookings/{booking_id:uuid}/no-show"),
-    ("POST", "/api/v1/manage/rooms/{room_id:uuid}/closures"),
-    ("POST", "/api/v1/manage/venues/{venue_id:uuid}/closures"),
-    ("GET", "/api/v1/manage/venues/{venue_id:uuid}/closures"),
-    ("DELETE", "/api/v1/manage/closures/{closure_id:uuid}"),
+    ("POST", "/api/v1/manage/bookings/{bookingId:uuid}/no-show"),
+    ("POST", "/api/v1/manage/rooms/{roomId:uuid}/closures"),
+    ("POST", "/api/v1/manage/venues/{venueId:uuid}/closures"),
+    ("GET", "/api/v1/manage/venues/{venueId:uuid}/closures"),
+    ("DELETE", "/api/v1/manage/closures/{closureId:uuid}"),
     ("GET", "/api/v1/manage/venues"),
     ("POST", "/api/v1/manage/venues"),
-    ("PATCH", "/api/v1/manage/venues/{venue_id:uuid}"),
-    ("POST", "/api/v1/manage/venues/{venue_id:uuid}/rooms"),
-    ("PATCH", "/api/v1/manage/rooms/{room_id:uuid}"),
-    ("PUT", "/api/v1/admin/users/{user_id:uuid}/venues"),
-    ("GET", "/api/v1/admin/users/{user_id:uuid}/venues"),
+    ("PATCH", "/api/v1/manage/venues/{venueId:uuid}"),
+    ("POST", "/api/v1/manage/venues/{venueId:uuid}/rooms"),
+    ("PATCH", "/api/v1/manage/rooms/{roomId:uuid}"),
+    ("PUT", "/api/v1/admin/users/{userId:uuid}/venues"),
+    ("GET", "/api/v1/admin/users/{userId:uuid}/venues"),
 ]
 
 OK = "ok"
@@ -133,7 +133,7 @@ def _const(
 
 def _booking(body: dict[str, Any] | None = None, *, approval: bool = False) -> Prepare:
     async def prepare(world: World) -> tuple[dict[str, str], dict[str, Any] | None]:
-        return {"booking_id": await world.booking(approval=approval)}, body
+        return {"bookingId": await world.booking(approval=approval)}, body
 
     return prepare
 
@@ -148,7 +148,7 @@ async def _by_code(world: World) -> tuple[dict[str, str], dict[str, Any] | None]
 
 
 async def _closure(world: World) -> tuple[dict[str, str], dict[str, Any] | None]:
-    return {"closure_id": await world.closure()}, None
+    return {"closureId": await world.closure()}, None
 
 
 def _closure_body(world: World) -> dict[str, Any]:
@@ -162,11 +162,11 @@ def _closure_body(world: World) -> dict[str, Any]:
 
 
 async def _room_closure(world: World) -> tuple[dict[str, str], dict[str, Any] | None]:
-    return {"room_id": world.hub.room_id}, _closure_body(world)
+    return {"roomId": world.hub.room_id}, _closure_body(world)
 
 
 async def _venue_closure(world: World) -> tuple[dict[str, str], dict[str, Any] | None]:
-    return {"venue_id": world.hub.venue_id}, _closure_body(world)
+    return {"venueId": world.hub.venue_id}, _closure_body(world)
 
 
 async def _recurring(world: World) -> tuple[dict[str, str], dict[str, Any] | None]:
@@ -195,57 +195,57 @@ async def _new_booking(world: World) -> tuple[dict[str, str], dict[str, Any] | N
 
 
 def _venue(world: World) -> dict[str, str]:
-    return {"venue_id": world.hub.venue_id}
+    return {"venueId": world.hub.venue_id}
 
 
 def _room(world: World) -> dict[str, str]:
-    return {"room_id": world.hub.room_id}
+    return {"roomId": world.hub.room_id}
 
 
 def _worker(world: World) -> dict[str, str]:
-    return {"user_id": str(world.worker_account.id)}
+    return {"userId": str(world.worker_account.id)}
 
 
 CASES: dict[tuple[str, str], tuple[dict[str, Any], Prepare, dict[str, str]]] = {
     # (method, path): (expected per role, prepare, query)
     ("GET", "/api/v1/venues"): (PUBLIC, _const(lambda w: {}), {}),
-    ("GET", "/api/v1/venues/{venue_id:uuid}"): (PUBLIC, _const(_venue), {}),
-    ("GET", "/api/v1/rooms/{room_id:uuid}"): (PUBLIC, _const(_room), {}),
-    ("GET", "/api/v1/rooms/{room_id:uuid}/availability"): (
+    ("GET", "/api/v1/venues/{venueId:uuid}"): (PUBLIC, _const(_venue), {}),
+    ("GET", "/api/v1/rooms/{roomId:uuid}"): (PUBLIC, _const(_room), {}),
+    ("GET", "/api/v1/rooms/{roomId:uuid}/availability"): (
         PUBLIC, _const(_room), {"date": TUESDAY.isoformat()},
     ),
-    ("GET", "/api/v1/venues/{venue_id:uuid}/availability"): (
+    ("GET", "/api/v1/venues/{venueId:uuid}/availability"): (
         PUBLIC, _const(_venue), {"date": TUESDAY.isoformat()},
     ),
     ("POST", "/api/v1/bookings"): (RESIDENT, _new_booking, {}),
     ("GET", "/api/v1/me/bookings"): (ANY_USER, _const(lambda w: {}), {}),
-    ("GET", "/api/v1/bookings/{booking_id:uuid}"): (OTHERS_BOOKING, _booking(), {}),
-    ("POST", "/api/v1/bookings/{booking_id:uuid}/cancel"): (
+    ("GET", "/api/v1/bookings/{bookingId:uuid}"): (OTHERS_BOOKING, _booking(), {}),
+    ("POST", "/api/v1/bookings/{bookingId:uuid}/cancel"): (
         OTHERS_BOOKING, _booking({"reason": "场地维修"}), {},
     ),
     ("GET", "/api/v1/manage/bookings"): (MANAGE, _const(lambda w: {}), {"venueId": ""}),
     ("POST", "/api/v1/manage/bookings/recurring"): (MANAGE, _recurring, {}),
-    ("POST", "/api/v1/manage/bookings/{booking_id:uuid}/approve"): (
+    ("POST", "/api/v1/manage/bookings/{bookingId:uuid}/approve"): (
         MANAGE, _booking(approval=True), {},
     ),
-    ("POST", "/api/v1/manage/bookings/{booking_id:uuid}/reject"): (
+    ("POST", "/api/v1/manage/bookings/{bookingId:uuid}/reject"): (
         MANAGE, _booking({"reason": "另有安排"}, approval=True), {},
     ),
-    ("POST", "/api/v1/manage/bookings/{booking_id:uuid}/check-in"): (MANAGE, _booking(), {}),
+    ("POST", "/api/v1/manage/bookings/{bookingId:uuid}/check-in"): (MANAGE, _booking(), {}),
     ("POST", "/api/v1/manage/bookings/check-in"): (MANAGE, _by_code, {}),
-    ("POST", "/api/v1/manage/bookings/{booking_id:uuid}/no-show"): (MANAGE, _booking(), {}),
-    ("POST", "/api/v1/manage/rooms/{room_id:uuid}/closures"): (MANAGE, _room_closure, {}),
-    ("POST", "/api/v1/manage/venues/{venue_id:uuid}/closures"): (MANAGE, _venue_closure, {}),
-    ("GET", "/api/v1/manage/venues/{venue_id:uuid}/closures"): (MANAGE, _const(_venue), {}),
-    ("DELETE", "/api/v1/manage/closures/{closure_id:uuid}"): (MANAGE, _closure, {}),
+    ("POST", "/api/v1/manage/bookings/{bookingId:uuid}/no-show"): (MANAGE, _booking(), {}),
+    ("POST", "/api/v1/manage/rooms/{roomId:uuid}/closures"): (MANAGE, _room_closure, {}),
+    ("POST", "/api/v1/manage/venues/{venueId:uuid}/closures"): (MANAGE, _venue_closure, {}),
+    ("GET", "/api/v1/manage/venues/{venueId:uuid}/closures"): (MANAGE, _const(_venue), {}),
+    ("DELETE", "/api/v1/manage/closures/{closureId:uuid}"): (MANAGE, _closure, {}),
     ("GET", "/api/v1/manage/venues"): (MANAGE_ANY_VENUE, _const(lambda w: {}), {}),
     ("POST", "/api/v1/manage/venues"): (
         ADMIN, _const(lambda w: {}, {"name": "新馆", "address": "高照街道"}), {},
     ),
-    ("PATCH", "/api/v1/manage/venues/{venue_id:uuid}"): (
+    ("PATCH", "/api/v1/manage/venues/{venueId:uuid}"): (
         ADMIN, _const(_venue, {"phone": "0573-8888"}), {},
     ),
-    ("POST", "/api/v1/manage/venues/{venue_id:uuid}/rooms"): (
+    ("POST", "/api/v1/manage/venues/{venueId:uuid}/rooms"): (
         ADMIN,
         _const(
             _venue,
@@ -254,11 +254,11 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], Prepare, dict[str, str]]] = {
         ),
         {},
     ),
-    ("PATCH", "/api/v1/manage/rooms/{room_id:uuid}"): (ADMIN, _const(_room, {"capacity": 22}), {}),
-    ("PUT", "/api/v1/admin/users/{user_id:uuid}/venues"): (
+    ("PATCH", "/api/v1/manage/rooms/{roomId:uuid}"): (ADMIN, _const(_room, {"capacity": 22}), {}),
+    ("PUT", "/api/v1/admin/users/{userId:uuid}/venues"): (
         ADMIN, _const(_worker, None), {},
     ),
-    ("GET", "/api/v1/admin/users/{user_id:uuid}/venues"): (ADMIN, _const(_worker), {}),
+    ("GET", "/api/v1/admin/users/{userId:uuid}/venues"): (ADMIN, _const(_worker), {}),
 }  # fmt: skip
 
 
@@ -267,12 +267,12 @@ def _fill(template: str, params: dict[str, str]) -> str:
 
 
 def test_every_hub_route_is_in_the_matrix(app: Litestar) -> None:
-    ours = {id(handler.fn) for handler in hub_routes.ROUTES}
+    # The app binds each controller's handlers to an instance of it.
     registered = {
         (method, route.path)
         for route in app.routes
         for handler in getattr(route, "route_handlers", [])
-        if id(handler.fn) in ours
+        if isinstance(getattr(handler.fn, "__self__", None), tuple(hub_routes.ROUTES))
         for method in handler.http_methods
     }
     assert registered == set(ENDPOINTS)

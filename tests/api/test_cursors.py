@@ -51,7 +51,7 @@ LISTS = (
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
     ListEndpoint("/manage/events/{eventId}/registrations", ROSTER, "staff"),
     ListEndpoint("/manage/venues", VENUES, "admin"),
-    ListEndpoint("/manage/venues/{venue_id}/closures", CLOSURES, "admin"),
+    ListEndpoint("/manage/venues/{venueId}/closures", CLOSURES, "admin"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
     ListEndpoint("/me/members", MEMBERS, "resident"),
@@ -140,7 +140,7 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) ->
         account: Account | None = await make_user(endpoint.role) if endpoint.role else None
         headers = account.headers if account else {}
         path = endpoint.path
-        if "{venue_id}" in path:
+        if "{venueId}" in path:
             venue = await client.post(
                 f"{API}/manage/venues",
                 json={"name": "高照三合一", "address": "高照街道", "openingHours": HOURS},
@@ -153,7 +153,7 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) ->
                 headers=headers,
             )
             assert room.status_code == 201, room.text
-            path = path.replace("{venue_id}", venue.json()["id"])
+            path = path.replace("{venueId}", venue.json()["id"])
         if "{eventId}" in path:
             event = await draft(client, headers, clock)
             path = path.replace("{eventId}", event["id"])

@@ -164,3 +164,45 @@ async def test_a_closure_racing_new_bookings(
                 await session.scalars(select(Closure).where(Closure.venue_id == hub.venue_id))
             ).all()
         assert len(closures) == round_ + 1
+
+
+async def test_a_closure_sent_at_once_with_one_key_closes_once(
+    client: httpx.AsyncClient, make_user: MakeUser, hub: Hub, db: async_sessionmaker[AsyncSession]
+) -> None:
+    for round_ in range(ROUNDS):
+        day = TUESDAY + timedelta(days=round_)
+        resident = await make_user()
+        await book(client, resident, hub.room_id, at(day, 9), at(day, 10))
+        headers = {**hub.worker.headers, "Idempotency-Key": f"close-{day.isoformat()}"}
+        body = {
+            "startsAt": at(day, 8).isoformat(),
+            "endsAt": at(day, 12).isoformat(),
+            "reason": "停电检修",
+        }
+        # A phone retrying twenty times over while the first attempt still runs.
+        responses = await asyncio.gather(
+            *(
+                client.post(
+                    f"{API}/manage/rooms/{hub.room_id}/closures", json=body, headers=headers
+                )
+                for _ in range(20)
+            )
+        )
+        assert {r.status_code for r in responses} <= {201, 409}, [r.text for r in responses]
+        assert {problem(r)["code"] for r in responses if r.status_code == 409} <= {
+            "idempotency_request_in_progress"
+        }
+        made = [r for r in responses if r.status_code == 201]
+        first = [r for r in made if "idempotent-replayed" not in r.headers]
+        assert len(first) == 1
+        assert {r.json()["id"] for r in made} == {first[0].json()["id"]}
+        assert first[0].json()["cancelledBookings"] == 1
+        async with db() as session:
+            closures = (
+                await session.scalars(
+                    select(Closure).where(
+                        Closure.room_id == hub.room_id, Closure.starts_at == at(day, 8)
+                    )
+                )
+            ).all()
+        assert [str(c.id) for c in closures] == [first[0].json()["id"]]

@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import FrozenClock
+from backend.hub.models import Closure
 from tests.api.hub_support import (
     ACTIVITY_ROOM,
     API,
@@ -408,3 +410,40 @@ async def test_closure_input(client: httpx.AsyncClient, hub: Hub) -> None:
         headers=hub.worker.headers,
     )
     assert other_venue.status_code == 403
+
+
+@pytest.mark.parametrize("scope", ["rooms", "venues"])
+async def test_a_closure_retried_with_its_key_closes_once(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    hub: Hub,
+    db: async_sessionmaker[AsyncSession],
+    scope: str,
+) -> None:
+    resident = await make_user()
+    await booked(client, resident, hub.room_id, at(TUESDAY, 9), at(TUESDAY, 10))
+    target = hub.room_id if scope == "rooms" else hub.venue_id
+    url = f"{API}/manage/{scope}/{target}/closures"
+    body = {
+        "startsAt": at(TUESDAY, 8).isoformat(),
+        "endsAt": at(TUESDAY, 12).isoformat(),
+        "reason": "停电检修",
+    }
+    headers = {**hub.worker.headers, "Idempotency-Key": f"close-{scope}-tuesday"}
+    first = await client.post(url, json=body, headers=headers)
+    again = await client.post(url, json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, first.text
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    assert first.json()["cancelledBookings"] == 1
+    async with db() as session:
+        closures = (
+            await session.scalars(select(Closure).where(Closure.venue_id == hub.venue_id))
+        ).all()
+    assert [str(c.id) for c in closures] == [first.json()["id"]]
+    # The owner was told once, by the one closure.
+    assert [m.kind for m in await inbox(db, resident.id)] == ["booking_closure"]
+    reused = await client.post(url, json={**body, "reason": "换了理由"}, headers=headers)
+    assert reused.status_code == 422
+    assert problem(reused)["code"] == "idempotency_key_reused"
