@@ -17,6 +17,19 @@ class Wire(msgspec.Struct, rename="camel"):
     """
 
 
+def wire_types() -> dict[str, type]:
+    """Every wire struct by its name (the name of its schema in the OpenAPI document)."""
+    found: dict[str, type] = {}
+    pending: list[type] = [Wire]
+    while pending:
+        struct = pending.pop()
+        sub: type
+        for sub in struct.__subclasses__():
+            found.setdefault(sub.__name__, sub)
+            pending.append(sub)
+    return found
+
+
 class Page(Wire, Generic[T]):
     """A cursor-paged list. ``nextCursor`` is opaque; null on the last page."""
 

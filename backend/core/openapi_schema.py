@@ -249,7 +249,9 @@ def _has_parameter(operation: dict[str, Any], where: str, name: str) -> bool:
     )
 
 
-def contract_finisher(app: Any, members: dict[str, str]) -> Finisher:
+def contract_finisher(
+    app: Any, members: dict[str, str], structs: dict[str, type] | None = None
+) -> Finisher:
     """The finisher of ``app``'s document: each problem answer's ``code`` as the enum of the
     codes the operation may answer with, the answers' headers (``X-Request-ID`` on every one,
     ``Retry-After`` where a retry is asked for, ``Idempotent-Replayed`` on an idempotent
@@ -270,6 +272,7 @@ def contract_finisher(app: Any, members: dict[str, str]) -> Finisher:
                 operation = item.get(method)
                 if operation is not None:
                     _finish_operation(operation, notes.get(operation.get("operationId", "")))
+        require_answered_members(document, structs or {})
 
     return finish
 
@@ -303,3 +306,67 @@ def _finish_operation(operation: dict[str, Any], notes: OperationNotes | None) -
                     },
                 ]
             }
+
+
+def _always_encoded(struct: type) -> list[str]:
+    """The wire names of the fields msgspec writes on every encoding of ``struct``: all but
+    those that may be ``UNSET`` (no wire type sets ``omit_defaults``)."""
+    return [
+        wire_field.encode_name
+        for wire_field in msgspec.structs.fields(struct)
+        if wire_field.default is not msgspec.UNSET
+    ]
+
+
+def _refs(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[-1])
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+
+
+def _closure(names: set[str], schemas: dict[str, Any]) -> set[str]:
+    pending, seen = list(names), set()
+    while pending:
+        name = pending.pop()
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        inner: set[str] = set()
+        _refs(schemas[name], inner)
+        pending.extend(inner - seen)
+    return seen
+
+
+def require_answered_members(document: dict[str, Any], structs: dict[str, type]) -> None:
+    """Mark required, in the schemas only answers use, every member the server always writes.
+
+    Litestar lists as required the fields without a default, which is right for a request (a
+    client may leave out ``gender``) but not for an answer: msgspec writes ``upcomingEvents``
+    every time, and a generated client should not make the phone test for its absence.
+    ``structs`` maps component names to the wire types they were rendered from.
+    """
+    schemas = document.get("components", {}).get("schemas", {})
+    answered: set[str] = set()
+    sent: set[str] = set()
+    for item in document.get("paths", {}).values():
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            _refs(operation.get("responses", {}), answered)
+            _refs(operation.get("requestBody", {}), sent)
+            _refs(operation.get("parameters", []), sent)
+    for name in _closure(answered, schemas) - _closure(sent, schemas):
+        struct = structs.get(name.split("[", 1)[0])
+        schema = schemas[name]
+        if struct is None or "properties" not in schema:
+            continue
+        always = [n for n in _always_encoded(struct) if n in schema["properties"]]
+        if always:
+            schema["required"] = sorted({*schema.get("required", ()), *always})
