@@ -731,7 +731,9 @@ class DevController(Controller):
         "/sms-codes/latest",
         operation_id="getLatestSmsCode",
         responses=problem_responses(
-            404, describe={404: "No code was sent to this phone lately (`not_found`)."}
+            404,
+            describe={404: "No code was sent to this phone lately (`not_found`)."},
+            codes={422: ("invalid_phone",)},
         ),
         summary="The last SMS code sent to a phone (not in production)",
         exclude_from_auth=True,
