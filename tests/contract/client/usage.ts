@@ -1,4 +1,4 @@
-// What a phone developer writes against the generated client (openapi.d.ts, made by
+// What a phone developer writes against the generated client (openapi.ts, made by
 // openapi-typescript from schemas/openapi.json): it must compile under `tsc --strict` with no
 // hand-written patch. Never run, only type-checked (npm run client:check).
 import createClient from "openapi-fetch";
