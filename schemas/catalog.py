@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
 
 from schemas.common import Wire
+from schemas.events import EventSummary
 from schemas.hub import BookingOut
 
 ServiceKind = Literal["hub_booking", "event", "care_order", "childcare", "info"]
@@ -42,6 +43,6 @@ class HomeOut(Wire):
 
     programs: list[ProgramOut]
     unread_count: int | None
-    # Filled in by the hub (the caller's next booking) and events; null or empty until then.
+    # Filled in by the hub (the caller's next booking) and events (the next published ones).
     next_booking: BookingOut | None = None
-    upcoming_events: list[Any] = msgspec.field(default_factory=list)
+    upcoming_events: list[EventSummary] = msgspec.field(default_factory=list)

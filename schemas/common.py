@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
 
 import msgspec
 
@@ -14,6 +15,19 @@ class Wire(msgspec.Struct, rename="camel"):
 
     (msgspec's ``kw_only`` does not pass to subclasses, so fields with defaults go last.)
     """
+
+
+def wire_types() -> dict[str, type]:
+    """Every wire struct by its name (the name of its schema in the OpenAPI document)."""
+    found: dict[str, type] = {}
+    pending: list[type] = [Wire]
+    while pending:
+        struct = pending.pop()
+        sub: type
+        for sub in struct.__subclasses__():
+            found.setdefault(sub.__name__, sub)
+            pending.append(sub)
+    return found
 
 
 class Page(Wire, Generic[T]):
@@ -30,11 +44,30 @@ class FieldProblem(Wire):
     message: str
 
 
+class ConflictingSpan(Wire):
+    """One occurrence of a recurring booking that clashes (``booking_conflict``) or falls in a
+    closure (``room_closed``): its local date and its times."""
+
+    date: str
+    starts_at: str
+    ends_at: str
+
+
+class HeldEvent(Wire):
+    """An event whose room hold a closure would cancel (``closure_conflicts_event``)."""
+
+    event_id: str
+    room_id: str
+    starts_at: str
+    ends_at: str
+
+
 class Problem(Wire):
     """An RFC 9457 problem document as this API answers it.
 
-    ``code`` is the stable, machine-readable reason; ``title`` and ``detail`` follow
-    ``Accept-Language``. Some codes add members of their own (e.g. ``retryAfter``).
+    ``code`` is the stable, machine-readable reason (each operation's responses list the codes
+    it may answer with); ``title`` and ``detail`` follow ``Accept-Language``. The optional
+    members below are added only by the codes named in their descriptions.
     """
 
     type: str
@@ -44,3 +77,24 @@ class Problem(Wire):
     code: str
     errors: list[FieldProblem] | None = None
     request_id: str | None = None
+    conflicts: list[ConflictingSpan] | None = None
+    events: list[HeldEvent] | None = None
+    checked_in_at: datetime | None = None
+    confirmed_seats: int | None = None
+    max_seats_per_registration: int | None = None
+    audience: Literal["elderly", "children"] | None = None
+
+
+# What each optional member of ``Problem`` carries, stated in the document (msgspec keeps no
+# field docstrings).
+PROBLEM_MEMBERS: dict[str, str] = {
+    "errors": "The invalid fields (`validation_error` and the codes that name a field).",
+    "requestId": "This request's id, as in the `X-Request-ID` header; quote it when reporting.",
+    "conflicts": "The occurrences that clash (`booking_conflict` of a recurring booking) or "
+    "fall in a closure (`room_closed`).",
+    "events": "The events whose room holds the closure would cancel (`closure_conflicts_event`).",
+    "checkedInAt": "When the ticket was first checked in (`already_checked_in`).",
+    "confirmedSeats": "Seats already confirmed (`capacity_below_confirmed`).",
+    "maxSeatsPerRegistration": "The event's limit (`too_many_seats`).",
+    "audience": "Who the event is for (`audience_mismatch`).",
+}

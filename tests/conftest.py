@@ -35,6 +35,7 @@ from backend.core.database import EmbeddedPostgres, asyncpg_url, plain_url, with
 from tests import factories
 from tests.factories import MakeUser
 
+pytest_plugins = ["tests.contract.problems"]  # every problem answered is in the document
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -430,9 +430,34 @@ _PROBLEM_DESCRIPTIONS: dict[int, str] = {
     413: "The body is larger than the server accepts (`payload_too_large`).",
     415: "The body is not `application/json` (`unsupported_media_type`).",
     422: "Invalid input: `validation_error` with `errors`, or a specific code.",
-    429: "Too many requests: retry after the seconds in `Retry-After` (`rate_limited`).",
+    429: "Too many requests: retry after the seconds in `Retry-After` (`rate_limited`, or the "
+    "code of the limit).",
+    500: "An unexpected error on our side (`internal_error`); quote `requestId` when reporting it.",
     503: "The service cannot answer right now, e.g. its database is unreachable: retry after "
     "the seconds in `Retry-After` (`service_unavailable`).",
+}
+
+
+# The codes any operation may answer with a status, whatever the domain: what the exception
+# handlers above and the request machinery (bodies, auth, limits, the database) answer. An
+# operation's document lists these and the codes its handler declares (``problem_responses``).
+GENERIC_CODES: dict[int, tuple[str, ...]] = {
+    400: ("invalid_json",),
+    401: ("unauthorized",),
+    403: ("forbidden",),
+    404: ("not_found",),
+    413: ("payload_too_large",),
+    415: ("unsupported_media_type",),
+    422: ("validation_error",),
+    429: ("rate_limited",),
+    500: ("internal_error",),
+    503: ("service_unavailable",),
+}
+# What a shared parameter brings with it: a paged list's cursor, the Idempotency-Key header.
+CURSOR_CODES: dict[int, tuple[str, ...]] = {422: ("invalid_cursor",)}
+IDEMPOTENCY_CODES: dict[int, tuple[str, ...]] = {
+    409: ("idempotency_request_in_progress",),
+    422: ("idempotency_key_reused", "invalid_idempotency_key"),
 }
 
 
@@ -487,10 +512,23 @@ def _problem_statuses(route: HTTPRoute, handler: Any) -> set[int]:
     # Imported here: observability counts answers through metrics, which raise AppError.
     from backend.core.observability import OPERATIONAL_PATHS
 
+    # Any handler can fail unexpectedly.
+    statuses.add(500)
     if not route.path.startswith(OPERATIONAL_PATHS):
-        # Whatever reaches the database answers 503 while it cannot be reached.
-        statuses.add(503)
+        # Whatever reaches the database answers 503 while it cannot be reached. And every API
+        # operation may be limited: the limits are configuration (a per-account write limit
+        # guards any route), so a client handles 429 on every call, not on a list it keeps.
+        statuses |= {429, 503}
     return statuses
+
+
+def declared_codes(handler: Any) -> dict[int, tuple[str, ...]]:
+    """The codes a route handler declared per status with ``problem_responses(codes=...)``."""
+    return {
+        int(status): spec.codes
+        for status, spec in (handler.responses or {}).items()
+        if isinstance(spec, ProblemSpec) and spec.codes
+    }
 
 
 def document_problems(app: Litestar) -> None:
@@ -498,8 +536,8 @@ def document_problems(app: Litestar) -> None:
 
     Statuses a handler declares itself keep its description; the rest are derived: 401 unless
     the route is public, 403 when it has guards, 404 when its path has parameters, 400/422 when
-    it takes input, 413 and 415 when it takes a body, 503 unless it is a health check or the
-    metrics.
+    it takes input, 413 and 415 when it takes a body, 500 always, 429 and 503 unless it is a
+    health check or the metrics.
     """
     for route in app.routes:
         if not isinstance(route, HTTPRoute):

@@ -19,24 +19,28 @@ class HealthStatus(Wire):
 
 @get(
     "/health/live",
-    operation_id="healthLive",
+    operation_id="checkLiveness",
     tags=["health"],
     exclude_from_auth=True,
     summary="The process is up",
 )
 async def live() -> HealthStatus:
+    """Anyone, no token. `ok` while the process serves requests; it never touches the
+    database, so a failing database does not get healthy processes restarted."""
     return HealthStatus(status="ok")
 
 
 @get(
     "/health/ready",
-    operation_id="healthReady",
+    operation_id="checkReadiness",
     tags=["health"],
     exclude_from_auth=True,
     summary="The database answers",
     responses={},
 )
 async def ready(request: Request[Any, Any, Any]) -> HealthStatus:
+    """Anyone, no token. `ok` when the database answers within the connect timeout; otherwise
+    503 `service_unavailable` with `Retry-After`, as any request answers during an outage."""
     engine: AsyncEngine = request.app.state.db_engine
     # A probe that hangs on a stalled database tells the orchestrator nothing in time: the
     # whole check, a pooled connection's SELECT included, gets the connect timeout.

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_201_CREATED,
@@ -26,7 +26,7 @@ from backend.config import Settings
 from backend.core.auth import AuthUser, admin_only, any_user, resident_only, revocation_list
 from backend.core.clock import Clock
 from backend.core.errors import AppError, problem_responses
-from backend.core.idempotency import idempotent
+from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.net import client_address
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.ratelimit import Limiter, limiter_for, per_account
@@ -69,6 +69,11 @@ from schemas.identity import (
 
 TAGS = ("identity",)
 
+# Path parameters: camelCase on the wire like every other name, snake_case in Python.
+SessionId = Annotated[UUID, PathParameter(name="sessionId", description="a login session's id")]
+MemberId = Annotated[UUID, PathParameter(name="memberId", description="a household member's id")]
+UserId = Annotated[UUID, PathParameter(name="userId", description="an account's id")]
+
 # The problem answers of each operation, with their stable codes, for the phone team.
 _PHONE = "`invalid_phone` or `validation_error` with `errors`."
 _SMS_THROTTLED = (
@@ -93,7 +98,9 @@ def _device_name(user_agent: str | None) -> str | None:
     return text[:200] or None
 
 
-def provide_client(request: Request[Any, Any, Any], settings: Settings) -> ClientInfo:
+def provide_client(
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+) -> ClientInfo:
     return ClientInfo(
         address=client_address(request, settings.trusted_proxies),
         device_name=_device_name(request.headers.get("user-agent")),
@@ -104,7 +111,9 @@ def provide_throttle(request: Request[Any, Any, Any]) -> Limiter:
     return limiter_for(request.app)
 
 
-def provide_revoker(request: Request[Any, Any, Any], db_session: AsyncSession) -> Revoker:
+def provide_revoker(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> Revoker:
     revocations = revocation_list(request.app)
 
     async def revoke(session_ids: list[UUID]) -> None:
@@ -113,7 +122,9 @@ def provide_revoker(request: Request[Any, Any, Any], db_session: AsyncSession) -
     return revoke
 
 
-def provide_sms_sender(request: Request[Any, Any, Any], settings: Settings) -> sms.SmsSender:
+def provide_sms_sender(
+    request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+) -> sms.SmsSender:
     return sms.sender_for(settings, request.app.stores.get(sms.OUTBOX_STORE))
 
 
@@ -133,7 +144,7 @@ class AuthController(Controller):
     @post(
         "/sms-codes",
         status_code=HTTP_202_ACCEPTED,
-        operation_id="authRequestSmsCode",
+        operation_id="requestSmsCode",
         responses=problem_responses(
             409,
             422,
@@ -148,19 +159,25 @@ class AuthController(Controller):
                 "`Retry-After`.",
                 503: "No SMS can be sent right now (`sms_unavailable`).",
             },
+            codes={
+                409: ("phone_taken",),
+                422: ("invalid_phone",),
+                429: ("sms_code_too_soon", "sms_daily_limit"),
+                503: ("sms_unavailable",),
+            },
         ),
         summary="Send an SMS verification code",
         exclude_from_auth=True,
     )
     async def request_sms_code(
         self,
-        data: SmsCodeRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        clock: Clock,
-        throttle: Limiter,
-        sms_sender: sms.SmsSender,
-        client: ClientInfo,
+        data: JSONBody[SmsCodeRequest],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
+        throttle: NamedDependency[Limiter],
+        sms_sender: NamedDependency[sms.SmsSender],
+        client: NamedDependency[ClientInfo],
     ) -> SmsCodeSent:
         """One code per phone per 60 s, ten per day and five per day from one address (429
         `sms_code_too_soon` / `sms_daily_limit` with Retry-After); `phone_taken` 409 for
@@ -173,7 +190,7 @@ class AuthController(Controller):
     @post(
         "/register",
         status_code=HTTP_201_CREATED,
-        operation_id="authRegister",
+        operation_id="register",
         responses=problem_responses(
             400,
             409,
@@ -185,18 +202,23 @@ class AuthController(Controller):
                 422: _WEAK,
                 429: _SMS_THROTTLED,
             },
+            codes={
+                400: ("sms_code_invalid",),
+                409: ("phone_taken",),
+                422: ("invalid_phone", "weak_password"),
+            },
         ),
         summary="Register a resident account",
         exclude_from_auth=True,
     )
     async def register(
         self,
-        data: RegisterRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        clock: Clock,
-        throttle: Limiter,
-        client: ClientInfo,
+        data: JSONBody[RegisterRequest],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
+        throttle: NamedDependency[Limiter],
+        client: NamedDependency[ClientInfo],
     ) -> TokenPair:
         """`phone_taken` 409, `sms_code_invalid` 400, `weak_password` 422 (with the field)."""
         return await login.register(
@@ -206,7 +228,7 @@ class AuthController(Controller):
     @post(
         "/login",
         status_code=HTTP_200_OK,
-        operation_id="authLogin",
+        operation_id="login",
         responses=problem_responses(
             401,
             422,
@@ -219,18 +241,23 @@ class AuthController(Controller):
                 "waits longer (1 to 32 minutes); `rate_limited`: 100 failures from this address "
                 "in 15 minutes. See `Retry-After`; an SMS login is never blocked by these.",
             },
+            codes={
+                401: ("invalid_credentials",),
+                422: ("invalid_phone",),
+                429: ("login_throttled",),
+            },
         ),
         summary="Log in with phone and password",
         exclude_from_auth=True,
     )
     async def login_password(
         self,
-        data: LoginRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        clock: Clock,
-        throttle: Limiter,
-        client: ClientInfo,
+        data: JSONBody[LoginRequest],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
+        throttle: NamedDependency[Limiter],
+        client: NamedDependency[ClientInfo],
     ) -> TokenPair:
         """Wrong phone or password: 401 `invalid_credentials`. Five failures for a phone from
         one address in 15 minutes: 429 `login_throttled` with Retry-After for that address
@@ -242,21 +269,25 @@ class AuthController(Controller):
     @post(
         "/login/sms",
         status_code=HTTP_200_OK,
-        operation_id="authLoginSms",
+        operation_id="loginWithSms",
         responses=problem_responses(
-            400, 422, 429, describe={400: _CODE_INVALID, 422: _PHONE, 429: _SMS_THROTTLED}
+            400,
+            422,
+            429,
+            describe={400: _CODE_INVALID, 422: _PHONE, 429: _SMS_THROTTLED},
+            codes={400: ("sms_code_invalid",), 422: ("invalid_phone",)},
         ),
         summary="Log in with an SMS code",
         exclude_from_auth=True,
     )
     async def login_sms(
         self,
-        data: SmsLoginRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        clock: Clock,
-        throttle: Limiter,
-        client: ClientInfo,
+        data: JSONBody[SmsLoginRequest],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
+        throttle: NamedDependency[Limiter],
+        client: NamedDependency[ClientInfo],
     ) -> TokenPair:
         """A code requested with purpose `login`; a wrong or expired one: 400
         `sms_code_invalid` (five wrong tries burn it)."""
@@ -267,25 +298,26 @@ class AuthController(Controller):
     @post(
         "/refresh",
         status_code=HTTP_200_OK,
-        operation_id="authRefresh",
+        operation_id="refreshTokens",
         responses=problem_responses(
             401,
             describe={
                 401: "`refresh_token_invalid` (unknown, expired or logged out) or "
                 "`refresh_token_reused` (already spent: the whole login is now revoked).",
             },
+            codes={401: ("refresh_token_invalid", "refresh_token_reused")},
         ),
         summary="Trade a refresh token for a new token pair",
         exclude_from_auth=True,
     )
     async def refresh(
         self,
-        data: RefreshRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        clock: Clock,
-        revoker: Revoker,
-        client: ClientInfo,
+        data: JSONBody[RefreshRequest],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
+        revoker: NamedDependency[Revoker],
+        client: NamedDependency[ClientInfo],
     ) -> TokenPair:
         """The presented token is spent. Presenting a spent one again: 401
         `refresh_token_reused`, and that login is revoked on every device holding it.
@@ -297,18 +329,20 @@ class AuthController(Controller):
     @post(
         "/logout",
         status_code=HTTP_204_NO_CONTENT,
-        operation_id="authLogout",
+        operation_id="logout",
         summary="Log this device out",
         guards=[any_user],
     )
     async def logout(
         self,
-        data: LogoutRequest,
-        db_session: AsyncSession,
-        clock: Clock,
-        revoker: Revoker,
-        user: AuthUser,
+        data: JSONBody[LogoutRequest],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        revoker: NamedDependency[Revoker],
+        user: NamedDependency[AuthUser],
     ) -> None:
+        """Any signed-in user. Ends the login this token belongs to (its refresh token, when
+        sent, must be that login's); its access tokens stop working at once."""
         await sessions.logout(
             db_session,
             revoker,
@@ -321,22 +355,26 @@ class AuthController(Controller):
     @post(
         "/password-reset",
         status_code=HTTP_204_NO_CONTENT,
-        operation_id="authResetPassword",
+        operation_id="resetPassword",
         responses=problem_responses(
-            400, 422, 429, describe={400: _CODE_INVALID, 422: _WEAK, 429: _SMS_THROTTLED}
+            400,
+            422,
+            429,
+            describe={400: _CODE_INVALID, 422: _WEAK, 429: _SMS_THROTTLED},
+            codes={400: ("sms_code_invalid",), 422: ("invalid_phone", "weak_password")},
         ),
         summary="Set a new password with an SMS code",
         exclude_from_auth=True,
     )
     async def reset_password(
         self,
-        data: PasswordResetRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        clock: Clock,
-        throttle: Limiter,
-        revoker: Revoker,
-        client: ClientInfo,
+        data: JSONBody[PasswordResetRequest],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
+        throttle: NamedDependency[Limiter],
+        revoker: NamedDependency[Revoker],
+        client: NamedDependency[ClientInfo],
     ) -> None:
         """Needs a code requested with purpose `reset_password`. Every login of the account
         ends; log in again with the new password."""
@@ -351,30 +389,38 @@ class MeController(Controller):
     dependencies = DEPENDENCIES
     guards = (any_user,)
 
-    @get("/", operation_id="meGet", summary="The caller's account")
-    async def get_me(self, db_session: AsyncSession, user: AuthUser) -> UserOut:
+    @get("/", operation_id="getMe", summary="The caller's account")
+    async def get_me(
+        self, db_session: NamedDependency[AsyncSession], user: NamedDependency[AuthUser]
+    ) -> UserOut:
+        """Any signed-in user: their account, with roles and whether it is verified."""
         return user_out(await current_user(db_session, user.id))
 
     @patch(
         "/",
-        operation_id="meUpdate",
+        operation_id="updateMe",
         responses=problem_responses(429, describe={429: _WRITES_THROTTLED}),
         summary="Change the display name",
         guards=[_WRITES],
     )
     async def update_me(
-        self, data: UpdateMeRequest, db_session: AsyncSession, user: AuthUser
+        self,
+        data: JSONBody[UpdateMeRequest],
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[AuthUser],
     ) -> UserOut:
+        """Any signed-in user. Only the fields sent change; the display name is one line of
+        visible text."""
         if isinstance(data.display_name, str):
             return await update_display_name(db_session, user.id, data.display_name)
         return user_out(await current_user(db_session, user.id))
 
-    @get("/sessions", operation_id="meListSessions", summary="The devices logged in")
+    @get("/sessions", operation_id="listSessions", summary="The devices logged in")
     async def list_sessions(
         self,
-        db_session: AsyncSession,
-        clock: Clock,
-        user: AuthUser,
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[SessionOut]:
@@ -389,20 +435,20 @@ class MeController(Controller):
         )
 
     @delete(
-        "/sessions/{session_id:uuid}",
+        "/sessions/{sessionId:uuid}",
         status_code=HTTP_204_NO_CONTENT,
-        operation_id="meEndSession",
+        operation_id="endSession",
         responses=problem_responses(429, describe={429: _WRITES_THROTTLED}),
         summary="Log a device out",
         guards=[_WRITES],
     )
     async def end_session(
         self,
-        session_id: UUID,
-        db_session: AsyncSession,
-        clock: Clock,
-        revoker: Revoker,
-        user: AuthUser,
+        session_id: SessionId,
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        revoker: NamedDependency[Revoker],
+        user: NamedDependency[AuthUser],
     ) -> None:
         """Its tokens stop working at once. Not one of the caller's live sessions: 404."""
         await sessions.end_session(
@@ -412,7 +458,7 @@ class MeController(Controller):
     @post(
         "/verification",
         status_code=HTTP_200_OK,
-        operation_id="meVerify",
+        operation_id="verifyIdentity",
         responses=problem_responses(
             409,
             422,
@@ -425,18 +471,22 @@ class MeController(Controller):
                 429: "Five checks of well-formed details an hour per account (`rate_limited`); "
                 "see `Retry-After`.",
             },
+            codes={
+                409: ("already_verified", "conflict", "verification_failed"),
+                422: ("invalid_id_number", "invalid_real_name"),
+            },
         ),
         summary="Real-name verification with the resident ID number",
         guards=[resident_only],
     )
     async def verify(
         self,
-        data: VerificationRequest,
-        db_session: AsyncSession,
-        settings: Settings,
-        clock: Clock,
-        throttle: Limiter,
-        user: AuthUser,
+        data: JSONBody[VerificationRequest],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
+        throttle: NamedDependency[Limiter],
+        user: NamedDependency[AuthUser],
     ) -> UserOut:
         """The number is checked (GB 11643 check digit, birth date, province), stored
         encrypted and only ever answered masked. 422 `invalid_id_number` / `invalid_real_name`;
@@ -459,15 +509,17 @@ class MembersController(Controller):
     tags = TAGS
     guards = (resident_only,)
 
-    @get("/", operation_id="membersList", summary="The household's members")
+    @get("/", operation_id="listMembers", summary="The household's members")
     async def list_members(
         self,
-        db_session: AsyncSession,
-        clock: Clock,
-        user: AuthUser,
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[MemberOut]:
+        """Residents: their household's members, oldest entry first, each with its `ageGroup`
+        (child under 18, elder from 60)."""
         return await members.list_members(
             db_session, user.id, today=clock.today(), limit=limit, cursor=cursor
         )
@@ -475,7 +527,7 @@ class MembersController(Controller):
     @post(
         "/",
         status_code=HTTP_201_CREATED,
-        operation_id="membersCreate",
+        operation_id="createMember",
         responses=problem_responses(
             409,
             422,
@@ -487,6 +539,7 @@ class MembersController(Controller):
                 "or `validation_error` with `errors`.",
                 429: _WRITES_THROTTLED,
             },
+            codes={409: ("member_limit_reached",), 422: ("invalid_birth_date",)},
         ),
         summary="Add a household member",
         guards=[_WRITES],
@@ -494,10 +547,11 @@ class MembersController(Controller):
     async def create_member(
         self,
         request: Request[Any, Any, Any],
-        data: MemberIn,
-        db_session: AsyncSession,
-        clock: Clock,
-        user: AuthUser,
+        data: JSONBody[MemberIn],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[MemberOut]:
         """Honours `Idempotency-Key`. At most 20 members: 409 `member_limit_reached`;
         a birth date in the future: 422 `invalid_birth_date`."""
@@ -511,15 +565,20 @@ class MembersController(Controller):
 
         return await idempotent(request, db_session, user.id, now, create)
 
-    @get("/{member_id:uuid}", operation_id="membersGet", summary="One household member")
+    @get("/{memberId:uuid}", operation_id="getMember", summary="One household member")
     async def get_member(
-        self, member_id: UUID, db_session: AsyncSession, clock: Clock, user: AuthUser
+        self,
+        member_id: MemberId,
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
     ) -> MemberOut:
+        """Residents: one member of their own household; another household's member is 404."""
         return await members.get_member(db_session, user.id, member_id, today=clock.today())
 
     @patch(
-        "/{member_id:uuid}",
-        operation_id="membersUpdate",
+        "/{memberId:uuid}",
+        operation_id="updateMember",
         responses=problem_responses(
             422,
             429,
@@ -527,17 +586,18 @@ class MembersController(Controller):
                 422: "`invalid_birth_date` or `validation_error` with `errors`.",
                 429: _WRITES_THROTTLED,
             },
+            codes={422: ("invalid_birth_date",)},
         ),
         summary="Change a member",
         guards=[_WRITES],
     )
     async def update_member(
         self,
-        member_id: UUID,
-        data: MemberPatch,
-        db_session: AsyncSession,
-        clock: Clock,
-        user: AuthUser,
+        member_id: MemberId,
+        data: JSONBody[MemberPatch],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
     ) -> MemberOut:
         """Only the fields sent change; `notes: null` clears the notes."""
         return await members.update_member(
@@ -545,9 +605,9 @@ class MembersController(Controller):
         )
 
     @delete(
-        "/{member_id:uuid}",
+        "/{memberId:uuid}",
         status_code=HTTP_204_NO_CONTENT,
-        operation_id="membersDelete",
+        operation_id="deleteMember",
         responses=problem_responses(
             409,
             429,
@@ -555,13 +615,19 @@ class MembersController(Controller):
                 409: "Registrations or services still name the member (`member_in_use`).",
                 429: _WRITES_THROTTLED,
             },
+            codes={409: ("member_in_use",)},
         ),
         summary="Remove a member",
         guards=[_WRITES],
     )
     async def delete_member(
-        self, member_id: UUID, db_session: AsyncSession, user: AuthUser
+        self,
+        member_id: MemberId,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[AuthUser],
     ) -> None:
+        """Residents: removes a member of their own household, unless registrations or services
+        still name it (409 `member_in_use`)."""
         await members.remove_member(db_session, user.id, member_id)
 
 
@@ -574,31 +640,40 @@ class AdminUsersController(Controller):
     @post(
         "/",
         status_code=HTTP_201_CREATED,
-        operation_id="adminCreateUser",
+        operation_id="createUser",
         responses=problem_responses(
-            409, 422, describe={409: "The phone has an account (`phone_taken`).", 422: _WEAK}
+            409,
+            422,
+            describe={409: "The phone has an account (`phone_taken`).", 422: _WEAK},
+            codes={409: ("phone_taken",), 422: ("invalid_phone", "weak_password")},
         ),
         summary="Create a staff account",
     )
     async def create_user(
-        self, data: AdminUserCreate, db_session: AsyncSession, clock: Clock
+        self,
+        data: JSONBody[AdminUserCreate],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
     ) -> AdminUserOut:
         """Roles `worker`, `staff` or `admin`. A phone that has an account: 409 `phone_taken`."""
         return await admin.create_staff_account(db_session, data, now=clock.now())
 
-    @get("/", operation_id="adminListUsers", summary="Accounts, optionally of one role")
+    @get("/", operation_id="listUsers", summary="Accounts, optionally of one role")
     async def list_users(
         self,
-        db_session: AsyncSession,
-        role: Annotated[Role | None, Parameter(description="only accounts of this role")] = None,
+        db_session: NamedDependency[AsyncSession],
+        role: Annotated[
+            Role | None, QueryParameter(name="role", description="only accounts of this role")
+        ] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[AdminUserOut]:
+        """Admins: every account, newest first, optionally only those of one role."""
         return await admin.list_users(db_session, role=role, limit=limit, cursor=cursor)
 
     @patch(
-        "/{user_id:uuid}",
-        operation_id="adminUpdateUser",
+        "/{userId:uuid}",
+        operation_id="updateUser",
         responses=problem_responses(
             404,
             409,
@@ -606,17 +681,18 @@ class AdminUsersController(Controller):
                 404: "No such account (`not_found`).",
                 409: "An admin cannot change their own role or disable themselves (`own_account`).",
             },
+            codes={409: ("own_account",)},
         ),
         summary="Change an account's role, or disable / enable it",
     )
     async def update_user(
         self,
-        user_id: UUID,
-        data: AdminUserPatch,
-        db_session: AsyncSession,
-        clock: Clock,
-        revoker: Revoker,
-        user: AuthUser,
+        user_id: UserId,
+        data: JSONBody[AdminUserPatch],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        revoker: NamedDependency[Revoker],
+        user: NamedDependency[AuthUser],
     ) -> AdminUserOut:
         """Only the fields sent change. A new `role` or `active: false` ends every login of the
         account at once (its access tokens answer 401, its refresh tokens
@@ -627,14 +703,18 @@ class AdminUsersController(Controller):
         )
 
     @delete(
-        "/{user_id:uuid}/sessions",
+        "/{userId:uuid}/sessions",
         status_code=HTTP_204_NO_CONTENT,
-        operation_id="adminEndUserSessions",
+        operation_id="endUserSessions",
         responses=problem_responses(404, describe={404: "No such account (`not_found`)."}),
         summary="Log an account out of every device",
     )
     async def end_user_sessions(
-        self, user_id: UUID, db_session: AsyncSession, clock: Clock, revoker: Revoker
+        self,
+        user_id: UserId,
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        revoker: NamedDependency[Revoker],
     ) -> None:
         """Every login of the account ends: its access tokens answer 401 at once and its refresh
         tokens are refused. The account itself stays usable: it can log in again."""
@@ -649,9 +729,11 @@ class DevController(Controller):
 
     @get(
         "/sms-codes/latest",
-        operation_id="devLatestSmsCode",
+        operation_id="getLatestSmsCode",
         responses=problem_responses(
-            404, describe={404: "No code was sent to this phone lately (`not_found`)."}
+            404,
+            describe={404: "No code was sent to this phone lately (`not_found`)."},
+            codes={422: ("invalid_phone",)},
         ),
         summary="The last SMS code sent to a phone (not in production)",
         exclude_from_auth=True,
@@ -660,8 +742,12 @@ class DevController(Controller):
         self,
         request: Request[Any, Any, Any],
         # Stated, not enforced here: normalize_phone answers 422 invalid_phone.
-        phone: Annotated[str, Parameter(schema_extra={"pattern": patterns.PHONE})],
+        phone: Annotated[
+            str, QueryParameter(name="phone", schema_extra={"pattern": patterns.PHONE})
+        ],
     ) -> DevSmsCode:
+        """Anyone, outside production only (the route does not exist there): the code the
+        console SMS backend last sent to the phone, for tests and local use."""
         code = await sms.latest_outbox_code(
             request.app.stores.get(sms.OUTBOX_STORE), normalize_phone(phone)
         )

@@ -2,7 +2,7 @@
 
 Each ``tests/api/test_authz_<domain>.py`` lists the endpoints it tests in ``ENDPOINTS`` as
 ``(method, path template)``, the template exactly as the app registers it (``app.routes``, e.g.
-``/api/v1/me/notifications/{notification_id:uuid}/read``). A route in no list fails here, so
+``/api/v1/me/notifications/{notificationId:uuid}/read``). A route in no list fails here, so
 an endpoint cannot ship without its rows; a listed route that does not exist fails too, so a
 renamed path cannot leave a matrix testing nothing.
 """

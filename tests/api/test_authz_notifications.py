@@ -17,7 +17,7 @@ from tests.factories import Account, MakeUser
 ENDPOINTS = [
     ("GET", "/api/v1/me/notifications"),
     ("GET", "/api/v1/me/notifications/unread-count"),
-    ("POST", "/api/v1/me/notifications/{notification_id:uuid}/read"),
+    ("POST", "/api/v1/me/notifications/{notificationId:uuid}/read"),
     ("POST", "/api/v1/me/notifications/read-all"),
 ]
 
@@ -47,7 +47,7 @@ async def test_each_role_on_each_endpoint(
 ) -> None:
     if role == "anonymous":
         for method, template in ENDPOINTS:
-            path = template.replace("{notification_id:uuid}", str(UUID(int=1)))
+            path = template.replace("{notificationId:uuid}", str(UUID(int=1)))
             response = await client.request(method, path)
             assert response.status_code == 401, (method, path)
             assert problem(response)["code"] == "unauthorized"
