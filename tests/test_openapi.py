@@ -192,67 +192,14 @@ def test_every_struct_states_what_msgspec_enforces(document: dict[str, Any]) -> 
 
 # --- The contract's completeness (issue 12) --------------------------------------------------
 
-# Tags whose operations the hub and events branches of issue 12 are still bringing into line
-# (descriptions, camelCase path parameters, declared codes). Delete once they are merged.
-PENDING_TAGS = {"hub", "events"}
 # Codes of the catalogue that no operation answers, and why.
 NOT_OPERATION_CODES = {
     "error": "the fallback for a 4xx status Litestar raises that has no code of its own",
     "method_not_allowed": "answered for a path before any operation is chosen",
     "cors_refused": "a refused CORS preflight, answered before any operation is chosen",
 }
-# Codes only hub and events operations answer, which their branches of issue 12 are declaring.
-# Delete once they are merged (the session-wide check, tests/contract/problems.py, then holds
-# every answered code to the document too).
-PENDING_CODES = {
-    "already_checked_in",
-    "already_registered",
-    "audience_mismatch",
-    "booking_already_checked_in",
-    "booking_conflict",
-    "booking_ended",
-    "booking_held_by_event",
-    "booking_limit_reached",
-    "cancel_cutoff_passed",
-    "capacity_below_confirmed",
-    "check_in_closed",
-    "closure_conflicts_event",
-    "duration_out_of_range",
-    "event_cancelled",
-    "event_ended",
-    "event_in_past",
-    "event_not_draft",
-    "feedback_already_given",
-    "feedback_not_allowed",
-    "feedback_not_open",
-    "in_the_past",
-    "invalid_opening_hours",
-    "invalid_recurrence",
-    "invalid_room_rules",
-    "invalid_status_transition",
-    "invalid_time_range",
-    "no_show_too_early",
-    "not_a_worker",
-    "outside_check_in_window",
-    "outside_opening_hours",
-    "over_capacity",
-    "registration_already_cancelled",
-    "registration_closed",
-    "registration_not_cancellable",
-    "room_closed",
-    "slot_misaligned",
-    "ticket_cancelled",
-    "ticket_not_found",
-    "too_far_ahead",
-    "too_many_seats",
-    "unknown_member",
-}
 OPERATION_ID = re.compile(r"^[a-z]+(?:[A-Z][a-z0-9]*)+$|^[a-z]+$")
 CAMEL = re.compile(r"^[a-z][A-Za-z0-9]*$")
-
-
-def _ours(operation: dict[str, Any]) -> bool:
-    return not set(operation.get("tags", ())) & PENDING_TAGS
 
 
 def _codes(document: dict[str, Any]) -> set[str]:
@@ -271,13 +218,11 @@ def _codes(document: dict[str, Any]) -> set[str]:
 def test_every_error_code_of_the_catalogue_is_in_the_document(document: dict[str, Any]) -> None:
     from backend.core import i18n
 
-    pending = PENDING_CODES
     missing = sorted(
         code
         for code in i18n.catalogue()
         if not code.startswith("notification.")
         and code not in NOT_OPERATION_CODES
-        and code not in pending
         and code not in _codes(document)
     )
     assert not missing, f"no operation declares these codes: {missing}"
@@ -287,7 +232,6 @@ def test_every_problem_answer_states_its_codes(document: dict[str, Any]) -> None
     plain = [
         f"{method} {path} {status}"
         for method, path, operation in _operations(document)
-        if _ours(operation)
         for status, response in operation["responses"].items()
         if "application/problem+json" in response.get("content", {})
         and "allOf" not in response["content"]["application/problem+json"]["schema"]
@@ -338,8 +282,6 @@ def test_tags_are_declared_once_with_a_description(document: dict[str, Any]) -> 
 def test_operations_are_named_and_described_in_one_style(document: dict[str, Any]) -> None:
     wrong = []
     for method, path, operation in _operations(document):
-        if not _ours(operation):
-            continue
         if not OPERATION_ID.match(operation["operationId"]):
             wrong.append(f"{method} {path}: operationId {operation['operationId']}")
         if not operation.get("summary") or not operation.get("description"):
