@@ -7,10 +7,10 @@ from typing import Any, Literal
 import msgspec
 
 from schemas.common import Wire
+from schemas.events import Audience as Audience
 from schemas.hub import BookingOut
 
 ServiceKind = Literal["hub_booking", "event", "care_order", "childcare", "info"]
-Audience = Literal["all", "elderly", "children", "families"]
 
 
 # Frozen: the catalog service hands the same cached instances to every request. (msgspec allows

@@ -48,7 +48,7 @@ async def _managed_out(session: AsyncSession, event: Event) -> ManagedEventOut:
         summary=event.summary,
         body=event.body,
         category=event.category,
-        audience=event.audience,  # type: ignore[arg-type]
+        audience=event.audience,
         location=event.location,
         starts_at=to_local(event.starts_at),
         ends_at=to_local(event.ends_at),
@@ -56,7 +56,7 @@ async def _managed_out(session: AsyncSession, event: Event) -> ManagedEventOut:
         registration_closes_at=to_local(event.registration_closes_at),
         capacity=event.capacity,
         max_seats_per_registration=event.max_seats_per_registration,
-        status=event.status,  # type: ignore[arg-type]
+        status=event.status,
         confirmed_seats=event.confirmed_seats,
         seats_left=event.capacity - event.confirmed_seats,
         waitlist_length=event.waitlisted_count,
