@@ -37,6 +37,7 @@ from backend.core.base import new_id
 from backend.core.clock import local_date_of, to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.reads import Attributes, Query, Reader
+from backend.core.violations import violated_constraint
 from backend.events.common import PUBLIC, new_ticket, registration_open, to_attendees
 from backend.events.models import Event, Registration
 from backend.identity import lookup
@@ -244,7 +245,7 @@ async def _run_decision(
     try:
         return (await session.execute(statement, params)).one_or_none()
     except IntegrityError as exc:
-        if _ONE_ACTIVE in str(exc.orig):
+        if violated_constraint(exc) == _ONE_ACTIVE:
             raise AppError(409, "already_registered") from exc
         raise
 
@@ -253,7 +254,7 @@ async def _run_alone(reader: Reader, params: dict[str, Any]) -> Any:
     try:
         row = await reader.fetchrow(_REGISTER_ALONE_SQL, **params)
     except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == _ONE_ACTIVE:
+        if violated_constraint(exc) == _ONE_ACTIVE:
             raise AppError(409, "already_registered") from exc
         raise
     return Attributes(row) if row is not None else None
