@@ -71,8 +71,6 @@ class Room(AuditedBase):
         Uuid, ForeignKey("venues.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
-    # No CHECK yet: rooms made before RoomKind existed may hold other kinds (the benchmark's
-    # seed has "music"); the wire refuses them.
     kind: Mapped[RoomKind] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(Text)
     capacity: Mapped[int] = mapped_column(SmallInteger)
@@ -90,6 +88,7 @@ class Room(AuditedBase):
     venue: Mapped[Venue] = relationship(back_populates="rooms", lazy="raise")
 
     __table_args__ = (
+        one_of("kind", RoomKind, name="kind_known"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("slot_minutes > 0", name="slot_positive"),
         CheckConstraint(

@@ -12,7 +12,7 @@ import asyncpg
 from backend.core.auth import Role
 from backend.core.base import ONE_OF
 from backend.models import metadata
-from schemas import identity
+from schemas import hub, identity
 
 # pg_get_constraintdef renders ``x IN ('a', 'b')`` as ``x = ANY (ARRAY['a'::text, ...])``.
 _VALUE = re.compile(r"'((?:[^']|'')*)'::")
@@ -42,7 +42,7 @@ async def _in_database(database_url: str) -> dict[str, str]:
 
 
 def test_every_enumeration_is_built_from_a_literal() -> None:
-    assert len(_modelled()) >= 11
+    assert len(_modelled()) >= 12
     for name, values in _modelled().items():
         assert values, name
         assert len(set(values)) == len(values), name
@@ -66,6 +66,21 @@ async def test_the_database_holds_each_literal(database_url: str) -> None:
         if _LIST.search(definition) and name not in modelled
     )
     assert by_hand == [], by_hand
+
+
+def test_the_room_kinds_migration_lists_the_literal() -> None:
+    # Migrations write their lists out (they must not change when the code does); 0009's must
+    # be RoomKind as it was then, which is now.
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "alembic" / "versions" / "0009_room_kinds.py"
+    spec = importlib.util.spec_from_file_location("migration_0009", path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert get_args(hub.RoomKind) == module.KINDS
 
 
 def test_the_guards_roles_are_the_wire_roles() -> None:
