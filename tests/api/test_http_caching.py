@@ -42,6 +42,7 @@ async def test_a_public_read_carries_a_strong_etag_and_answers_304_to_it(
     url = f"/api/v1/events/{event['id']}"
     first = await client.get(url, headers=PLAIN)
     assert first.status_code == 200
+    assert len(first.headers.get_list("etag")) == 1  # the document's example is not sent
     tag = first.headers["etag"]
     assert tag.startswith('"'), tag  # strong: no W/
     assert tag.endswith('"'), tag
@@ -186,6 +187,23 @@ async def test_head_is_allowed_wherever_get_is(client: httpx.AsyncClient) -> Non
     # A path without GET does not take HEAD either.
     refused = await client.head("/api/v1/auth/login")
     assert refused.status_code == 405
+
+
+async def test_the_document_declares_the_etag_and_304_of_the_public_reads(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    tagged = set()
+    for item in document["paths"].values():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            if "304" in responses:
+                assert method == "get"
+                assert "ETag" in responses["200"]["headers"]
+                tagged.add(operation["operationId"])
+            else:
+                assert "ETag" not in responses.get("200", {}).get("headers", {})
+    assert tagged == PUBLIC_READS
 
 
 async def test_head_is_not_an_operation_of_the_document(client: httpx.AsyncClient) -> None:
