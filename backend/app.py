@@ -21,7 +21,7 @@ from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
 from backend.core.bodies import JsonBodyRequest
 from backend.core.clock import Clock
-from backend.core.compression import compression_config
+from backend.core.compression import compression_config, mark_public_reads
 from backend.core.cors import ProblemCORS, cors_config
 from backend.core.database import (
     build_read_pool,
@@ -47,7 +47,7 @@ from backend.core.openapi_schema import (
 from backend.core.reads import Reader
 from backend.core.responses import Answer
 from backend.core.revocations import MARGIN_SECONDS, RevocationList, connector
-from backend.core.routing import answer_options_for_whole_paths
+from backend.core.routing import answer_head_like_get, answer_options_for_whole_paths
 from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
@@ -225,6 +225,8 @@ def create_app(
         debug=False,
     )
     answer_options_for_whole_paths(app)
+    answer_head_like_get(app)
+    mark_public_reads(app)
     app.asgi_handler = _outermost(app, settings, requests_log)
     document_problems(app)
     document_security(app)

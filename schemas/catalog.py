@@ -7,11 +7,11 @@ from typing import Literal
 import msgspec
 
 from schemas.common import Wire
+from schemas.events import Audience as Audience
 from schemas.events import EventSummary
 from schemas.hub import BookingOut
 
 ServiceKind = Literal["hub_booking", "event", "care_order", "childcare", "info"]
-Audience = Literal["all", "elderly", "children", "families"]
 
 
 # Frozen: the catalog service hands the same cached instances to every request. (msgspec allows

@@ -6,17 +6,12 @@ through migrations, which is what lets the service cache it per process.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.base import Base
-
-SERVICE_KINDS = ("hub_booking", "event", "care_order", "childcare", "info")
-AUDIENCES = ("all", "elderly", "children", "families")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+from backend.core.base import Base, one_of
+from schemas.catalog import ServiceKind
+from schemas.events import Audience
 
 
 class Program(Base):
@@ -40,8 +35,8 @@ class ProgramService(Base):
     position: Mapped[int] = mapped_column(SmallInteger)
     # Which part of the service answers it: the hub's rooms, events, care orders, childcare
     # enrolment, or an information page only.
-    kind: Mapped[str] = mapped_column(String(16))
-    audience: Mapped[str] = mapped_column(String(16), server_default="all")
+    kind: Mapped[ServiceKind] = mapped_column(String(16))
+    audience: Mapped[Audience] = mapped_column(String(16), server_default="all")
     name_zh: Mapped[str] = mapped_column(String(40))
     name_en: Mapped[str] = mapped_column(String(80))
     description_zh: Mapped[str] = mapped_column(Text)
@@ -49,6 +44,6 @@ class ProgramService(Base):
 
     __table_args__ = (
         UniqueConstraint("program_code", "position"),
-        CheckConstraint(_one_of("kind", SERVICE_KINDS), name="kind_known"),
-        CheckConstraint(_one_of("audience", AUDIENCES), name="audience_known"),
+        one_of("kind", ServiceKind, name="kind_known"),
+        one_of("audience", Audience, name="audience_known"),
     )

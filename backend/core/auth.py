@@ -156,6 +156,8 @@ def build_jwt_auth(settings: Settings) -> JWTAuth[AuthUser, Token]:
         strict_audience=True,
         exclude_opt_key="exclude_from_auth",
         exclude=["^/health", "^/schema", "^/metrics"],
+        # Litestar skips HEAD by default; here HEAD is GET without the body, guards and all.
+        exclude_http_methods=["OPTIONS"],
         description="The accessToken from login, register or refresh.",
     )
 

@@ -7,15 +7,32 @@ predictable name that migrations can refer to.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, get_args
 from uuid import UUID
 
 from advanced_alchemy.base import orm_registry
-from sqlalchemy import DateTime, Uuid, func
+from sqlalchemy import CheckConstraint, DateTime, Uuid, func
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from uuid_utils.compat import uuid7
 
 metadata = orm_registry.metadata
+
+
+# The key of a CHECK constraint's ``info`` under which ``one_of`` keeps its allowed values.
+ONE_OF = "one_of"
+
+
+def one_of(column: str, allowed: Any, *, name: str) -> CheckConstraint:
+    """``CHECK (column IN (...))`` with the values of ``allowed``, a ``Literal`` of ``schemas/``:
+    the wire type and the table hold the same list because there is one. The values are kept in
+    the constraint's ``info`` so that a test can compare them with the database's
+    (``tests/unit/test_enumerations.py``): a Literal changed without a migration fails there."""
+    values: tuple[str, ...] = get_args(allowed)
+    if not values or not all(isinstance(v, str) for v in values):
+        raise TypeError(f"one_of takes a Literal of strings, not {allowed!r}")
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return CheckConstraint(f"{column} IN ({quoted})", name=name, info={ONE_OF: values})
 
 
 def new_id() -> UUID:

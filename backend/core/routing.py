@@ -1,4 +1,4 @@
-"""``OPTIONS`` answers with every method of its path.
+"""``OPTIONS`` answers with every method of its path, and ``HEAD`` is answered wherever ``GET`` is.
 
 Litestar gives each route an ``OPTIONS`` handler whose ``Allow`` reads the methods of the route
 it was made for. When handlers of one path sit in two controllers (``/manage/events``: the list
@@ -9,6 +9,8 @@ serves it makes ``Allow`` list them all.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from litestar import Litestar
 from litestar.routes import HTTPRoute
@@ -25,3 +27,32 @@ def answer_options_for_whole_paths(app: Litestar) -> None:
             for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
                 if name == "self" and isinstance(cell.cell_contents, HTTPRoute):
                     cell.cell_contents = route
+
+
+class _GetAnswersHead(dict):  # type: ignore[type-arg]
+    """A route's handler map that hands ``HEAD`` to the ``GET`` handler without listing it, so
+    the OpenAPI document (built from the map's items) does not grow a second operation per
+    read. ``LazyCompression`` drops the body of a ``HEAD``."""
+
+    def __missing__(self, method: str) -> Any:
+        if method == "HEAD":
+            return self["GET"]
+        raise KeyError(method)
+
+
+def answer_head_like_get(app: Litestar) -> None:
+    """``HEAD`` on every path that answers ``GET`` (RFC 9110 §9.3.2): the same status and
+    headers, no body. Litestar serves ``HEAD`` only through a separate ``@head`` handler whose
+    function returns nothing, and documents it as an operation of its own."""
+    for route in app.routes:
+        if isinstance(route, HTTPRoute) and "GET" in route.methods and "HEAD" not in route.methods:
+            route.methods.add("HEAD")
+            route.route_handler_map = _GetAnswersHead(route.route_handler_map)
+    nodes = [app.asgi_router.root_route_map_node]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.children.values())
+        if "GET" in node.asgi_handlers and "HEAD" not in node.asgi_handlers:
+            # The GET's middleware stack too: authentication, guards, the compression layer.
+            node.asgi_handlers["HEAD"] = node.asgi_handlers["GET"]
+            node.path_parameters["HEAD"] = node.path_parameters["GET"]

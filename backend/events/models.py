@@ -31,13 +31,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.base import AuditedBase, UUIDv7Base
+from backend.core.base import AuditedBase, UUIDv7Base, one_of
+from schemas.events import Audience, EventStatus, RegistrationStatus
 
-EVENT_STATUSES = ("draft", "published", "cancelled")
-AUDIENCES = ("all", "elderly", "children", "families")
-REGISTRATION_STATUSES = ("confirmed", "waitlisted", "cancelled")
 # Statuses that hold a place (a seat or a waitlist position) and count as "registered".
-ACTIVE_STATUSES = ("confirmed", "waitlisted")
+ACTIVE_STATUSES: tuple[RegistrationStatus, ...] = ("confirmed", "waitlisted")
 
 
 class Event(AuditedBase):
@@ -50,7 +48,7 @@ class Event(AuditedBase):
     summary: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(40))
-    audience: Mapped[str] = mapped_column(String(16))
+    audience: Mapped[Audience] = mapped_column(String(16))
     location: Mapped[str] = mapped_column(String(200))
     # A hub room, held through the hub's service; no foreign key, the hub owns its tables.
     room_id: Mapped[UUID | None] = mapped_column(Uuid)
@@ -61,7 +59,7 @@ class Event(AuditedBase):
     registration_closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     capacity: Mapped[int] = mapped_column(Integer)
     max_seats_per_registration: Mapped[int] = mapped_column(SmallInteger)
-    status: Mapped[str] = mapped_column(String(12), server_default="draft")
+    status: Mapped[EventStatus] = mapped_column(String(12), server_default="draft")
     confirmed_seats: Mapped[int] = mapped_column(Integer, server_default="0")
     waitlisted_count: Mapped[int] = mapped_column(Integer, server_default="0")
     # Handed out to each new waitlist entry; positions are ranks among the entries still
@@ -73,10 +71,8 @@ class Event(AuditedBase):
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (
-        CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status_known"),
-        CheckConstraint(
-            "audience IN ('all', 'elderly', 'children', 'families')", name="audience_known"
-        ),
+        one_of("status", EventStatus, name="status_known"),
+        one_of("audience", Audience, name="audience_known"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         CheckConstraint("registration_closes_at > registration_opens_at", name="window_ordered"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
@@ -109,7 +105,7 @@ class Registration(UUIDv7Base):
 
     event_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("events.id", ondelete="CASCADE"))
     user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[RegistrationStatus] = mapped_column(String(12))
     seats: Mapped[int] = mapped_column(SmallInteger)
     # Who comes, as named at registration: [{"memberId": "…" | null, "name": "…"}]. A snapshot,
     # so the door list still reads right if a member is renamed or removed later.
@@ -128,7 +124,7 @@ class Registration(UUIDv7Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
-        CheckConstraint("status IN ('confirmed', 'waitlisted', 'cancelled')", name="status_known"),
+        one_of("status", RegistrationStatus, name="status_known"),
         CheckConstraint("seats >= 1", name="seats_positive"),
         CheckConstraint(
             "status <> 'waitlisted' OR waitlist_seq IS NOT NULL", name="waitlisted_has_seq"

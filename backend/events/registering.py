@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.base import new_id
 from backend.core.errors import AppError, FieldError
 from backend.core.reads import Attributes, Query, Reader
+from backend.core.violations import violated_constraint
 from backend.events import rules, wire
 from backend.events.common import new_ticket
 from backend.events.models import Event, Registration
@@ -198,7 +199,7 @@ async def _run_decision(
     try:
         return (await session.execute(statement, params)).one_or_none()
     except IntegrityError as exc:
-        if _ONE_ACTIVE in str(exc.orig):
+        if violated_constraint(exc) == _ONE_ACTIVE:
             raise AppError(409, "already_registered") from exc
         raise
 
@@ -207,7 +208,7 @@ async def _run_alone(reader: Reader, params: dict[str, Any]) -> Any:
     try:
         row = await reader.fetchrow(_REGISTER_ALONE_SQL, **params)
     except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name == _ONE_ACTIVE:
+        if violated_constraint(exc) == _ONE_ACTIVE:
             raise AppError(409, "already_registered") from exc
         raise
     return Attributes(row) if row is not None else None

@@ -33,16 +33,13 @@ from backend.core.auth import AuthUser
 from backend.core.base import new_id
 from backend.core.errors import AppError
 from backend.core.reads import Attributes, Query, Reader
+from backend.core.violations import violated_constraint
 from backend.hub import rules
 from backend.hub.common import booked_during, closes_room, new_check_in_code, overlaps
 from backend.hub.models import ACTIVE_BOOKING, Booking, Closure, Room, Venue
 from backend.hub.wire import new_booking_out
 from backend.identity import lookup as identity_lookup
 from schemas.hub import BookingIn, BookingOut, BookingStatus
-
-_EXCLUSION_VIOLATION = "23P01"
-_CHECK_VIOLATION = "23514"
-_UNIQUE_VIOLATION = "23505"
 
 
 def _room_rules(room: Any) -> rules.RoomRules:
@@ -54,15 +51,6 @@ def _room_rules(room: Any) -> rules.RoomRules:
         bookable_days_ahead=room.bookable_days_ahead,
         capacity=room.capacity,
     )
-
-
-def _constraint_error(exc: IntegrityError) -> tuple[str | None, str | None]:
-    """The SQLSTATE and constraint name behind a failed flush."""
-    orig = exc.orig
-    cause = getattr(orig, "__cause__", None)
-    sqlstate = getattr(orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
-    constraint = getattr(cause, "constraint_name", None)
-    return sqlstate, constraint
 
 
 async def insert_bookings(session: AsyncSession, bookings: Sequence[Booking]) -> None:
@@ -78,13 +66,11 @@ async def insert_bookings(session: AsyncSession, bookings: Sequence[Booking]) ->
 
 def _raise_refusal(exc: IntegrityError) -> NoReturn:
     """The domain error for the database's refusal of a booking, or the error itself."""
-    sqlstate, constraint = _constraint_error(exc)
-    if sqlstate == _EXCLUSION_VIOLATION:
+    constraint = violated_constraint(exc)
+    if constraint in ("ex_bookings_no_overlap", "ux_bookings_event_hold"):
         raise AppError(409, "booking_conflict") from exc
-    if sqlstate == _CHECK_VIOLATION and constraint == "ck_bookings_outside_closures":
+    if constraint == "ck_bookings_outside_closures":  # the trigger of migration 0004
         raise AppError(422, "room_closed") from exc
-    if sqlstate == _UNIQUE_VIOLATION and constraint == "ux_bookings_event_hold":
-        raise AppError(409, "booking_conflict") from exc
     raise exc
 
 

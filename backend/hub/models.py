@@ -34,14 +34,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.core.base import AuditedBase, Base, UUIDv7Base
+from backend.core.base import AuditedBase, Base, UUIDv7Base, one_of
+from schemas.hub import BookingKind, BookingStatus, RoomKind
 
 # Statuses in which a booking occupies its room.
-ACTIVE_STATUSES = ("pending", "confirmed", "checked_in")
-STATUSES = ("pending", "confirmed", "rejected", "cancelled", "checked_in", "no_show")
-# resident: booked through the app; group: a worker's recurring booking on behalf of a group;
-# event: a published event holding its room.
-KINDS = ("resident", "group", "event")
+ACTIVE_STATUSES: tuple[BookingStatus, ...] = ("pending", "confirmed", "checked_in")
 
 _ACTIVE_SQL = "status IN ('pending', 'confirmed', 'checked_in')"
 # The same condition as a predicate of reads: written out literally, not as parameters, so that
@@ -74,7 +71,7 @@ class Room(AuditedBase):
         Uuid, ForeignKey("venues.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[RoomKind] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(Text)
     capacity: Mapped[int] = mapped_column(SmallInteger)
     amenities: Mapped[list[str]] = mapped_column(
@@ -91,6 +88,7 @@ class Room(AuditedBase):
     venue: Mapped[Venue] = relationship(back_populates="rooms", lazy="raise")
 
     __table_args__ = (
+        one_of("kind", RoomKind, name="kind_known"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("slot_minutes > 0", name="slot_positive"),
         CheckConstraint(
@@ -148,10 +146,12 @@ class Booking(AuditedBase):
     # The owner: the resident, the worker who booked for a group, or the staff member whose
     # event holds the room.
     user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(10), server_default="resident")
+    # resident: booked through the app; group: a worker's recurring booking on behalf of a
+    # group; event: a published event holding its room.
+    kind: Mapped[BookingKind] = mapped_column(String(10), server_default="resident")
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[BookingStatus] = mapped_column(String(12))
     purpose: Mapped[str] = mapped_column(String(200))
     attendees: Mapped[int] = mapped_column(SmallInteger)
     # The name the worker's day sheet shows: the resident's display name when booked, the
@@ -172,11 +172,8 @@ class Booking(AuditedBase):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="time_range"),
         CheckConstraint("attendees > 0", name="attendees_positive"),
-        CheckConstraint(
-            "status IN ('pending', 'confirmed', 'rejected', 'cancelled', 'checked_in', 'no_show')",
-            name="status_known",
-        ),
-        CheckConstraint("kind IN ('resident', 'group', 'event')", name="kind_known"),
+        one_of("status", BookingStatus, name="status_known"),
+        one_of("kind", BookingKind, name="kind_known"),
         ExcludeConstraint(
             ("room_id", "="),
             (func.tstzrange(text("starts_at"), text("ends_at"), text("'[)'")), "&&"),

@@ -94,8 +94,8 @@ def booking_out(
         room_id=booking.room_id,
         venue_id=room.venue_id,
         room_label=label(venue_name, room.name),
-        kind=booking.kind,  # type: ignore[arg-type]
-        status=booking.status,  # type: ignore[arg-type]
+        kind=booking.kind,
+        status=booking.status,
         starts_at=to_local(booking.starts_at),
         ends_at=to_local(booking.ends_at),
         purpose=booking.purpose,

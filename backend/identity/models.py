@@ -20,32 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.base import AuditedBase, UUIDv7Base
-
-ROLES = ("resident", "worker", "staff", "admin")
-GENDERS = ("male", "female", "unspecified")
-RELATIONS = (
-    "spouse",
-    "father",
-    "mother",
-    "son",
-    "daughter",
-    "grandfather",
-    "grandmother",
-    "grandson",
-    "granddaughter",
-    "brother",
-    "sister",
-    "father_in_law",
-    "mother_in_law",
-    "son_in_law",
-    "daughter_in_law",
-    "other",
-)
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+from backend.core.base import AuditedBase, UUIDv7Base, one_of
+from schemas.identity import Gender, Relation, Role, SmsPurpose
 
 
 class User(AuditedBase):
@@ -54,6 +30,8 @@ class User(AuditedBase):
     phone: Mapped[str] = mapped_column(String(20), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(50))
+    # str, not Role: the code compares it with backend.core.auth.Role, the StrEnum of the same
+    # values the guards use (tests/unit/test_enumerations.py holds the two together).
     role: Mapped[str] = mapped_column(String(16), server_default="resident")
     is_active: Mapped[bool] = mapped_column(server_default=text("true"))
     # Real-name verification. The ID number and name are only ever stored encrypted; the
@@ -68,7 +46,7 @@ class User(AuditedBase):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role_known"),)
+    __table_args__ = (one_of("role", Role, name="role_known"),)
 
 
 class AuthSession(UUIDv7Base):
@@ -114,7 +92,7 @@ class SmsCode(UUIDv7Base):
     __tablename__ = "sms_codes"
 
     phone: Mapped[str] = mapped_column(String(20))
-    purpose: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[SmsPurpose] = mapped_column(String(20))
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
@@ -122,7 +100,7 @@ class SmsCode(UUIDv7Base):
 
     __table_args__ = (
         Index("ix_sms_codes_phone_created_at", "phone", "created_at"),
-        CheckConstraint("purpose IN ('register', 'login', 'reset_password')", name="purpose_known"),
+        one_of("purpose", SmsPurpose, name="purpose_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
     )
 
@@ -136,12 +114,12 @@ class HouseholdMember(AuditedBase):
         Uuid, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(50))
-    relation: Mapped[str] = mapped_column(String(20))
+    relation: Mapped[Relation] = mapped_column(String(20))
     birth_date: Mapped[date] = mapped_column(Date)
-    gender: Mapped[str] = mapped_column(String(12), server_default="unspecified")
+    gender: Mapped[Gender] = mapped_column(String(12), server_default="unspecified")
     notes: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
-        CheckConstraint(_one_of("gender", GENDERS), name="gender_known"),
-        CheckConstraint(_one_of("relation", RELATIONS), name="relation_known"),
+        one_of("gender", Gender, name="gender_known"),
+        one_of("relation", Relation, name="relation_known"),
     )

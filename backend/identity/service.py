@@ -23,6 +23,7 @@ from backend.core.auth import issue_access_token
 from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.security import new_token, token_hash
+from backend.core.violations import violated_constraint
 from backend.identity.models import AuthSession, RefreshToken, User
 from backend.identity.passwords import check_strength, hash_async, verify_async
 from schemas.identity import TokenPair, UserOut
@@ -87,12 +88,6 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def is_unique_violation(exc: IntegrityError, constraint: str) -> bool:
-    cause = getattr(exc.orig, "__cause__", None)
-    name = getattr(cause, "constraint_name", None) or getattr(exc.orig, "constraint_name", None)
-    return name == constraint or constraint in str(exc.orig)
-
-
 async def create_user(
     session: AsyncSession,
     *,
@@ -117,7 +112,7 @@ async def create_user(
         async with session.begin_nested():
             session.add(user)
     except IntegrityError as exc:
-        if is_unique_violation(exc, "uq_users_phone"):
+        if violated_constraint(exc) == "uq_users_phone":
             raise AppError(409, "phone_taken") from None
         raise
     return user

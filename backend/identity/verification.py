@@ -27,7 +27,8 @@ from backend.config import Settings
 from backend.core.errors import AppError, FieldError
 from backend.core.ratelimit import Limiter
 from backend.core.security import decrypt, encrypt, keyed_hash
-from backend.identity.service import current_user, is_unique_violation, user_out
+from backend.core.violations import violated_constraint
+from backend.identity.service import current_user, user_out
 from backend.identity.throttle import VERIFICATIONS_PER_ACCOUNT
 from schemas.identity import UserOut
 
@@ -171,7 +172,7 @@ async def verify(
             await session.flush()
     except IntegrityError as exc:
         # Not re-raised with its cause: the database's message would quote the fingerprint.
-        if is_unique_violation(exc, "uq_users_id_fingerprint"):
+        if violated_constraint(exc) == "uq_users_id_fingerprint":
             # Never "taken": that would tell anyone whether a number is registered. The answer
             # names no reason; the log (ids only) lets a worker help the number's real owner.
             log.warning(

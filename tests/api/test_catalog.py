@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import httpx
@@ -13,11 +13,11 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.catalog import service as catalog
-from backend.catalog.models import SERVICE_KINDS
 from backend.config import Settings
 from backend.core.auth import revoke_sessions
 from backend.notifications import service as notifications
 from backend.notifications.messages import register_kinds
+from schemas.catalog import ServiceKind
 from tests.conftest import problem
 from tests.factories import MakeUser
 from tests.querycount import counting
@@ -55,7 +55,7 @@ async def test_the_seven_programs_in_the_order_of_the_design(client: httpx.Async
         assert len(program["services"]) >= 3, program["code"]
         for item in program["services"]:
             assert set(item) == {"code", "name", "description", "kind", "audience"}
-            assert item["kind"] in SERVICE_KINDS
+            assert item["kind"] in get_args(ServiceKind)
 
 
 async def test_every_kind_of_service_is_offered_and_the_showcase_is_there(
@@ -63,7 +63,7 @@ async def test_every_kind_of_service_is_offered_and_the_showcase_is_there(
 ) -> None:
     programs = {p["code"]: p for p in await _programs(client)}
     kinds = {s["kind"] for p in programs.values() for s in p["services"]}
-    assert kinds == set(SERVICE_KINDS)
+    assert kinds == set(get_args(ServiceKind))
 
     def kinds_of(code: str) -> dict[str, str]:
         return {s["code"]: s["kind"] for s in programs[code]["services"]}
