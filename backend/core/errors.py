@@ -509,6 +509,9 @@ def _problem_statuses(route: HTTPRoute, handler: Any) -> set[int]:
         statuses |= {400, 422}
     if "data" in inputs:
         statuses |= {413, 415}
+    if "idempotency_key" in inputs:
+        # A retry while the first request with the key still runs (idempotency's own 409).
+        statuses.add(409)
     # Imported here: observability counts answers through metrics, which raise AppError.
     from backend.core.observability import OPERATIONAL_PATHS
 

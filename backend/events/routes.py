@@ -36,13 +36,6 @@ SearchText = Annotated[
     ),
 ]
 Codes = Mapping[int, Sequence[str]]
-# A code of one of the paged lists' cursors that is not ours, or not this list's.
-PAGED: Codes = {422: ("invalid_cursor",)}
-# The codes ``core.idempotency.idempotent`` may answer with, besides the operation's own.
-IDEMPOTENT: Codes = {
-    409: ("idempotency_request_in_progress",),
-    422: ("invalid_idempotency_key", "idempotency_key_reused"),
-}
 
 
 def codes(*groups: Codes) -> dict[int, tuple[str, ...]]:

@@ -14,11 +14,11 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 
 from backend.core.clock import clock_of
-from backend.core.errors import AppError, FieldError, problem_responses
+from backend.core.errors import AppError, FieldError
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.reads import reader_of
 from backend.events import service
-from backend.events.routes import PAGED, TAG, EventId, SearchText, search_words
+from backend.events.routes import TAG, EventId, SearchText, search_words
 from schemas.common import Page
 from schemas.events import Audience, EventOut, EventSummary
 
@@ -92,7 +92,6 @@ class PublicEventsController(Controller):
             "`body`. `q` matches words of the title or summary. Anyone may call it, without a "
             "token."
         ),
-        responses=problem_responses(codes=PAGED),
     )
     async def list_events(
         self,

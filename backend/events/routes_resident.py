@@ -18,7 +18,7 @@ from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.reads import autocommit_writer_of
 from backend.events import service
-from backend.events.routes import IDEMPOTENT, PAGED, TAG, EventId, RegistrationId, codes
+from backend.events.routes import TAG, EventId, RegistrationId
 from schemas.common import Page
 from schemas.events import (
     FeedbackCreate,
@@ -55,18 +55,15 @@ class ResidentController(Controller):
         ),
         status_code=201,
         responses=problem_responses(
-            codes=codes(
-                {
-                    409: ("already_registered",),
-                    422: (
-                        "registration_closed",
-                        "too_many_seats",
-                        "unknown_member",
-                        "audience_mismatch",
-                    ),
-                },
-                IDEMPOTENT,
-            )
+            codes={
+                409: ("already_registered",),
+                422: (
+                    "registration_closed",
+                    "too_many_seats",
+                    "unknown_member",
+                    "audience_mismatch",
+                ),
+            }
         ),
     )
     async def register(
@@ -109,7 +106,6 @@ class ResidentController(Controller):
             "with its event, its ticket while confirmed and its waitlist position while "
             "waiting. Residents only."
         ),
-        responses=problem_responses(codes=PAGED),
     )
     async def list_my_registrations(
         self,

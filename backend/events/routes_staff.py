@@ -19,8 +19,6 @@ from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.responses import Answer
 from backend.events import service
 from backend.events.routes import (
-    IDEMPOTENT,
-    PAGED,
     TAG,
     Codes,
     EventId,
@@ -69,7 +67,7 @@ class ManageEventsController(Controller):
             "retry returns the first answer and drafts nothing more."
         ),
         status_code=201,
-        responses=problem_responses(codes=codes({422: ("event_in_past",)}, IDEMPOTENT)),
+        responses=problem_responses(codes={422: ("event_in_past",)}),
     )
     async def create_event(
         self,
@@ -95,7 +93,6 @@ class ManageEventsController(Controller):
             "Every event in any status (or in `status`), latest start first, with its "
             "counters; `q` matches words of the title or summary. Staff and admins."
         ),
-        responses=problem_responses(codes=PAGED),
     )
     async def list_managed_events(
         self,
@@ -212,7 +209,6 @@ class ManageEventsController(Controller):
             "time, and `totals` over the whole event. Ticket codes are never listed. Staff and "
             "admins."
         ),
-        responses=problem_responses(codes=PAGED),
     )
     async def list_event_registrations(
         self,
