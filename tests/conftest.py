@@ -13,7 +13,7 @@ import functools
 import itertools
 import os
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -138,11 +138,33 @@ def app(settings: Settings, database_url: str, clock: Clock) -> Litestar:
     return create_app(settings, database_url=database_url, clock=clock)
 
 
+# ``app_with(database_url=None, **changes)``: another app on the test's clock, with ``changes``
+# to the test's settings, on the test's database unless ``database_url`` names another.
+AppWith = Callable[..., Litestar]
+
+
+@pytest.fixture
+def app_with(settings: Settings, database_url: str, clock: Clock) -> AppWith:
+    """Apps beside ``app``: other settings, or another worker, host or restart on one database."""
+
+    def build(*, database_url: str = database_url, **changes: Any) -> Litestar:
+        return create_app(replace(settings, **changes), database_url=database_url, clock=clock)
+
+    return build
+
+
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client that calls the app in this event loop, so gathered requests overlap."""
+    async with serve(app) as http:
+        yield http
+
+
+@asynccontextmanager
+async def serve(app: Litestar, peer: str = "203.0.113.10") -> AsyncIterator[httpx.AsyncClient]:
+    """A running app and a client for it, from the given peer address (``client`` for others)."""
     async with running(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+        transport = httpx.ASGITransport(app=app, client=(peer, 50000))
         async with httpx.AsyncClient(
             transport=transport, base_url="http://testserver", timeout=60
         ) as http:
