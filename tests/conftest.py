@@ -14,6 +14,7 @@ import itertools
 import os
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -63,11 +64,39 @@ def pg_server_url() -> Iterator[str]:
     server = EmbeddedPostgres(data_dir)
     with lock:
         url = server.start()
+        # In a thread of its own: asyncio.run must not touch this thread's (pytest-asyncio's) loop.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, _admin_execute(url, *_THROWAWAY_SERVER)).result()
     try:
         yield url
     finally:
         with lock:
             server.stop()
+
+
+# The embedded test server's data is thrown away, so it need not survive a crash: without
+# flushing to disk, CREATE DATABASE (once per test) and commits cost a fraction. All three settings
+# take effect on reload; ALTER SYSTEM keeps them for the next start of the same folder. Never
+# applied to a server named by QIYOU_TEST_DATABASE_URL, which may be someone's own.
+_THROWAWAY_SERVER = (
+    "ALTER SYSTEM SET fsync = off",
+    "ALTER SYSTEM SET synchronous_commit = off",
+    "ALTER SYSTEM SET full_page_writes = off",
+    "SELECT pg_reload_conf()",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first, so that the last minutes are not one worker finishing a long test
+    while the other idles; and the storms in one xdist group (``--dist loadgroup``), so that they
+    run one after another on one worker instead of one worker waiting for the other's storm."""
+    for item in items:
+        if item.get_closest_marker("storm") is not None:
+            item.add_marker(pytest.mark.xdist_group("storms"))
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in _LONG))
+
+
+_LONG = ("storm", "slow", "schemathesis")
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +105,9 @@ def one_storm_at_a_time(
 ) -> Iterator[None]:
     """Storms run one at a time across the xdist workers: each opens up to 40 connections
     (``db_pool_size`` + ``db_max_overflow``), and two at once next to the other tests exceeded
-    PostgreSQL's 100 (``too many clients``, answered as 503)."""
+    PostgreSQL's 100 (``too many clients``, answered as 503). Under ``--dist loadgroup`` (the
+    default in pyproject) one worker runs them all and the lock is never contended; it still
+    holds under ``--dist load`` or any other way of running them side by side."""
     if request.node.get_closest_marker("storm") is None:
         yield
         return
