@@ -13,7 +13,8 @@ import functools
 import itertools
 import os
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -64,11 +65,39 @@ def pg_server_url() -> Iterator[str]:
     server = EmbeddedPostgres(data_dir)
     with lock:
         url = server.start()
+        # In a thread of its own: asyncio.run must not touch this thread's (pytest-asyncio's) loop.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, _admin_execute(url, *_THROWAWAY_SERVER)).result()
     try:
         yield url
     finally:
         with lock:
             server.stop()
+
+
+# The embedded test server's data is thrown away, so it need not survive a crash: without
+# flushing to disk, CREATE DATABASE (once per test) and commits cost a fraction. All three settings
+# take effect on reload; ALTER SYSTEM keeps them for the next start of the same folder. Never
+# applied to a server named by QIYOU_TEST_DATABASE_URL, which may be someone's own.
+_THROWAWAY_SERVER = (
+    "ALTER SYSTEM SET fsync = off",
+    "ALTER SYSTEM SET synchronous_commit = off",
+    "ALTER SYSTEM SET full_page_writes = off",
+    "SELECT pg_reload_conf()",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first, so that the last minutes are not one worker finishing a long test
+    while the other idles; and the storms in one xdist group (``--dist loadgroup``), so that they
+    run one after another on one worker instead of one worker waiting for the other's storm."""
+    for item in items:
+        if item.get_closest_marker("storm") is not None:
+            item.add_marker(pytest.mark.xdist_group("storms"))
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in _LONG))
+
+
+_LONG = ("storm", "slow", "schemathesis")
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +106,9 @@ def one_storm_at_a_time(
 ) -> Iterator[None]:
     """Storms run one at a time across the xdist workers: each opens up to 40 connections
     (``db_pool_size`` + ``db_max_overflow``), and two at once next to the other tests exceeded
-    PostgreSQL's 100 (``too many clients``, answered as 503)."""
+    PostgreSQL's 100 (``too many clients``, answered as 503). Under ``--dist loadgroup`` (the
+    default in pyproject) one worker runs them all and the lock is never contended; it still
+    holds under ``--dist load`` or any other way of running them side by side."""
     if request.node.get_closest_marker("storm") is None:
         yield
         return
@@ -139,11 +170,33 @@ def app(settings: Settings, database_url: str, clock: Clock) -> Litestar:
     return create_app(settings, database_url=database_url, clock=clock)
 
 
+# ``app_with(database_url=None, **changes)``: another app on the test's clock, with ``changes``
+# to the test's settings, on the test's database unless ``database_url`` names another.
+AppWith = Callable[..., Litestar]
+
+
+@pytest.fixture
+def app_with(settings: Settings, database_url: str, clock: Clock) -> AppWith:
+    """Apps beside ``app``: other settings, or another worker, host or restart on one database."""
+
+    def build(*, database_url: str = database_url, **changes: Any) -> Litestar:
+        return create_app(replace(settings, **changes), database_url=database_url, clock=clock)
+
+    return build
+
+
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client that calls the app in this event loop, so gathered requests overlap."""
+    async with serve(app) as http:
+        yield http
+
+
+@asynccontextmanager
+async def serve(app: Litestar, peer: str = "203.0.113.10") -> AsyncIterator[httpx.AsyncClient]:
+    """A running app and a client for it, from the given peer address (``client`` for others)."""
     async with running(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.10", 50000))
+        transport = httpx.ASGITransport(app=app, client=(peer, 50000))
         async with httpx.AsyncClient(
             transport=transport, base_url="http://testserver", timeout=60
         ) as http:

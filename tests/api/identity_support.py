@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from litestar import Litestar
 
-from tests.conftest import running
+# ``serve`` lives in conftest with the other ways to run an app; the identity tests import it here.
+from tests.conftest import serve as serve
 from tests.factories import new_phone
 
 PASSWORD = "Canal-walk-2026"
@@ -51,14 +49,3 @@ def bearer(pair: dict[str, Any]) -> dict[str, str]:
 def wrong(code: str) -> str:
     """A six-digit code that is certainly not ``code``."""
     return f"{(int(code) + 1) % 1_000_000:06d}"
-
-
-@asynccontextmanager
-async def serve(app: Litestar, peer: str = "203.0.113.10") -> AsyncIterator[httpx.AsyncClient]:
-    """A client for an app built inside a test (other settings), from the given peer address."""
-    async with running(app):
-        transport = httpx.ASGITransport(app=app, client=(peer, 50000))
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", timeout=60
-        ) as http:
-            yield http

@@ -10,19 +10,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from litestar import Litestar
 
-from backend.app import create_app
-from backend.config import Settings
-from backend.core.clock import Clock
 from backend.core.database import CLIENT_TIMEOUT_MARGIN_SECONDS
-from tests.conftest import problem, running
+from tests.conftest import AppWith, problem, serve
 
 BOUND = 1.0  # seconds: the connect, statement and pool timeouts of the app under test
 # What a stalled request may take at most: the statement's bound and the client's margin, then
@@ -103,23 +99,19 @@ def _through(relay: Relay, database_url: str) -> str:
 
 
 @pytest.fixture
-def stalling_app(
-    relay: Relay, settings: Settings, database_url: str, clock: Clock, tmp_path: Path
-) -> Litestar:
-    bounded = replace(
-        settings, db_connect_timeout=BOUND, db_statement_timeout=BOUND, db_pool_timeout=BOUND
+def stalling_app(relay: Relay, app_with: AppWith, database_url: str) -> Litestar:
+    return app_with(
+        database_url=_through(relay, database_url),
+        db_connect_timeout=BOUND,
+        db_statement_timeout=BOUND,
+        db_pool_timeout=BOUND,
     )
-    return create_app(bounded, database_url=_through(relay, database_url), clock=clock)
 
 
 @pytest.fixture
 async def stalling_client(stalling_app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    async with running(stalling_app):
-        transport = httpx.ASGITransport(app=stalling_app, client=("203.0.113.10", 50000))
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://testserver", timeout=60
-        ) as http:
-            yield http
+    async with serve(stalling_app) as http:
+        yield http
 
 
 async def _timed(client: httpx.AsyncClient, path: str) -> tuple[httpx.Response, float]:

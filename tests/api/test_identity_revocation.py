@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -22,15 +21,13 @@ from litestar import Litestar
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.app import create_app
-from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.core.database import plain_url
 from backend.core.revocations import RevocationList, add_on_commit
 from backend.identity import service
 from backend.identity.models import AuthSession
-from tests.api.identity_support import send_code, serve
-from tests.conftest import problem
+from tests.api.identity_support import send_code
+from tests.conftest import AppWith, problem, serve
 from tests.factories import Account, MakeUser
 
 ME = "/api/v1/me"
@@ -51,16 +48,6 @@ def _sid(account: Account) -> UUID:
     return UUID(claims["sid"])
 
 
-@pytest.fixture
-def new_app(settings: Settings, database_url: str, clock: FrozenClock) -> Callable[[], Litestar]:
-    """Another process on the same database: a second worker, or the service after a restart."""
-
-    def build() -> Litestar:
-        return create_app(settings, database_url=database_url, clock=clock)
-
-    return build
-
-
 async def _refused_within(
     client: httpx.AsyncClient, headers: dict[str, str], seconds: float = PROPAGATION_SECONDS
 ) -> float:
@@ -79,11 +66,11 @@ async def _refused_within(
 
 
 async def test_ended_sessions_stay_ended_after_a_restart(
-    new_app: Callable[[], Litestar], make_user: MakeUser
+    app_with: AppWith, make_user: MakeUser
 ) -> None:
     logged_out, device_ended, reused, ended_by_admin = [await make_user() for _ in range(4)]
     admin = await make_user("admin")
-    async with serve(new_app()) as before:
+    async with serve(app_with()) as before:
         for account in (logged_out, device_ended, reused, ended_by_admin):
             assert (await before.get(ME, headers=account.headers)).status_code == 200
         out = await before.post(
@@ -103,7 +90,7 @@ async def test_ended_sessions_stay_ended_after_a_restart(
         )
         assert by_admin.status_code == 204, by_admin.text
 
-    async with serve(new_app()) as after:
+    async with serve(app_with()) as after:
         for name, headers in (
             ("logout", logged_out.headers),
             ("DELETE /me/sessions/{id}", device_ended.headers),
@@ -120,11 +107,11 @@ async def test_ended_sessions_stay_ended_after_a_restart(
 
 
 async def test_a_logout_in_one_process_is_refused_by_another(
-    new_app: Callable[[], Litestar], make_user: MakeUser
+    app_with: AppWith, make_user: MakeUser
 ) -> None:
     account = await make_user()
     bystander = await make_user()
-    async with serve(new_app()) as one, serve(new_app()) as two:
+    async with serve(app_with()) as one, serve(app_with()) as two:
         assert (await two.get(ME, headers=account.headers)).status_code == 200
         out = await one.post(
             LOGOUT, json={"refreshToken": account.refresh_token}, headers=account.headers
@@ -195,7 +182,7 @@ async def test_the_listener_reconnects_and_reloads_after_its_connection_drops(
 
 
 async def test_a_process_that_could_not_load_the_revocations_refuses_tokens(
-    settings: Settings, clock: FrozenClock, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+    app_with: AppWith, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from backend.core import revocations as module
 
@@ -203,7 +190,7 @@ async def test_a_process_that_could_not_load_the_revocations_refuses_tokens(
     monkeypatch.setattr(module, "STARTUP_WAIT_SECONDS", 0.5)
     # A server that is not there: nothing can be loaded.
     unreachable = "postgresql+asyncpg://postgres@127.0.0.1:1/qiyou"
-    async with serve(create_app(settings, database_url=unreachable, clock=clock)) as http:
+    async with serve(app_with(database_url=unreachable)) as http:
         response = await http.get(ME, headers=account.headers)
         assert response.status_code == 503
         assert problem(response)["code"] == "service_unavailable"

@@ -29,9 +29,18 @@ def _name(text: str) -> str:
     return clean_text(text, field="name", max_length=50)
 
 
+# The pattern's language with at most two separators in a row: drawn from the whole pattern,
+# nearly every string has a long run somewhere and is longer than PHONE_MAX_LENGTH, so the
+# filter threw away most of them (2-3 minutes for 300 phones; about a tenth of that now).
+_PHONE_FEW_SEPARATORS = patterns.PHONE.replace(
+    patterns._SEP, patterns._SEP.removesuffix("*") + "{0,2}"
+)
+
+
 @EXAMPLES
-@given(st.from_regex(patterns.PHONE).filter(lambda t: len(t) <= patterns.PHONE_MAX_LENGTH))
+@given(st.from_regex(_PHONE_FEW_SEPARATORS).filter(lambda t: len(t) <= patterns.PHONE_MAX_LENGTH))
 def test_every_phone_the_pattern_admits_is_accepted(text: str) -> None:
+    assert patterns.matches(patterns.PHONE, text)
     assert _accepts(normalize_phone, text)
 
 
