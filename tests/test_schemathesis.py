@@ -119,6 +119,9 @@ RULE_REFUSALS: dict[str, str] = {
     # A room's shortest and longest booking are whole multiples of its slot and the shortest is
     # not longer than the longest: rules across three fields (seen in a stateful run in CI).
     "invalid_room_rules": "booking lengths on the room's slot grid",
+    # An Idempotency-Key names one request: the generator draws short keys ("0") again for
+    # other bodies, which the server rightly refuses (a rule across requests, API.md).
+    "idempotency_key_reused": "one Idempotency-Key per request body",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which
