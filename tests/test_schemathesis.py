@@ -3,20 +3,13 @@ OpenAPI document, with every check it has, as a resident and as a staff member.
 
 Phases, per audience:
 
-- examples, coverage and fuzzing, for each operation the audience may call, one test per
-  operation and audience: the document's examples, Schemathesis's own deterministic boundary and
-  negative cases (missing and malformed parameters, wrong types and media types, methods the path
-  does not declare, ...), then generated requests, valid and invalid;
+- examples, coverage and fuzzing, for each operation the audience may call: the document's
+  examples, Schemathesis's own deterministic boundary and negative cases (missing and malformed
+  parameters, wrong types and media types, methods the path does not declare, ...), then
+  generated requests, valid and invalid;
 - stateful: scenarios that chain operations through the links Schemathesis infers from the
   document (an id one answer returns is the path parameter of the next call), a bounded number of
-  steps each, in STATEFUL_PARTS tests per audience.
-
-How much: FUZZED_PER_OPERATION generated requests per operation after its coverage cases (the
-coverage phase is sized by the operation itself: 14 to about 100 requests), and
-STATEFUL_SCENARIOS scenarios of up to STATEFUL_STEPS calls per audience, exactly as when all of
-this was one test per audience; the split changes where they run, not how many there are. Each
-test has a database of its own, seeded alike (an account of every role, two messages in each
-inbox), so a failure reproduces with that one test.
+  steps each.
 
 Every answer goes through every check the installed Schemathesis registers (``ALL_CHECKS``).
 One is narrowed: positive_data_acceptance passes over refusals by rules JSON Schema cannot
@@ -35,10 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import re
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -76,7 +67,6 @@ from schemathesis.schemas import APIOperation, BaseSchema
 from schemathesis.specs.openapi import checks as builtin_checks
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backend.app import create_app
 from backend.config import Settings
 from backend.core.auth import Role, RoleGuard, optional_user
 from backend.notifications import service as notifications
@@ -122,6 +112,10 @@ RULE_REFUSALS: dict[str, str] = {
     # An Idempotency-Key names one request: the generator draws short keys ("0") again for
     # other bodies, which the server rightly refuses (a rule across requests, API.md).
     "idempotency_key_reused": "one Idempotency-Key per request body",
+    # Members are named by the ids of the caller's own household: state no schema states.
+    # (Checked before the event is looked up since issue 12, so a generated event id no longer
+    # hides it behind a 404.)
+    "unknown_member": "member ids of the caller's household",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which
@@ -133,6 +127,8 @@ CROSS_FIELD_RULES = frozenset(
         "registrationOpensAt",
         "registrationClosesAt",
         "maxSeatsPerRegistration",
+        # More household members named than seats asked for (registerForEvent).
+        "memberIds",
         "from",
         "to",
         "date",
@@ -176,6 +172,23 @@ AUDIENCES: dict[str, tuple[Role, ...]] = {
 ANONYMOUS_WITH = "resident"
 # Ends the caller's own session, after which every later call would be a 401.
 SPARED = {("POST", "/api/v1/auth/logout")}
+
+
+# Fields the app refuses with rules its document does not state (see PENDING).
+UNSTATED_FIELDS = (
+    "name",
+    "displayName",
+    r"amenities\[\d+\]",
+    "cancelCutoffMinutes",
+    "bookableDaysAhead",
+)
+
+
+def _refused_fields(*fields: str) -> str:
+    """A validation_error naming one of ``fields``, maybe beside other refused fields."""
+    named = "|".join(fields)
+    allowed = "|".join([*UNSTATED_FIELDS, *sorted(CROSS_FIELD_RULES)])
+    return rf"validation_error\((?=(.*,)?({named})(,|\)))(({allowed}),?)+\)"
 
 
 @dataclass(frozen=True)
@@ -242,8 +255,6 @@ class Findings:
 
     groups: dict[tuple[str, str, int, str], Finding] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # Requests sent per phase: a phase that sends none has silently stopped running.
-    sent: Counter[str] = field(default_factory=Counter)
 
     def add(self, failure: Failure, case: Case, response: Response, phase: str, role: str) -> None:
         operation = failure.operation or case.operation.label
@@ -463,15 +474,16 @@ def _exercise(
         sent = _sent_headers(case, headers)
         response = case.call(headers=sent)
         phase = case.meta.phase.name.value if case.meta is not None else "explicit"
-        with findings.lock:
-            findings.sent[phase] += 1
         _validate(case, response, sent, findings, phase, role)
 
     return exercise
 
 
-def _operation_settings(fuzzed: int) -> hypothesis.settings:
-    return hypothesis.settings(
+def run_operation_phases(
+    schema: BaseSchema, audience: Audience, findings: Findings, fuzzed: int
+) -> None:
+    """Examples, coverage and fuzzing for every operation the audience may call."""
+    settings = hypothesis.settings(
         max_examples=fuzzed,
         deadline=None,
         database=None,
@@ -479,46 +491,28 @@ def _operation_settings(fuzzed: int) -> hypothesis.settings:
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-
-
-def run_operation(
-    operation: APIOperation, audience: Audience, findings: Findings, fuzzed: int
-) -> None:
-    """Examples, coverage and fuzzing for one operation, as the audience calls it."""
-    settings = _operation_settings(fuzzed)
-    test = create_test(
-        operation=operation,
-        test_func=_exercise(audience, operation, findings, settings),
-        config=HypothesisTestConfig(
-            project=operation.schema.config,
-            modes=[
-                HypothesisTestMode.EXAMPLES,
-                HypothesisTestMode.COVERAGE,
-                HypothesisTestMode.FUZZING,
-            ],
-            settings=settings,
-        ),
-    )
-    test()
-
-
-def run_operation_phases(
-    schema: BaseSchema, audience: Audience, findings: Findings, fuzzed: int
-) -> None:
-    """Examples, coverage and fuzzing for every operation the audience may call."""
     for result in schema.get_all_operations():
         operation = result.ok()
-        if audience.admits(operation):
-            run_operation(operation, audience, findings, fuzzed)
+        if not audience.admits(operation):
+            continue
+        test = create_test(
+            operation=operation,
+            test_func=_exercise(audience, operation, findings, settings),
+            config=HypothesisTestConfig(
+                project=schema.config,
+                modes=[
+                    HypothesisTestMode.EXAMPLES,
+                    HypothesisTestMode.COVERAGE,
+                    HypothesisTestMode.FUZZING,
+                ],
+                settings=settings,
+            ),
+        )
+        test()
 
 
 def run_stateful_phase(
-    schema: BaseSchema,
-    audience: Audience,
-    findings: Findings,
-    scenarios: int,
-    steps: int,
-    first_seed: int = 0,
+    schema: BaseSchema, audience: Audience, findings: Findings, scenarios: int, steps: int
 ) -> None:
     """Chains of calls along the inferred links, within what the audience may call."""
     scoped = schema.include(func=lambda ctx: audience.admits(ctx.operation))
@@ -541,8 +535,6 @@ def run_stateful_phase(
             **kwargs: Any,
         ) -> None:
             headers = kwargs.get("headers") or {}
-            with findings.lock:
-                findings.sent["stateful"] += 1
             _validate(
                 case,
                 response,
@@ -556,7 +548,7 @@ def run_stateful_phase(
     # Each scenario leaves its rows behind, so Hypothesis replaying a prefix may find other
     # links to follow and give up with Flaky; as Schemathesis's own runner does, that ends the
     # suite and a new one starts from another seed, until the scenarios are spent.
-    for seed in range(first_seed, first_seed + STATEFUL_MAX_SUITES):
+    for seed in range(STATEFUL_MAX_SUITES):
         if started >= scenarios:
             break
         suite = hypothesis.seed(seed)(AsAudience)
@@ -584,7 +576,6 @@ def run_contract(
     fuzzed: int = FUZZED_PER_OPERATION,
     scenarios: int = STATEFUL_SCENARIOS,
     steps: int = STATEFUL_STEPS,
-    first_seed: int = 0,
 ) -> Findings:
     """Every phase against ``app``; to be called from a worker thread, never from ``loop``.
 
@@ -597,41 +588,20 @@ def run_contract(
     if fuzzed:
         run_operation_phases(schema, audience, findings, fuzzed)
     if scenarios:
-        run_stateful_phase(schema, audience, findings, scenarios, steps, first_seed)
+        run_stateful_phase(schema, audience, findings, scenarios, steps)
     return findings
 
 
-# The document and who may call what do not depend on a database: both are read at collection
-# from an app built without one, so that every operation is a test of its own, which xdist hands
-# to whichever worker is free (one test for everything took 4-7 minutes on one core).
-_ROUTES = create_app(
-    Settings(env="test", jwt_secret="s" * 40, data_key=bytes(32)),
-    database_url="postgresql+asyncpg://unused/unused",
-)
-DOCUMENT: dict[str, Any] = _ROUTES.openapi_schema.to_schema()
-_HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-AUDIENCE_CALLERS = {name: Audience.of(name, _ROUTES, tokens={}) for name in sorted(AUDIENCES)}
-OPERATIONS = [
-    pytest.param(name, f"{method.upper()} {path}", id=f"{name}-{method.upper()} {path}")
-    for name, audience in AUDIENCE_CALLERS.items()
-    for path, item in DOCUMENT["paths"].items()
-    for method in item
-    if method in _HTTP_METHODS and (method.upper(), path) in audience.callers
-]
-# The stateful phase of an audience, in parts of their own (each from its own seeds) that run
-# side by side; together they run the scenarios one run of STATEFUL_SCENARIOS did.
-STATEFUL_PARTS = 5
-
-
-@functools.cache
-def _parsed_document() -> BaseSchema:
-    """Schemathesis's reading of the document, once per process (it takes seconds)."""
-    return schemathesis.openapi.from_dict(DOCUMENT)
-
-
-async def _audience(name: str, make_user: MakeUser, db: Sessions) -> Audience:
-    """The audience with an account of every role, each with something in its inbox."""
+@pytest.mark.parametrize("audience_name", sorted(AUDIENCES))
+async def test_every_operation_keeps_its_contract(
+    audience_name: str,
+    app: Litestar,
+    client: httpx.AsyncClient,  # runs the app's lifespan for the whole test
+    make_user: MakeUser,
+    db: Sessions,
+) -> None:
     accounts = {role: await make_user(role.value) for role in Role}
+    tokens = {role: account.headers for role, account in accounts.items()}
     # Something in every inbox, so listing renders real messages (one with data missing).
     async with db() as session, session.begin():
         for account in accounts.values():
@@ -639,11 +609,11 @@ async def _audience(name: str, make_user: MakeUser, db: Sessions) -> Audience:
                 session, user_id=account.id, kind="test_contract", data={"what": "契约"}
             )
             await notifications.notify(session, user_id=account.id, kind="test_contract")
-    tokens = {role: account.headers for role, account in accounts.items()}
-    return replace(AUDIENCE_CALLERS[name], tokens=tokens)
-
-
-def _fail_on(findings: Findings, what: str) -> None:
+    audience = Audience.of(audience_name, app, tokens)
+    loop = asyncio.get_running_loop()
+    findings = await asyncio.to_thread(
+        run_contract, app.openapi_schema.to_schema(), app, loop, audience
+    )
     new = Findings(
         groups={
             key: finding
@@ -653,81 +623,14 @@ def _fail_on(findings: Findings, what: str) -> None:
     )
     if new.groups:
         pytest.fail(
-            f"{len(new.groups)} contract failure(s) {what}:\n\n" + new.report(), pytrace=False
+            f"{len(new.groups)} contract failure(s) as {audience_name}:\n\n" + new.report(),
+            pytrace=False,
         )
     if findings.groups:
         raise PendingFixError(
-            f"{len(findings.groups)} known contract failure(s) {what}:\n\n" + findings.report()
+            f"{len(findings.groups)} known contract failure(s) as {audience_name}:\n\n"
+            + findings.report()
         )
-
-
-def _one_operation(
-    app: Litestar, loop: asyncio.AbstractEventLoop, audience: Audience, label: str
-) -> Findings:
-    schema = _parsed_document()
-    # The tests of one process run one after the other: each binds the parsed document to its
-    # own app (and so its own database) before calling it.
-    schema.app = ASGIMiddleware(app, loop=loop)  # type: ignore[arg-type]
-    operation = schema.find_operation_by_label(label)
-    assert operation is not None, label
-    findings = Findings()
-    run_operation(operation, audience, findings, FUZZED_PER_OPERATION)
-    return findings
-
-
-@pytest.mark.parametrize(("audience_name", "label"), OPERATIONS)
-async def test_the_operation_keeps_its_contract(
-    audience_name: str,
-    label: str,
-    app: Litestar,
-    client: httpx.AsyncClient,  # runs the app's lifespan for the whole test
-    make_user: MakeUser,
-    db: Sessions,
-) -> None:
-    audience = await _audience(audience_name, make_user, db)
-    loop = asyncio.get_running_loop()
-    findings = await asyncio.to_thread(_one_operation, app, loop, audience, label)
-    _fail_on(findings, f"on {label} as {audience_name}")
-    # The document has no examples to send, so that phase sends nothing; the others always do.
-    assert findings.sent["coverage"], findings.sent
-    assert findings.sent["fuzzing"], findings.sent
-
-
-@pytest.mark.parametrize("part", range(STATEFUL_PARTS))
-@pytest.mark.parametrize("audience_name", sorted(AUDIENCES))
-async def test_chained_operations_keep_their_contract(
-    audience_name: str,
-    part: int,
-    app: Litestar,
-    client: httpx.AsyncClient,  # runs the app's lifespan for the whole test
-    make_user: MakeUser,
-    db: Sessions,
-) -> None:
-    audience = await _audience(audience_name, make_user, db)
-    loop = asyncio.get_running_loop()
-    findings = await asyncio.to_thread(
-        run_contract,
-        DOCUMENT,
-        app,
-        loop,
-        audience,
-        fuzzed=0,
-        scenarios=STATEFUL_SCENARIOS // STATEFUL_PARTS,
-        first_seed=part * STATEFUL_MAX_SUITES,
-    )
-    _fail_on(findings, f"in chained calls as {audience_name}")
-
-
-def test_every_operation_is_exercised() -> None:
-    """The split above leaves out the spared operations only."""
-    exercised = {p.values[1] for p in OPERATIONS}
-    documented = {
-        f"{method.upper()} {path}"
-        for path, item in DOCUMENT["paths"].items()
-        for method in item
-        if method in _HTTP_METHODS
-    }
-    assert documented - exercised == {f"{m} {p}" for m, p in SPARED} & documented
 
 
 # The self-checks: the harness above must fail on a 5xx, in either kind of phase.
