@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from uuid import uuid4
 
 import asyncpg
 import pytest
@@ -14,15 +15,21 @@ from backend.config import Settings, SettingsError
 from backend.core.database import plain_url, with_database
 from backend.core.readpool import ReadPool
 
-APPLICATION = "qiyou-read-pool-test"
+
+@pytest.fixture
+def application_name() -> str:
+    """A name for this test's connections alone: the count of backends must not see another
+    worker's test of this module, nor a backend of the previous test that is still exiting."""
+    return f"qiyou-read-pool-test-{uuid4().hex[:12]}"
 
 
 @pytest.fixture
-def connect(pg_server_url: str) -> Callable[[], asyncpg.Connection]:
+def connect(pg_server_url: str, application_name: str) -> Callable[[], asyncpg.Connection]:
     dsn = plain_url(with_database(pg_server_url, "postgres"))
+    name = application_name
 
     async def connect() -> asyncpg.Connection:
-        return await asyncpg.connect(dsn, server_settings={"application_name": APPLICATION})
+        return await asyncpg.connect(dsn, server_settings={"application_name": name})
 
     return connect
 
@@ -43,7 +50,7 @@ async def _run(pool: ReadPool, sql: str, *args: object) -> object:
 
 
 async def test_a_storm_of_reads_shares_the_limit_and_is_served_in_arrival_order(
-    pool: ReadPool,
+    pool: ReadPool, application_name: str
 ) -> None:
     served: list[int] = []
     most_open = 0
@@ -69,7 +76,7 @@ async def test_a_storm_of_reads_shares_the_limit_and_is_served_in_arrival_order(
     backends = await _run(
         pool,
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-        APPLICATION,
+        application_name,
     )
     assert backends == 3
 

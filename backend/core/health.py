@@ -9,7 +9,7 @@ from litestar import Request, get
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend.core.errors import AppError
+from backend.core.errors import AppError, problem_responses
 from schemas.common import Wire
 
 
@@ -36,7 +36,8 @@ async def live() -> HealthStatus:
     tags=["health"],
     exclude_from_auth=True,
     summary="The database answers",
-    responses={},
+    # Not derived for health checks (no 503 from an outage of their own): this one answers it.
+    responses=problem_responses(codes={503: ("service_unavailable",)}),
 )
 async def ready(request: Request[Any, Any, Any]) -> HealthStatus:
     """Anyone, no token. `ok` when the database answers within the connect timeout; otherwise
