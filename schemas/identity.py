@@ -72,15 +72,8 @@ DisplayName = Annotated[
         extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
     ),
 ]
-PersonName = Annotated[
-    str,
-    Meta(
-        min_length=1,
-        max_length=50,
-        description=_SINGLE_LINE,
-        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
-    ),
-]
+# A member's name obeys the same rule as an account's display name.
+PersonName = DisplayName
 Notes = Annotated[
     str,
     Meta(
