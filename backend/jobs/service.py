@@ -27,6 +27,7 @@ class JobContext:
 
 
 JobHandler = Callable[[JobContext, dict[str, Any]], Awaitable[None]]
+PeriodicHandler = Callable[[JobContext], Awaitable[None]]
 
 
 def task(
@@ -53,5 +54,12 @@ async def enqueue(
 
     ``payload`` is JSON (UUIDs and datetimes are stored as their JSON forms). With ``dedupe_key``,
     a second job with the same key is not queued while the first is waiting.
+    """
+    raise NotImplementedError  # implemented by the queue (issue 13)
+
+
+def periodic(name: str, *, cron: str) -> Callable[[PeriodicHandler], PeriodicHandler]:
+    """Register ``handler`` to run once per period of ``cron`` (five fields, Asia/Shanghai),
+    once across all workers on all hosts. A period missed while no worker ran is run once, late.
     """
     raise NotImplementedError  # implemented by the queue (issue 13)
