@@ -53,6 +53,7 @@ from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
 from backend.identity import routes as identity_routes
+from backend.jobs import routes as jobs_routes
 from backend.jobs.queue import InProcessWorker, JobRuntime
 from backend.notifications import routes as notification_routes
 from schemas.common import PROBLEM_MEMBERS, wire_types
@@ -68,6 +69,7 @@ def _api_router(settings: Settings) -> Router:
         *notification_routes.ROUTES,
         *hub_routes.ROUTES,
         *events_routes.ROUTES,
+        *jobs_routes.ROUTES,
     ]
     if settings.dev_routes_enabled:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode

@@ -3,12 +3,15 @@ create in their own database), in the same transaction as its work would be."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.jobs import JobContext, enqueue, periodic, task
+from backend.jobs.service import PERIODIC
 
 CREATE_RUNS = (
     "CREATE TABLE IF NOT EXISTS job_runs (id bigserial PRIMARY KEY, name text NOT NULL, "
@@ -75,6 +78,19 @@ async def safety_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     await record(ctx, "test.safety", payload.get("key"))
 
 
-@periodic("test.every_day_at_3", cron="0 3 * * *")
-async def nightly(ctx: JobContext) -> None:
-    await record(ctx, "test.every_day_at_3", None)
+NIGHTLY = "test.every_day_at_3"
+
+
+@contextmanager
+def nightly_job() -> Iterator[None]:
+    """A periodic job registered only while a test needs it: registered for good, it would run
+    in every other test's ``drain``."""
+
+    async def nightly(ctx: JobContext) -> None:
+        await record(ctx, NIGHTLY, None)
+
+    periodic(NIGHTLY, cron="0 3 * * *")(nightly)
+    try:
+        yield
+    finally:
+        del PERIODIC[NIGHTLY]

@@ -3,6 +3,7 @@ transaction, and ``drain`` runs what is due by the test's clock."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,9 +16,9 @@ from backend.core.clock import LOCAL_TZ, FrozenClock
 from backend.jobs import enqueue
 from backend.jobs.service import UnknownTaskError
 from backend.jobs.testing import drain
-from tests.jobs.support import FAIL_FIRST, create_runs_table, runs
+from tests.jobs.support import FAIL_FIRST, NIGHTLY, create_runs_table, nightly_job, runs
 
-PERIODIC = "test.every_day_at_3"
+PERIODIC = NIGHTLY
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +141,13 @@ async def test_failures_back_off_exponentially_then_land_in_failed(
     assert await _jobs(db) == [("test.flaky", "failed")]
 
 
+@pytest.fixture
+def nightly() -> Iterator[None]:
+    with nightly_job():
+        yield
+
+
+@pytest.mark.usefixtures("nightly")
 async def test_a_periodic_job_runs_once_per_period(
     app: Litestar, db: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
