@@ -193,7 +193,7 @@ async def _scheduler(runtime: JobRuntime) -> None:
             await recover_stalled(runtime.sessions, timeout)
         except Exception:  # a database hiccup must not end the worker; the next round retries
             log.exception("job scheduler round failed")
-        await asyncio.sleep(SCHEDULER_INTERVAL)
+        await asyncio.sleep(min(SCHEDULER_INTERVAL, timeout / 2))
 
 
 # --- running ----------------------------------------------------------------------------------

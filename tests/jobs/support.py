@@ -3,6 +3,7 @@ create in their own database), in the same transaction as its work would be."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -94,3 +95,17 @@ def nightly_job() -> Iterator[None]:
         yield
     finally:
         del PERIODIC[NIGHTLY]
+
+
+@task("test.count")
+async def count_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Counts its runs per job in ``job_runs`` (the storms check each ran exactly once)."""
+    await record(ctx, "test.count", str(payload["n"]))
+
+
+@task("test.slow")
+async def slow_job(ctx: JobContext, payload: dict[str, Any]) -> None:
+    """Records its start, then on its first attempt hangs long enough to be killed."""
+    await record(ctx, "test.slow", str(payload.get("key")))
+    if ctx.attempt == 1:
+        await asyncio.sleep(120)
