@@ -185,12 +185,36 @@ async def recover_stalled(sessions: async_sessionmaker[AsyncSession], after: flo
     return len(rows)
 
 
+# Finished jobs (and their events) are kept this long for the admin's list, then deleted.
+KEEP_FINISHED_DAYS = 14
+PRUNE_EVERY_SECONDS = 3600.0
+_PRUNE_FINISHED = text(
+    "DELETE FROM procrastinate_jobs WHERE status IN ('succeeded', 'cancelled', 'aborted') "
+    "AND id IN (SELECT job_id FROM procrastinate_events "
+    "  GROUP BY job_id HAVING max(at) < now() - make_interval(days => :days))"
+)
+
+
+async def prune_finished(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Delete jobs that finished more than KEEP_FINISHED_DAYS ago (failed ones stay until an
+    admin retries them); how many. Any worker may run it at any time: it is idempotent."""
+    async with sessions.begin() as session:
+        # Their events go with them (ON DELETE CASCADE).
+        result = await session.execute(_PRUNE_FINISHED, {"days": KEEP_FINISHED_DAYS})
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def _scheduler(runtime: JobRuntime) -> None:
     timeout = runtime.settings.job_stalled_seconds
+    last_prune = 0.0
+    loop = asyncio.get_running_loop()
     while True:
         try:
             await defer_due_periods(runtime.sessions, runtime.clock.now(), PERIODIC.values())
             await recover_stalled(runtime.sessions, timeout)
+            if loop.time() - last_prune > PRUNE_EVERY_SECONDS:
+                last_prune = loop.time()
+                await prune_finished(runtime.sessions)
         except Exception:  # a database hiccup must not end the worker; the next round retries
             log.exception("job scheduler round failed")
         await asyncio.sleep(min(SCHEDULER_INTERVAL, timeout / 2))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import LOCAL_TZ, FrozenClock
 from backend.jobs import enqueue
+from backend.jobs.queue import prune_finished
 from backend.jobs.service import UnknownTaskError
 from backend.jobs.testing import drain
 from tests.jobs.support import FAIL_FIRST, NIGHTLY, create_runs_table, nightly_job, runs
@@ -163,3 +164,24 @@ async def test_a_periodic_job_runs_once_per_period(
     clock.set(datetime(2026, 6, 3, 12, 0, tzinfo=LOCAL_TZ))  # two periods missed: run once
     assert await drain(app) == [PERIODIC]
     assert len(await runs(db, PERIODIC)) == 3
+
+
+async def test_finished_jobs_are_pruned_after_two_weeks_and_failed_ones_kept(
+    app: Litestar, db: async_sessionmaker[AsyncSession]
+) -> None:
+    FAIL_FIRST["prune"] = 99
+    async with db() as session, session.begin():
+        await enqueue(session, "test.record", {"key": "old"})
+        await enqueue(session, "test.flaky", {"key": "prune"})
+    await drain(app)
+    async with db() as session, session.begin():
+        await session.execute(
+            text("UPDATE procrastinate_jobs SET status = 'failed' WHERE task_name = 'test.flaky'")
+        )
+        await session.execute(
+            text("UPDATE procrastinate_events SET at = now() - interval '15 days'")
+        )
+        await enqueue(session, "test.record", {"key": "recent"})
+    await drain(app)
+    assert await prune_finished(db) == 1
+    assert await _jobs(db) == [("test.flaky", "failed"), ("test.record", "succeeded")]
