@@ -164,24 +164,39 @@ async def defer_due_periods(
 # --- jobs of dead workers -------------------------------------------------------------------
 
 # A job is "doing" on a worker whose heartbeat stopped (or whose row procrastinate already
-# pruned): back to "todo", counted as an attempt. One statement, so two workers recovering at
-# once cannot both touch a job, and a job another worker fetched meanwhile is not touched.
+# pruned): back to "todo", counted as an attempt — or "failed" when that was its last attempt
+# (a job that kills its worker every time must not loop forever). One statement, so two workers
+# recovering at once cannot both touch a job, and a job another worker fetched meanwhile is not
+# touched.
 _RECOVER_STALLED = text(
-    "UPDATE procrastinate_jobs SET status = 'todo', attempts = attempts + 1, "
-    "scheduled_at = now(), worker_id = NULL "
-    "WHERE status = 'doing' AND (worker_id IS NULL OR worker_id IN ("
-    "  SELECT id FROM procrastinate_workers "
-    "  WHERE last_heartbeat < now() - make_interval(secs => :timeout))) "
-    "RETURNING id, task_name"
+    "UPDATE procrastinate_jobs j SET "
+    "  status = CASE WHEN j.attempts + 1 >= coalesce(m.max_attempts, :default_max) "
+    "    THEN 'failed'::procrastinate_job_status ELSE 'todo'::procrastinate_job_status END, "
+    "  attempts = j.attempts + 1, scheduled_at = now(), worker_id = NULL "
+    "FROM (SELECT NULL::text AS task_name, NULL::int AS max_attempts "
+    "  UNION ALL SELECT * FROM unnest(CAST(:names AS text[]), CAST(:maxes AS int[]))) m "
+    "WHERE (m.task_name = j.task_name OR (m.task_name IS NULL AND NOT j.task_name = ANY("
+    "    CAST(:names AS text[])))) "
+    "  AND j.status = 'doing' AND (j.worker_id IS NULL OR j.worker_id IN ("
+    "    SELECT id FROM procrastinate_workers "
+    "    WHERE last_heartbeat < now() - make_interval(secs => :timeout))) "
+    "RETURNING j.id, j.task_name, j.status::text"
 )
 
 
 async def recover_stalled(sessions: async_sessionmaker[AsyncSession], after: float) -> int:
     """Queue again the jobs of workers silent for ``after`` seconds; how many."""
+    names = [*TASKS, *PERIODIC]
+    params = {
+        "timeout": after,
+        "names": names,
+        "maxes": [max_attempts_of(name) for name in names],
+        "default_max": 10,
+    }
     async with sessions.begin() as session:
-        rows = (await session.execute(_RECOVER_STALLED, {"timeout": after})).all()
-    for job_id, name in rows:
-        log.warning("job %s (%s) of a dead worker is queued again", job_id, name)
+        rows = (await session.execute(_RECOVER_STALLED, params)).all()
+    for job_id, name, status in rows:
+        log.warning("job %s (%s) of a dead worker is now %s", job_id, name, status)
     return len(rows)
 
 

@@ -109,3 +109,14 @@ async def slow_job(ctx: JobContext, payload: dict[str, Any]) -> None:
     await record(ctx, "test.slow", str(payload.get("key")))
     if ctx.attempt == 1:
         await asyncio.sleep(120)
+
+
+MINUTELY = "test.minutely"
+
+
+def register_minutely() -> None:
+    """For worker processes only (tests.jobs.worker_main --minutely): a job every minute."""
+
+    @periodic(MINUTELY, cron="* * * * *")
+    async def minutely(ctx: JobContext) -> None:
+        await record(ctx, MINUTELY, None)

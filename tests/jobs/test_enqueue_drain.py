@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import LOCAL_TZ, FrozenClock
 from backend.jobs import enqueue
-from backend.jobs.queue import prune_finished
+from backend.jobs.queue import prune_finished, recover_stalled
 from backend.jobs.service import UnknownTaskError
 from backend.jobs.testing import drain
 from tests.jobs.support import FAIL_FIRST, NIGHTLY, create_runs_table, nightly_job, runs
@@ -185,3 +185,32 @@ async def test_finished_jobs_are_pruned_after_two_weeks_and_failed_ones_kept(
     await drain(app)
     assert await prune_finished(db) == 1
     assert await _jobs(db) == [("test.flaky", "failed"), ("test.record", "succeeded")]
+
+
+async def test_a_dead_workers_job_is_queued_again_unless_that_was_its_last_attempt(
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    async with db() as session, session.begin():
+        await enqueue(session, "test.flaky", {"key": "first"})
+        await enqueue(session, "test.flaky", {"key": "last"})
+        await enqueue(session, "test.record", {"key": "alive"})
+        await session.execute(text("INSERT INTO procrastinate_workers DEFAULT VALUES"))
+        # Two jobs of a worker procrastinate already pruned (worker_id NULL), one of a live one.
+        await session.execute(
+            text(
+                "UPDATE procrastinate_jobs SET status = 'doing', "
+                "attempts = CASE WHEN args->>'key' = 'last' THEN 2 ELSE 0 END, "
+                "worker_id = CASE WHEN task_name = 'test.record' "
+                "  THEN (SELECT max(id) FROM procrastinate_workers) END"
+            )
+        )
+    assert await recover_stalled(db, 30) == 2
+    async with db() as session:
+        rows = await session.execute(
+            text("SELECT args->>'key', status::text, attempts FROM procrastinate_jobs ORDER BY id")
+        )
+        assert [tuple(r) for r in rows] == [
+            ("first", "todo", 1),
+            ("last", "failed", 3),  # test.flaky has max_attempts=3
+            ("alive", "doing", 0),
+        ]

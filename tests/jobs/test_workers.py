@@ -31,16 +31,16 @@ async def runs_table(db: Sessions) -> None:
     await create_runs_table(db)
 
 
-Spawn = Callable[[], subprocess.Popen[bytes]]
+Spawn = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
 async def spawn(database_url: str) -> AsyncIterator[Spawn]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(*options: str) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.jobs.worker_main", database_url],
+            [sys.executable, "-m", "tests.jobs.worker_main", database_url, *options],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
             stdout=subprocess.DEVNULL,
@@ -138,3 +138,37 @@ async def test_a_period_is_queued_once_by_many_workers_at_once(db: Sessions) -> 
         await _count(db, f"SELECT count(*) FROM procrastinate_jobs WHERE task_name = '{NIGHTLY}'")
         == 1
     )
+
+
+async def test_two_workers_run_a_periodic_job_once_per_period(db: Sessions, spawn: Spawn) -> None:
+    began = datetime.now(UTC)
+    spawn("--minutely"), spawn("--minutely")
+
+    async def both_listening() -> bool:
+        return await _count(db, "SELECT count(*) FROM procrastinate_workers") == 2
+
+    await _until(both_listening, 60)
+    await asyncio.sleep(5)  # each scheduler has looked at the period several times (every 1.5 s)
+    ended = datetime.now(UTC)
+    periods = int(ended.timestamp() // 60 - began.timestamp() // 60) + 1
+    jobs = await _count(
+        db, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'test.minutely'"
+    )
+    assert 1 <= jobs <= periods
+
+    async def all_ran() -> bool:
+        return (
+            await _count(db, "SELECT count(*) FROM job_runs WHERE name = 'test.minutely'") >= jobs
+        )
+
+    await _until(all_ran, 30)
+    assert await _count(db, "SELECT count(*) FROM job_runs WHERE name = 'test.minutely'") == jobs
+
+
+async def test_concurrent_enqueues_with_one_dedupe_key_queue_one_job(db: Sessions) -> None:
+    async def one() -> None:
+        async with db() as session, session.begin():
+            await enqueue(session, "test.record", {"key": "storm"}, dedupe_key="storm")
+
+    await asyncio.gather(*(one() for _ in range(20)))
+    assert await _count(db, "SELECT count(*) FROM procrastinate_jobs") == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-import tests.jobs.support  # noqa: F401  (registers the tests' jobs)
+import tests.jobs.support
 from backend.config import Settings
 from backend.core.clock import Clock
 from backend.jobs.queue import JobRuntime, run_worker
@@ -39,4 +39,6 @@ async def main(url: str) -> None:
 
 
 if __name__ == "__main__":
+    if "--minutely" in sys.argv:
+        tests.jobs.support.register_minutely()
     asyncio.run(main(sys.argv[1]))
