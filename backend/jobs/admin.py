@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core import i18n
@@ -82,10 +83,20 @@ async def retry_job(session: AsyncSession, job_id: int, *, now: datetime) -> Job
     # Not procrastinate_retry_job_v2, which counts the admin's retry as an attempt: the next
     # run is attempt attempts + 1, and failing it is failed again (the library's trigger
     # records the 'retried' event).
-    await session.execute(
-        text("UPDATE procrastinate_jobs SET status = 'todo', scheduled_at = :at WHERE id = :id"),
-        {"id": job_id, "at": now},
-    )
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                text(
+                    "UPDATE procrastinate_jobs SET status = 'todo', scheduled_at = :at "
+                    "WHERE id = :id"
+                ),
+                {"id": job_id, "at": now},
+            )
+    except IntegrityError as exc:
+        # Its dedupe key is held by a job of the same key already waiting: that one will do.
+        if "queueing_lock" not in str(exc.orig):
+            raise
+        raise AppError(409, "job_already_queued") from None
     row = (
         await session.execute(
             text(f"SELECT {_COLUMNS} FROM procrastinate_jobs j WHERE j.id = :id"),  # noqa: S608
@@ -100,6 +111,13 @@ i18n.register(
         "job_not_found": {
             "zh-CN": ("未找到该任务", "没有这个后台任务。"),
             "en": ("Job not found", "There is no such background job."),
+        },
+        "job_already_queued": {
+            "zh-CN": ("已有相同任务在排队", "同一去重键的任务已在等待执行，无需重试。"),
+            "en": (
+                "The same job is already queued",
+                "A job with the same dedupe key is already waiting to run.",
+            ),
         },
         "job_not_failed": {
             "zh-CN": ("任务未失败", "只有失败的任务可以重试，该任务当前状态为 {state}。"),

@@ -47,7 +47,7 @@ class JobsAdminController(Controller):
         summary="Run a failed job again",
         status_code=200,
         responses=problem_responses(
-            404, 409, codes={404: ("job_not_found",), 409: ("job_not_failed",)}
+            404, 409, codes={404: ("job_not_found",), 409: ("job_not_failed", "job_already_queued")}
         ),
     )
     async def retry_job(
@@ -57,7 +57,8 @@ class JobsAdminController(Controller):
         job_id: JobId,
     ) -> JobOut:
         """Admin: a failed job is queued again, to run now, for one more attempt (failing again,
-        it is failed again). A job in another state: 409 `job_not_failed`."""
+        it is failed again). A job in another state: 409 `job_not_failed`; a failed job whose dedupe
+        key another waiting job holds: 409 `job_already_queued`."""
         return await admin.retry_job(db_session, job_id, now=clock.now())
 
 

@@ -82,3 +82,23 @@ async def test_the_list_is_paged_newest_first(
     assert seen == ["4", "3", "2", "1", "0"]
     bad = await client.get("/api/v1/admin/jobs?state=lost", headers=admin.headers)
     assert bad.status_code == 400 or bad.status_code == 422
+
+
+async def test_a_failed_job_whose_dedupe_key_is_taken_again_is_not_retried(
+    app: Litestar,
+    client: httpx.AsyncClient,
+    db: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    make_user: MakeUser,
+) -> None:
+    admin = await make_user("admin")
+    FAIL_FIRST["dedupe"] = 99
+    async with db() as session, session.begin():
+        await enqueue(session, "test.flaky", {"key": "dedupe"}, dedupe_key="d")
+    await _fail_for_good(app, clock, "dedupe")
+    async with db() as session, session.begin():
+        await enqueue(session, "test.flaky", {"key": "dedupe"}, dedupe_key="d")
+    [job] = (await client.get("/api/v1/admin/jobs", headers=admin.headers)).json()["items"]
+    retried = await client.post(f"/api/v1/admin/jobs/{job['id']}/retry", headers=admin.headers)
+    assert retried.status_code == 409
+    assert problem(retried)["code"] == "job_already_queued"
