@@ -105,6 +105,11 @@ class _Environment(msgspec.Struct, rename=_variable, kw_only=True):
     metrics_token: Annotated[str, Meta(min_length=16)] | UnsetType = UNSET
     metrics_allow: str | UnsetType = UNSET
     schema: Switch | UnsetType = UNSET
+    # Reminders and housekeeping (backend/notifications/reminders.py, backend/jobs/housekeeping.py)
+    booking_reminder_minutes: Annotated[int, Meta(ge=0, le=10080)] | UnsetType = UNSET
+    event_reminder_minutes: Annotated[int, Meta(ge=0, le=10080)] | UnsetType = UNSET
+    housekeeping_batch: Annotated[int, Meta(ge=1, le=100_000)] | UnsetType = UNSET
+    session_retention_days: Annotated[int, Meta(ge=1, le=3650)] | UnsetType = UNSET
 
 
 _SWITCHES = (
@@ -165,6 +170,14 @@ class Settings:
     metrics_token: str = ""
     metrics_allow: AllowedNetworks = field(default_factory=AllowedNetworks)
     schema: bool | None = None
+    # Reminders: minutes before a confirmed booking starts (``booking_reminder``) and before a
+    # confirmed registration's event (``event_reminder``); 0 sends none of that kind.
+    booking_reminder_minutes: int = 120
+    event_reminder_minutes: int = 1440
+    # Housekeeping: rows one delete statement removes (each batch its own short transaction),
+    # and how long an ended login session (logged out, revoked or expired) is kept.
+    housekeeping_batch: int = 1000
+    session_retention_days: int = 30
 
     def __post_init__(self) -> None:
         # Tests and callers may pass plain tuples; msgspec accepts only the named types.
@@ -261,6 +274,10 @@ class Settings:
             "jwt_secret",
             "log_level",
             "metrics_token",
+            "booking_reminder_minutes",
+            "event_reminder_minutes",
+            "housekeeping_batch",
+            "session_retention_days",
             *renamed,
         ):
             value = getattr(parsed, name)
