@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Unpack
+from typing import Any
 
 import msgspec
 from sqlalchemy import Select, and_, delete, exists, literal, select, tuple_
@@ -49,7 +49,7 @@ KEEP_AFTER_START = timedelta(days=1)
 class ReminderKind:
     kind: str
     # (now, lead) -> the due rows: subject_id, user_id, starts_at and what ``data`` needs
-    due: Callable[[datetime, timedelta], Select[Unpack[tuple[Any, ...]]]]
+    due: Callable[[datetime, timedelta], Select[*tuple[Any, ...]]]
     data: Callable[[Any], dict[str, Any]]
     lead: Callable[[Settings], timedelta]
 
@@ -71,8 +71,8 @@ KINDS: tuple[ReminderKind, ...] = (
 
 
 def _record_due(
-    kind: str, due: Select[Unpack[tuple[Any, ...]]], now: datetime
-) -> Select[Unpack[tuple[Any, ...]]]:
+    kind: str, due: Select[*tuple[Any, ...]], now: datetime
+) -> Select[*tuple[Any, ...]]:
     """One statement: the due rows not yet reminded at their start time, recorded, and returned
     only if this transaction recorded them."""
     found = due.subquery("due")
