@@ -105,6 +105,13 @@ class _Environment(msgspec.Struct, rename=_variable, kw_only=True):
     metrics_token: Annotated[str, Meta(min_length=16)] | UnsetType = UNSET
     metrics_allow: str | UnsetType = UNSET
     schema: Switch | UnsetType = UNSET
+    # Background jobs (backend/jobs): see Settings.
+    worker: Switch | UnsetType = UNSET
+    worker_concurrency: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
+    job_retry_base: Seconds | UnsetType = UNSET
+    job_retry_max: Annotated[float, Meta(gt=0, le=86400)] | UnsetType = UNSET
+    job_stalled: Annotated[float, Meta(ge=5, le=3600)] | UnsetType = UNSET
+    job_lag_warning: Seconds | UnsetType = UNSET
     # Reminders and housekeeping (backend/notifications/reminders.py, backend/jobs/housekeeping.py)
     booking_reminder_minutes: Annotated[int, Meta(ge=0, le=10080)] | UnsetType = UNSET
     event_reminder_minutes: Annotated[int, Meta(ge=0, le=10080)] | UnsetType = UNSET
@@ -119,6 +126,7 @@ _SWITCHES = (
     "QIYOU_DEV_ROUTES",
     "QIYOU_METRICS",
     "QIYOU_SCHEMA",
+    "QIYOU_WORKER",
 )
 # Words are compared without regard to case: QIYOU_ENV=Production, QIYOU_METRICS=OFF.
 _LOWERCASED = frozenset({"QIYOU_ENV", *_SWITCHES})
@@ -170,6 +178,20 @@ class Settings:
     metrics_token: str = ""
     metrics_allow: AllowedNetworks = field(default_factory=AllowedNetworks)
     schema: bool | None = None
+    # Background jobs (backend/jobs). ``worker``: whether the app runs jobs in-process: on for
+    # ``qiyou run`` unless QIYOU_WORKER=off, off in an app built by hand (tests drain instead).
+    worker: bool = False
+    worker_concurrency: int = 4
+    # Seconds: a failed job waits base, 2·base, 4·base … at most max before its next run.
+    job_retry_base_seconds: float = 10.0
+    job_retry_max_seconds: float = 3600.0
+    # A worker whose heartbeat is older than this is dead; its running jobs are queued again.
+    job_stalled_seconds: float = 30.0
+    job_heartbeat_seconds: float = 5.0
+    # How long a stopping worker lets its running jobs finish before it abandons them.
+    job_shutdown_seconds: float = 20.0
+    # /health/ready warns when the oldest due job has waited longer than this.
+    job_lag_warning_seconds: float = 60.0
     # Reminders: minutes before a confirmed booking starts (``booking_reminder``) and before a
     # confirmed registration's event (``event_reminder``); 0 sends none of that kind.
     booking_reminder_minutes: int = 120
@@ -283,6 +305,7 @@ class Settings:
             value = getattr(parsed, name)
             if value is not UNSET:
                 values[renamed.get(name, name)] = value
+        values.update(_job_values(parsed))
         settings = cls(**values)
         if settings.is_production and settings.dev_routes:
             raise SettingsError("QIYOU_DEV_ROUTES=on is refused in production")
@@ -332,6 +355,25 @@ class Settings:
             jwt_secret=self.jwt_secret or stored["jwt_secret"],
             data_key=self.data_key or _decode_key(stored["data_key"]),
         )
+
+
+def _job_values(parsed: _Environment) -> dict[str, Any]:
+    """The background jobs' settings: from the environment, the worker is on unless
+    QIYOU_WORKER=off."""
+    values: dict[str, Any] = {
+        "worker": True if parsed.worker is UNSET else _SWITCH_VALUES[parsed.worker]
+    }
+    for variable, name in (
+        ("worker_concurrency", "worker_concurrency"),
+        ("job_retry_base", "job_retry_base_seconds"),
+        ("job_retry_max", "job_retry_max_seconds"),
+        ("job_stalled", "job_stalled_seconds"),
+        ("job_lag_warning", "job_lag_warning_seconds"),
+    ):
+        value = getattr(parsed, variable)
+        if value is not UNSET:
+            values[name] = value
+    return values
 
 
 def _given(env: dict[str, str]) -> dict[str, str]:

@@ -7,7 +7,7 @@ the confirmed bookings starting soon a range scan whatever the history (events a
 ``ix_events_status_starts_at``).
 
 Revision ID: 0012
-Revises: 0009 (0011 once the queue's 0010 and the push helper's 0011 are merged)
+Revises: 0010 (0011 once the push helper's 0011 is merged)
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

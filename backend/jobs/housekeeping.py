@@ -21,6 +21,7 @@ one long transaction. Refresh tokens of a live session are still pruned on refre
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -29,8 +30,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.core import idempotency
 from backend.identity import sessions, sms
-from backend.jobs import JobContext
+from backend.jobs import JobContext, periodic
 from backend.notifications import reminders
+
+log = logging.getLogger("qiyou.jobs")
 
 HOUSEKEEPING_CRON = "*/10 * * * *"
 MAX_BATCHES = 50
@@ -77,7 +80,15 @@ async def run_step(ctx: JobContext, step: Step, now: datetime) -> int:
     return total
 
 
-async def housekeeping(ctx: JobContext) -> dict[str, int]:
-    """The periodic job: every step, each at the same ``now``; returns the counts per step."""
+async def sweep(ctx: JobContext) -> dict[str, int]:
+    """Every step, each at the same ``now``; the rows deleted per step."""
     now = ctx.clock.now()
     return {name: await run_step(ctx, step, now) for name, step in STEPS.items()}
+
+
+@periodic("housekeeping", cron=HOUSEKEEPING_CRON)
+async def housekeeping(ctx: JobContext) -> None:
+    """The periodic job."""
+    counts = await sweep(ctx)
+    if any(counts.values()):
+        log.info("housekeeping deleted %s", counts)

@@ -36,13 +36,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.events import service as events
 from backend.hub import service as hub
-from backend.jobs import JobContext
+from backend.jobs import JobContext, periodic
 from backend.notifications.models import Reminder
 from backend.notifications.service import notify_many
 
 # A reminder's record is kept this long after its subject started: long enough that a run
 # cannot find the subject again (it is found only before it starts), short enough to stay small.
 KEEP_AFTER_START = timedelta(days=1)
+# Every minute: a reminder goes out within a minute of its time (or of a worker coming back).
+REMINDERS_CRON = "* * * * *"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,7 @@ async def send_due(
     return len(rows)
 
 
+@periodic("send_reminders", cron=REMINDERS_CRON)
 async def send_reminders(ctx: JobContext) -> None:
     """The periodic job: each kind in a transaction of its own."""
     now = ctx.clock.now()

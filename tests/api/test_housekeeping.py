@@ -18,7 +18,7 @@ from backend.core.clock import FrozenClock
 from backend.core.models import IdempotencyKey
 from backend.identity.models import AuthSession, RefreshToken, SmsCode
 from backend.jobs import JobContext
-from backend.jobs.housekeeping import STEPS, housekeeping
+from backend.jobs.housekeeping import STEPS, sweep
 from backend.notifications.models import Reminder
 from tests.api.identity_support import send_code
 from tests.factories import MakeUser, new_phone
@@ -63,7 +63,7 @@ async def test_expired_idempotency_answers_go_and_live_ones_stay(
     ]
     async with db() as session, session.begin():
         await session.execute(insert(IdempotencyKey), rows)
-    counts = await housekeeping(job)
+    counts = await sweep(job)
     assert counts["idempotency_keys"] == 8
     assert await _count(db, IdempotencyKey) == 3
     assert await _count(db, IdempotencyKey, IdempotencyKey.expires_at < now) == 0
@@ -135,7 +135,7 @@ async def test_old_sms_codes_go_and_recent_ones_stay(
                 for m in range(1, 8)
             ],
         )
-    counts = await housekeeping(job)
+    counts = await sweep(job)
     assert counts["sms_codes"] == 8
     assert await _count(db, SmsCode) == 1
     assert await _count(db, SmsCode, SmsCode.phone == phone) == 1
@@ -181,7 +181,7 @@ async def test_sessions_ended_long_ago_go_with_their_tokens_and_the_rest_stay(
             .where(AuthSession.id == kept[1])
             .values(expires_at=now - retention + timedelta(minutes=1))
         )
-    counts = await housekeeping(job)
+    counts = await sweep(job)
     assert counts["sessions"] == 5
     async with db() as session:
         left = set((await session.scalars(select(AuthSession.id))).all())
@@ -205,10 +205,10 @@ async def test_a_short_retention_never_drops_a_revocation_the_lists_still_load(
     # as long as a token of that session could be presented.
     settings = replace(job.settings, session_retention_days=1, access_token_ttl_seconds=7 * 86400)
     clock.advance(days=2)
-    await housekeeping(replace(job, settings=settings))
+    await sweep(replace(job, settings=settings))
     assert await _count(db, AuthSession, AuthSession.user_id == who.id) == 1
     clock.advance(days=6)
-    await housekeeping(replace(job, settings=settings))
+    await sweep(replace(job, settings=settings))
     assert await _count(db, AuthSession, AuthSession.user_id == who.id) == 0
 
 
@@ -235,7 +235,7 @@ async def test_reminder_records_go_a_day_after_their_start(
                 for at in starts
             ],
         )
-    counts = await housekeeping(job)
+    counts = await sweep(job)
     assert counts["reminders"] == 7
     assert await _count(db, Reminder) == 2
 
@@ -266,9 +266,9 @@ async def test_a_run_is_bounded_and_the_next_one_goes_on(
             ],
         )
     monkeypatch.setattr(module, "MAX_BATCHES", 2)
-    assert (await housekeeping(job))["reminders"] == 2 * BATCH
+    assert (await sweep(job))["reminders"] == 2 * BATCH
     assert await _count(db, Reminder) == 10 - 2 * BATCH
-    assert (await housekeeping(job))["reminders"] == 10 - 2 * BATCH
+    assert (await sweep(job))["reminders"] == 10 - 2 * BATCH
     assert await _count(db, Reminder) == 0
     assert set(STEPS) == {"idempotency_keys", "sms_codes", "sessions", "reminders"}
 

@@ -1,6 +1,7 @@
 """Reminders: ``booking_reminder`` and ``event_reminder`` at their time, once, with the clock
-injected. The periodic handler is called directly with a ``JobContext`` built here (the queue
-that runs it per minute is tested with the queue)."""
+injected. The queue runs the periodic job as a worker would (``drain`` at the test's clock); the
+storm calls the handler from many "workers" at once, as the queue never would, to show that the
+reminders table alone keeps each reminder single."""
 
 from __future__ import annotations
 
@@ -12,17 +13,20 @@ from uuid import UUID
 
 import httpx
 import pytest
+from litestar import Litestar
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.jobs import JobContext
+from backend.jobs.testing import drain
 from backend.notifications import reminders
 from backend.notifications.messages import render
 from backend.notifications.models import Notification, Reminder
 from tests.api.events_support import iso, published, register
 from tests.api.hub_support import MONDAY, Hub, at, booked, make_hub
+from tests.conftest import AppWith
 from tests.factories import Account, MakeUser
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -48,9 +52,10 @@ async def _reminded(db: Sessions, user_id: UUID, kind: str | None = None) -> lis
         return list((await session.scalars(query.order_by(Notification.id))).all())
 
 
-async def _run_at(job: JobContext, clock: FrozenClock, moment: datetime) -> None:
+async def _run_at(app: Litestar, clock: FrozenClock, moment: datetime) -> None:
+    """Run what is due at ``moment`` (each call a later minute: the job runs once a minute)."""
     clock.set(moment)
-    await reminders.send_reminders(job)
+    assert "send_reminders" in await drain(app)
 
 
 # --- bookings ----------------------------------------------------------------------------------
@@ -66,7 +71,7 @@ async def test_a_booking_is_reminded_once_at_its_time(
     hub: Hub,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app: Litestar,
     db: Sessions,
 ) -> None:
     resident = await make_user("resident")
@@ -74,10 +79,10 @@ async def test_a_booking_is_reminded_once_at_its_time(
     assert booking["status"] == "confirmed"
 
     # 120 minutes before 14:00 is 12:00: not a minute earlier.
-    await _run_at(job, clock, at(MONDAY, 11, 59))
+    await _run_at(app, clock, at(MONDAY, 11, 59))
     assert await _reminded(db, resident.id) == []
 
-    await _run_at(job, clock, at(MONDAY, 12))
+    await _run_at(app, clock, at(MONDAY, 12))
     [sent] = await _reminded(db, resident.id)
     assert sent.kind == "booking_reminder"
     assert sent.data["bookingId"] == booking["id"]
@@ -91,7 +96,7 @@ async def test_a_booking_is_reminded_once_at_its_time(
 
     # Every later run until the start finds it recorded; after the start it is not due at all.
     for moment in (at(MONDAY, 12, 1), at(MONDAY, 13, 59), at(MONDAY, 14), at(MONDAY, 16)):
-        await _run_at(job, clock, moment)
+        await _run_at(app, clock, moment)
     assert len(await _reminded(db, resident.id)) == 1
 
 
@@ -100,7 +105,7 @@ async def test_a_late_run_still_reminds_before_the_start_but_never_after(
     hub: Hub,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app: Litestar,
     db: Sessions,
 ) -> None:
     early, late = await make_user("resident"), await make_user("resident")
@@ -108,7 +113,7 @@ async def test_a_late_run_still_reminds_before_the_start_but_never_after(
     await booked(client, late, hub.room_id, at(MONDAY, 14), at(MONDAY, 15))
     # No worker ran between 07:00 and 13:30: the 14:00 booking is reminded late, the 09:00 one
     # has started and is not reminded any more.
-    await _run_at(job, clock, at(MONDAY, 13, 30))
+    await _run_at(app, clock, at(MONDAY, 13, 30))
     assert await _reminded(db, early.id) == []
     assert len(await _reminded(db, late.id)) == 1
 
@@ -118,7 +123,7 @@ async def test_a_cancelled_booking_is_not_reminded(
     hub: Hub,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app: Litestar,
     db: Sessions,
 ) -> None:
     resident = await make_user("resident")
@@ -127,8 +132,8 @@ async def test_a_cancelled_booking_is_not_reminded(
         f"/api/v1/bookings/{booking['id']}/cancel", json={}, headers=resident.headers
     )
     assert cancelled.status_code == 200, cancelled.text
-    await _run_at(job, clock, at(MONDAY, 12))
-    await _run_at(job, clock, at(MONDAY, 13))
+    await _run_at(app, clock, at(MONDAY, 12))
+    await _run_at(app, clock, at(MONDAY, 13))
     assert await _reminded(db, resident.id) == []
 
 
@@ -137,7 +142,7 @@ async def test_a_booking_made_inside_the_lead_is_not_reminded(
     hub: Hub,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app: Litestar,
     db: Sessions,
 ) -> None:
     resident, punctual = await make_user("resident"), await make_user("resident")
@@ -147,7 +152,7 @@ async def test_a_booking_made_inside_the_lead_is_not_reminded(
     clock.set(at(MONDAY, 13, 30))
     await booked(client, punctual, hub.room_id, at(MONDAY, 15, 30), at(MONDAY, 16, 30))
     for moment in (at(MONDAY, 12, 31), at(MONDAY, 13, 30), at(MONDAY, 13, 59)):
-        await _run_at(job, clock, moment)
+        await _run_at(app, clock, moment)
     assert await _reminded(db, resident.id) == []
     assert len(await _reminded(db, punctual.id)) == 1
 
@@ -157,7 +162,7 @@ async def test_a_pending_booking_is_reminded_once_approved_before_the_lead(
     hub: Hub,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app: Litestar,
     db: Sessions,
 ) -> None:
     approved, late = await make_user("resident"), await make_user("resident")
@@ -165,7 +170,7 @@ async def test_a_pending_booking_is_reminded_once_approved_before_the_lead(
     first = await booked(client, approved, room, at(MONDAY, 14, 30), at(MONDAY, 15, 30))
     second = await booked(client, late, room, at(MONDAY, 16, 30), at(MONDAY, 17, 30))
     assert first["status"] == second["status"] == "pending"
-    await _run_at(job, clock, at(MONDAY, 12, 30))
+    await _run_at(app, clock, at(MONDAY, 12, 30))
     assert await _reminded(db, approved.id) == []  # pending is not confirmed
 
     # Approved at 12:40, inside the 14:30 one's lead: the approval was the owner's message.
@@ -176,7 +181,7 @@ async def test_a_pending_booking_is_reminded_once_approved_before_the_lead(
         )
         assert answer.status_code == 200, answer.text
     for moment in (at(MONDAY, 13), at(MONDAY, 14, 29), at(MONDAY, 14, 30)):
-        await _run_at(job, clock, moment)
+        await _run_at(app, clock, moment)
     assert await _reminded(db, approved.id) == []
     assert len(await _reminded(db, late.id)) == 1  # 16:30, approved before 14:30
 
@@ -186,15 +191,14 @@ async def test_the_lead_follows_the_setting_and_zero_turns_the_kind_off(
     hub: Hub,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app_with: AppWith,
     db: Sessions,
 ) -> None:
     resident = await make_user("resident")
     await booked(client, resident, hub.room_id, at(MONDAY, 14), at(MONDAY, 15))
-    off = replace(job, settings=replace(job.settings, booking_reminder_minutes=0))
-    await _run_at(off, clock, at(MONDAY, 13))
+    await _run_at(app_with(booking_reminder_minutes=0), clock, at(MONDAY, 13))
     assert await _reminded(db, resident.id) == []
-    short = replace(job, settings=replace(job.settings, booking_reminder_minutes=30))
+    short = app_with(booking_reminder_minutes=30)
     await _run_at(short, clock, at(MONDAY, 13, 29))
     assert await _reminded(db, resident.id) == []
     await _run_at(short, clock, at(MONDAY, 13, 30))
@@ -221,7 +225,7 @@ async def test_an_event_is_reminded_a_day_ahead_once_and_not_after_cancelling(
     client: httpx.AsyncClient,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app: Litestar,
     db: Sessions,
 ) -> None:
     staff = await make_user("staff")
@@ -231,10 +235,10 @@ async def test_an_event_is_reminded_a_day_ahead_once_and_not_after_cancelling(
     await _registered(client, event, kept)
     await _cancel_registration(client, left, await _registered(client, event, left))
 
-    await _run_at(job, clock, starts - timedelta(days=1, seconds=1))
+    await _run_at(app, clock, starts - timedelta(days=1, minutes=1))
     assert await _reminded(db, kept.id) == []
-    await _run_at(job, clock, starts - timedelta(days=1))
-    await _run_at(job, clock, starts - timedelta(hours=1))
+    await _run_at(app, clock, starts - timedelta(days=1))
+    await _run_at(app, clock, starts - timedelta(hours=1))
     [sent] = await _reminded(db, kept.id)
     assert sent.kind == "event_reminder"
     assert sent.data == {
@@ -253,8 +257,8 @@ async def test_an_event_is_reminded_a_day_ahead_once_and_not_after_cancelling(
     inside = await make_user("resident")
     clock.set(starts - timedelta(hours=12))
     await _registered(client, event, inside)
-    await _run_at(job, clock, starts - timedelta(hours=11))
-    await _run_at(job, clock, starts - timedelta(minutes=1))
+    await _run_at(app, clock, starts - timedelta(hours=11))
+    await _run_at(app, clock, starts - timedelta(minutes=1))
     assert await _reminded(db, inside.id) == []
     assert len(await _reminded(db, kept.id)) == 1
 
@@ -263,7 +267,7 @@ async def test_a_moved_event_is_reminded_at_its_new_time(
     client: httpx.AsyncClient,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app: Litestar,
     db: Sessions,
 ) -> None:
     staff = await make_user("staff")
@@ -280,10 +284,10 @@ async def test_a_moved_event_is_reminded_at_its_new_time(
         headers=staff.headers,
     )
     assert moved.status_code == 200, moved.text
-    await _run_at(job, clock, starts - timedelta(days=1))
-    await _run_at(job, clock, starts)
+    await _run_at(app, clock, starts - timedelta(days=1))
+    await _run_at(app, clock, starts)
     assert await _reminded(db, resident.id) == []
-    await _run_at(job, clock, later - timedelta(days=1))
+    await _run_at(app, clock, later - timedelta(days=1))
     assert len(await _reminded(db, resident.id)) == 1
 
     # Moved again after that reminder: reminded again at the newest time, once.
@@ -295,10 +299,10 @@ async def test_a_moved_event_is_reminded_at_its_new_time(
         headers=staff.headers,
     )
     assert moved.status_code == 200, moved.text
-    await _run_at(job, clock, later - timedelta(hours=1))
+    await _run_at(app, clock, later - timedelta(hours=1))
     assert len(await _reminded(db, resident.id)) == 1
-    await _run_at(job, clock, latest - timedelta(days=1))
-    await _run_at(job, clock, latest - timedelta(hours=2))
+    await _run_at(app, clock, latest - timedelta(days=1))
+    await _run_at(app, clock, latest - timedelta(hours=2))
     sent = await _reminded(db, resident.id)
     assert [datetime.fromisoformat(n.data["startsAt"]) for n in sent] == [later, latest]
 
@@ -307,7 +311,7 @@ async def test_waitlist_promotions_are_reminded_and_late_registrations_are_not(
     client: httpx.AsyncClient,
     make_user: MakeUser,
     clock: FrozenClock,
-    job: JobContext,
+    app: Litestar,
     db: Sessions,
 ) -> None:
     staff = await make_user("staff")
@@ -323,7 +327,7 @@ async def test_waitlist_promotions_are_reminded_and_late_registrations_are_not(
     await _cancel_registration(client, first, held)
     # The latecomer waits; promoted only inside the lead (below), which told them then.
     assert (await _registered(client, event, latecomer))["status"] == "waitlisted"
-    await _run_at(job, clock, starts - timedelta(days=1))
+    await _run_at(app, clock, starts - timedelta(days=1))
     assert len(await _reminded(db, waiting.id, "event_reminder")) == 1
 
     clock.set(starts - timedelta(hours=12))
@@ -333,8 +337,8 @@ async def test_waitlist_promotions_are_reminded_and_late_registrations_are_not(
         (await client.get("/api/v1/me/registrations", headers=waiting.headers)).json()["items"][0],
     )
     assert (await _registered(client, event, late_promoted))["status"] == "waitlisted"
-    await _run_at(job, clock, starts - timedelta(hours=11))
-    await _run_at(job, clock, starts - timedelta(minutes=1))
+    await _run_at(app, clock, starts - timedelta(hours=11))
+    await _run_at(app, clock, starts - timedelta(minutes=1))
     assert await _reminded(db, first.id) == []
     assert await _reminded(db, latecomer.id) == []  # promoted inside the lead
     assert await _reminded(db, late_promoted.id) == []
