@@ -419,9 +419,12 @@ async def test_the_scans_read_the_start_time_indexes(db: Sessions, clock: Frozen
     now = clock.now()
     async with db() as session:
         await session.execute(text("SET enable_seqscan = off"))
-        for reminder, index in zip(
+        for reminder, indexes in zip(
             reminders.KINDS,
-            ("ix_bookings_confirmed_starts_at", "ix_events_status_starts_at"),
+            (
+                ("ix_bookings_confirmed_starts_at",),
+                ("ix_events_status_starts_at", "ix_events_starts_at"),
+            ),
             strict=True,
         ):
             statement = reminders._record_due(
@@ -431,7 +434,7 @@ async def test_the_scans_read_the_start_time_indexes(db: Sessions, clock: Frozen
                 dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}
             )
             plan = "\n".join((await session.execute(text(f"EXPLAIN {compiled}"))).scalars().all())
-            assert index in plan, plan
+            assert any(index in plan for index in indexes), plan
             assert "Index Cond" in plan, plan
             assert "starts_at >" in plan, plan
         await session.rollback()
