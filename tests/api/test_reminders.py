@@ -438,3 +438,34 @@ async def test_the_scans_read_the_start_time_indexes(db: Sessions, clock: Frozen
             assert "Index Cond" in plan, plan
             assert "starts_at >" in plan, plan
         await session.rollback()
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def test_the_leads_come_from_the_environment_and_are_checked() -> None:
+    from backend.config import SettingsError
+
+    base = {"QIYOU_ENV": "test", "QIYOU_JWT_SECRET": "x" * 32, "QIYOU_DATA_KEY": "A" * 43}
+    default = Settings.from_env(base)
+    assert (default.booking_reminder_minutes, default.event_reminder_minutes) == (120, 1440)
+    assert (default.housekeeping_batch, default.session_retention_days) == (1000, 30)
+    chosen = Settings.from_env(
+        {
+            **base,
+            "QIYOU_BOOKING_REMINDER_MINUTES": "30",
+            "QIYOU_EVENT_REMINDER_MINUTES": "0",
+            "QIYOU_HOUSEKEEPING_BATCH": "50",
+            "QIYOU_SESSION_RETENTION_DAYS": "7",
+        }
+    )
+    assert (chosen.booking_reminder_minutes, chosen.event_reminder_minutes) == (30, 0)
+    assert (chosen.housekeeping_batch, chosen.session_retention_days) == (50, 7)
+    for name, value in (
+        ("QIYOU_BOOKING_REMINDER_MINUTES", "-1"),
+        ("QIYOU_EVENT_REMINDER_MINUTES", "a day"),
+        ("QIYOU_HOUSEKEEPING_BATCH", "0"),
+        ("QIYOU_SESSION_RETENTION_DAYS", "0"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({**base, name: value})
