@@ -75,18 +75,28 @@ KINDS: tuple[ReminderKind, ...] = (
 def _record_due(
     kind: str, due: Select[*tuple[Any, ...]], now: datetime
 ) -> Select[*tuple[Any, ...]]:
-    """One statement: the due rows not yet reminded at their start time, recorded, and returned
-    only if this transaction recorded them."""
-    found = due.subquery("due")
+    """One statement: the due rows not yet reminded at their start time, share-locked, recorded,
+    and returned only if this transaction recorded them.
+
+    The lock (``FOR SHARE OF`` the subject's table, ``SKIP LOCKED``) makes "cancelled → no
+    reminder" exact: a cancellation that committed while the statement ran is seen when the row
+    is locked (PostgreSQL re-checks the conditions on its newest version), one still running
+    holds the row and it is skipped this minute (and found next minute if it rolled back), and
+    one that comes later waits for this short transaction: the reminder was sent while the
+    subject was confirmed. Never waiting, the job cannot deadlock with a cancellation that
+    promotes a waitlist. Only the rows not yet reminded are locked.
+    """
+    subject, starts = due.selected_columns.subject_id, due.selected_columns.starts_at
+    subject_table = getattr(subject, "element", subject).table
     fresh = (
-        select(found)
-        .where(
+        due.where(
             ~exists().where(
-                Reminder.starts_at == found.c.starts_at,
+                Reminder.starts_at == starts,
                 Reminder.kind == kind,
-                Reminder.subject_id == found.c.subject_id,
+                Reminder.subject_id == subject,
             )
         )
+        .with_for_update(read=True, skip_locked=True, of=subject_table)
         .cte("fresh")
     )
     recorded = (

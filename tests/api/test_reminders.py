@@ -14,11 +14,12 @@ from uuid import UUID
 import httpx
 import pytest
 from litestar import Litestar
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
+from backend.hub.models import Booking
 from backend.jobs import JobContext
 from backend.jobs.testing import drain
 from backend.notifications import reminders
@@ -135,6 +136,39 @@ async def test_a_cancelled_booking_is_not_reminded(
     await _run_at(app, clock, at(MONDAY, 12))
     await _run_at(app, clock, at(MONDAY, 13))
     assert await _reminded(db, resident.id) == []
+
+
+async def test_a_cancellation_in_flight_during_a_run_is_never_reminded(
+    client: httpx.AsyncClient,
+    hub: Hub,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    app: Litestar,
+    db: Sessions,
+) -> None:
+    cancelled, kept = await make_user("resident"), await make_user("resident")
+    first = await booked(client, cancelled, hub.room_id, at(MONDAY, 14), at(MONDAY, 15))
+    second = await booked(client, kept, hub.room_id, at(MONDAY, 15), at(MONDAY, 16))
+    # Two cancellations have locked their bookings when the 13:00 run comes: the run neither
+    # waits for them nor reminds them.
+    async with db() as one, db() as other:
+        for session, booking in ((one, first), (other, second)):
+            await session.begin()
+            await session.execute(
+                select(Booking.id).where(Booking.id == UUID(booking["id"])).with_for_update()
+            )
+        await asyncio.wait_for(_run_at(app, clock, at(MONDAY, 13)), 30)
+        assert await _reminded(db, cancelled.id) == []
+        assert await _reminded(db, kept.id) == []
+        # One commits its cancellation, the other is rolled back.
+        await one.execute(
+            update(Booking).where(Booking.id == UUID(first["id"])).values(status="cancelled")
+        )
+        await one.commit()
+        await other.rollback()
+    await _run_at(app, clock, at(MONDAY, 13, 1))
+    assert await _reminded(db, cancelled.id) == []
+    assert len(await _reminded(db, kept.id)) == 1
 
 
 async def test_a_booking_made_inside_the_lead_is_not_reminded(
