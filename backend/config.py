@@ -112,6 +112,11 @@ class _Environment(msgspec.Struct, rename=_variable, kw_only=True):
     job_retry_max: Annotated[float, Meta(gt=0, le=86400)] | UnsetType = UNSET
     job_stalled: Annotated[float, Meta(ge=5, le=3600)] | UnsetType = UNSET
     job_lag_warning: Seconds | UnsetType = UNSET
+    # Reminders and housekeeping (backend/notifications/reminders.py, backend/jobs/housekeeping.py)
+    booking_reminder_minutes: Annotated[int, Meta(ge=0, le=10080)] | UnsetType = UNSET
+    event_reminder_minutes: Annotated[int, Meta(ge=0, le=10080)] | UnsetType = UNSET
+    housekeeping_batch: Annotated[int, Meta(ge=1, le=100_000)] | UnsetType = UNSET
+    session_retention_days: Annotated[int, Meta(ge=1, le=3650)] | UnsetType = UNSET
 
 
 _SWITCHES = (
@@ -187,6 +192,14 @@ class Settings:
     job_shutdown_seconds: float = 20.0
     # /health/ready warns when the oldest due job has waited longer than this.
     job_lag_warning_seconds: float = 60.0
+    # Reminders: minutes before a confirmed booking starts (``booking_reminder``) and before a
+    # confirmed registration's event (``event_reminder``); 0 sends none of that kind.
+    booking_reminder_minutes: int = 120
+    event_reminder_minutes: int = 1440
+    # Housekeeping: rows one delete statement removes (each batch its own short transaction),
+    # and how long an ended login session (logged out, revoked or expired) is kept.
+    housekeeping_batch: int = 1000
+    session_retention_days: int = 30
 
     def __post_init__(self) -> None:
         # Tests and callers may pass plain tuples; msgspec accepts only the named types.
@@ -283,6 +296,10 @@ class Settings:
             "jwt_secret",
             "log_level",
             "metrics_token",
+            "booking_reminder_minutes",
+            "event_reminder_minutes",
+            "housekeeping_batch",
+            "session_retention_days",
             *renamed,
         ):
             value = getattr(parsed, name)

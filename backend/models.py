@@ -6,7 +6,7 @@ from backend.core.models import IdempotencyKey
 from backend.events.models import Event, Feedback, Registration  # noqa: F401
 from backend.hub.models import Booking, Closure, Room, Venue, WorkerVenue  # noqa: F401
 from backend.identity.models import AuthSession, HouseholdMember, RefreshToken, SmsCode, User
-from backend.notifications.models import Notification
+from backend.notifications.models import Notification, Reminder
 
 __all__ = [
     "AuthSession",
@@ -14,6 +14,7 @@ __all__ = [
     "IdempotencyKey",
     "Notification",
     "RefreshToken",
+    "Reminder",
     "SmsCode",
     "User",
     "metadata",

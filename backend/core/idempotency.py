@@ -86,19 +86,23 @@ def _replay(row: Any) -> Response[bytes]:
     )
 
 
-async def _forget_expired(session: AsyncSession, user_id: UUID, now: datetime) -> None:
-    """Drop the user's expired answers; rows another of their requests is dropping are skipped,
-    so two requests of one user never wait for each other here."""
+async def delete_expired(session: AsyncSession, *, now: datetime, limit: int) -> int:
+    """Housekeeping (a periodic job, ``backend.jobs.housekeeping``): drop up to ``limit``
+    expired answers, oldest first, skipping rows another run is dropping. Requests never
+    delete: an expired row is ignored by the lookup and overwritten by a new answer."""
     expired = (
         select(IdempotencyKey.user_id, IdempotencyKey.key)
-        .where(IdempotencyKey.user_id == user_id, IdempotencyKey.expires_at < now)
+        .where(IdempotencyKey.expires_at < now)
+        .order_by(IdempotencyKey.expires_at)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    await session.execute(
-        delete(IdempotencyKey).where(
-            tuple_(IdempotencyKey.user_id, IdempotencyKey.key).in_(expired)
-        )
+    result = await session.execute(
+        delete(IdempotencyKey)
+        .where(tuple_(IdempotencyKey.user_id, IdempotencyKey.key).in_(expired))
+        .execution_options(synchronize_session=False)
     )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def idempotent(
@@ -124,7 +128,6 @@ async def idempotent(
     ).scalar_one()
     if not taken:
         raise AppError(409, "idempotency_request_in_progress", headers={"Retry-After": "1"})
-    await _forget_expired(session, user_id, now)
     # A statement of its own after the lock, so its snapshot includes the answer a finished
     # first attempt committed just before it let go of the lock.
     earlier = (

@@ -154,6 +154,17 @@ register_kinds(
                 "the room is closed.",
             ),
         },
+        "event_reminder": {
+            "zh-CN": (
+                "活动即将开始",
+                "您报名的「{title}」将于 {startsAt} 在 {location} 举行，入场码见“我的报名”。",
+            ),
+            "en": (
+                "Event soon",
+                "“{title}”, which you registered for, takes place on {startsAt} at {location}; "
+                "your ticket is under My registrations.",
+            ),
+        },
         "event_waitlist_promoted": {
             "zh-CN": (
                 "候补成功",

@@ -10,6 +10,7 @@ rules itself; each part of the domain lives in its own module:
 - ``registrations``: a resident reads and cancels their own registrations
 - ``waitlist``: a waiting registration's place, and promotion into freed seats
 - ``door``: checking tickets in, and feedback after the event
+- ``reminders``: the confirmed registrations due a reminder, for the notifications' job
 - ``roster``: the staff's lists of who comes, and the CSV file of them
 - ``common``: what several of them share (public visibility, time range, search, tickets)
 - ``wire``: rows to the Structs of ``schemas/events.py``, each built in one place
@@ -40,6 +41,7 @@ from backend.events.publishing import (
 )
 from backend.events.registering import register
 from backend.events.registrations import cancel_registration, my_registration, my_registrations
+from backend.events.reminders import due_event_reminders, event_reminder_data
 from backend.events.roster import csv_cell, event_registrations, registrations_csv
 from backend.hub import service as hub
 
@@ -52,7 +54,9 @@ __all__ = [
     "check_in",
     "create_event",
     "csv_cell",
+    "due_event_reminders",
     "event_registrations",
+    "event_reminder_data",
     "get_event",
     "give_feedback",
     "in_range",

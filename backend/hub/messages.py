@@ -179,6 +179,13 @@ register_kinds(
                 "Reason: {reason}",
             ),
         },
+        "booking_reminder": {
+            "zh-CN": ("预约即将开始", "您预约的{room}（{when}）即将开始，请按时到场签到。"),
+            "en": (
+                "Booking soon",
+                "Your booking of {room} ({when}) starts soon. Please check in on time.",
+            ),
+        },
         "booking_no_show": {
             "zh-CN": ("预约记为未到", "您预约的{room}（{when}）未签到，已记为未到。"),
             "en": (

@@ -183,6 +183,12 @@ class Booking(AuditedBase):
         ),
         Index("ix_bookings_user_id_starts_at", "user_id", "starts_at", "id"),
         Index("ix_bookings_room_id_starts_at", "room_id", "starts_at"),
+        # The reminders' scan (hub/reminders.py): the confirmed bookings starting soon.
+        Index(
+            "ix_bookings_confirmed_starts_at",
+            "starts_at",
+            postgresql_where=text("status = 'confirmed'"),
+        ),
         Index("ix_bookings_series_id", "series_id", postgresql_where=text("series_id IS NOT NULL")),
         # One live hold per event: publishing twice must not hold the room twice.
         Index(

@@ -11,6 +11,7 @@ modules that hold each part of the domain:
 - ``holds.py``: the rooms events hold, for the events domain
 - ``booking_views.py``: bookings as their owner or the venue's staff see them
 - ``lifecycle.py``: approve, reject, cancel, check in, no-show
+- ``reminders.py``: the confirmed bookings due a reminder, for the notifications' job
 - ``common.py`` (loading, locks, who manages a venue) and ``wire.py`` (rows to Structs), shared
 
 Collisions are the database's business (see ``models.py``): the service inserts and turns the
@@ -48,6 +49,7 @@ from backend.hub.holds import (
 )
 from backend.hub.lifecycle import approve, cancel, check_in, check_in_by_code, no_show, reject
 from backend.hub.recurring import create_recurring
+from backend.hub.reminders import booking_reminder_data, due_booking_reminders
 from backend.hub.venues import (
     create_room,
     create_venue,
@@ -67,6 +69,7 @@ __all__ = [
     "EventHolds",
     "LostHold",
     "approve",
+    "booking_reminder_data",
     "cancel",
     "check_in",
     "check_in_by_code",
@@ -76,6 +79,7 @@ __all__ = [
     "create_room",
     "create_venue",
     "delete_closure",
+    "due_booking_reminders",
     "get_booking",
     "get_room",
     "get_venue",

@@ -16,13 +16,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
+from backend.core.revocations import MARGIN_SECONDS
 from backend.core.security import token_hash
 from backend.identity.models import AuthSession, RefreshToken, User
 from backend.identity.service import ClientInfo, Revoker, issue_pair
@@ -203,3 +204,33 @@ async def end_session(
     if not ended:
         raise AppError(404, "not_found")
     await revoke(ended)
+
+
+async def delete_ended_sessions(
+    session: AsyncSession, settings: Settings, *, now: datetime, limit: int
+) -> int:
+    """Housekeeping (a periodic job, ``backend.jobs.housekeeping``): drop up to ``limit`` login
+    sessions that ended — revoked, or expired — more than ``session_retention_days`` ago, with
+    their refresh tokens (cascade).
+
+    Never one the revocation list still loads: it reads the sessions revoked within the last
+    access-token lifetime plus a margin (``core.revocations``), so the cut-off is never later
+    than that, whatever the setting.
+    """
+    keep = max(
+        timedelta(days=settings.session_retention_days),
+        timedelta(seconds=settings.access_token_ttl_seconds + MARGIN_SECONDS),
+    )
+    cutoff = now - keep
+    ended = (
+        select(AuthSession.id)
+        .where(or_(AuthSession.revoked_at < cutoff, AuthSession.expires_at < cutoff))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(AuthSession)
+        .where(AuthSession.id.in_(ended))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

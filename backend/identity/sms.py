@@ -142,9 +142,6 @@ async def issue_code(
         .where(SmsCode.phone == phone, SmsCode.purpose == purpose, SmsCode.consumed_at.is_(None))
         .values(consumed_at=now)
     )
-    await session.execute(
-        delete(SmsCode).where(SmsCode.phone == phone, SmsCode.created_at < now - _KEEP_ROWS_FOR)
-    )
     code = digits_code(CODE_LENGTH)
     session.add(
         SmsCode(
@@ -204,3 +201,18 @@ async def consume_code(
     )
     await session.commit()
     raise AppError(400, "sms_code_invalid")
+
+
+async def delete_old_codes(session: AsyncSession, *, now: datetime, limit: int) -> int:
+    """Housekeeping (a periodic job, ``backend.jobs.housekeeping``): drop up to ``limit`` codes
+    older than any rule looks back. Issuing a code no longer deletes."""
+    old = (
+        select(SmsCode.id)
+        .where(SmsCode.created_at < now - _KEEP_ROWS_FOR)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(SmsCode).where(SmsCode.id.in_(old)).execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, String, Uuid, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.base import UUIDv7Base
+from backend.core.base import Base, UUIDv7Base
 
 
 class Notification(UUIDv7Base):
@@ -32,3 +32,19 @@ class Notification(UUIDv7Base):
             postgresql_where=text("read_at IS NULL"),
         ),
     )
+
+
+class Reminder(Base):
+    """A reminder sent: one per (kind, subject, start time), so two workers never send one
+    twice and a subject moved to another time is reminded again at the new time.
+
+    The key leads with ``starts_at`` so that housekeeping drops old rows with a range scan.
+    """
+
+    __tablename__ = "reminders"
+
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

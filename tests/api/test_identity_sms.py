@@ -344,11 +344,4 @@ def test_console_backend_is_never_chosen_in_production(production_settings: Sett
     assert isinstance(sms.sender_for(production_settings, MemoryStore()), sms.UnconfiguredSender)
 
 
-async def test_old_rows_of_a_phone_are_pruned(
-    client: httpx.AsyncClient, clock: FrozenClock, db: async_sessionmaker[AsyncSession]
-) -> None:
-    phone = new_phone()
-    await send_code(client, phone)
-    clock.advance(days=3)
-    await send_code(client, phone)
-    assert await _codes(db, phone) == 1
+# Old codes are deleted by housekeeping, not by issuing: tests/api/test_housekeeping.py.
