@@ -53,8 +53,8 @@ from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
 from backend.identity import routes as identity_routes
-from backend.jobs import routes as jobs_routes
 from backend.jobs import housekeeping as _housekeeping  # noqa: F401  (registers its job)
+from backend.jobs import routes as jobs_routes
 from backend.jobs.queue import InProcessWorker, JobRuntime
 from backend.notifications import reminders as _reminders  # noqa: F401  (registers its job)
 from backend.notifications import routes as notification_routes

@@ -180,7 +180,10 @@ async def test_finished_jobs_are_pruned_after_two_weeks_and_failed_ones_kept(
             text("UPDATE procrastinate_jobs SET status = 'failed' WHERE task_name = 'test.flaky'")
         )
         await session.execute(
-            text("UPDATE procrastinate_events SET at = now() - interval '15 days'")
+            text(
+                "UPDATE procrastinate_events SET at = now() - interval '15 days' WHERE job_id IN "
+                "(SELECT id FROM procrastinate_jobs WHERE task_name LIKE 'test.%')"
+            )
         )
         await enqueue(session, "test.record", {"key": "recent"})
     await drain(app)

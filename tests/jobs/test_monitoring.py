@@ -64,7 +64,7 @@ async def test_metrics_show_depth_lag_latency_and_failures(
     assert _metric(body, "qiyou_jobs_due") == 2
     assert _metric(body, 'qiyou_jobs{state="queued"}') == 2
     assert _metric(body, "qiyou_jobs_oldest_due_seconds") >= 30
-    await drain(app)
+    await drain(app, periodic=False)
     body = (await client.get("/metrics")).text
     assert _metric(body, "qiyou_jobs_due") == 0
     assert _metric(body, 'qiyou_jobs{state="succeeded"}') == 1
