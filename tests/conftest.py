@@ -100,6 +100,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 _LONG = ("storm", "slow", "schemathesis")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def regex_classes_built_once() -> None:
+    """Each regex character class is built once per process, not once per strategy: the contract
+    tests spent most of their time rebuilding the text patterns' classes (see the module). Set up
+    here, not at import: Hypothesis warns about its storage being read while conftest loads."""
+    from tests.contract import regex_classes
+
+    regex_classes.install()
+
+
 @pytest.fixture(autouse=True)
 def one_storm_at_a_time(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

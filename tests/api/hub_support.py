@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.core.clock import FrozenClock
 from backend.hub.models import Booking
 from backend.notifications.models import Notification
-from tests.factories import Account, MakeUser
+from tests.factories import Account, MakeUser, create_room, create_venue
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2027, 3, 1)
@@ -77,26 +77,6 @@ class Hub:
     other_room_id: str  # a room of the other venue
 
 
-async def create_venue(client: httpx.AsyncClient, admin: Account, name: str) -> dict[str, Any]:
-    response = await client.post(
-        f"{API}/manage/venues",
-        json={"name": name, "address": "嘉兴市南湖区高照街道", "openingHours": HOURS},
-        headers=admin.headers,
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-async def create_room(
-    client: httpx.AsyncClient, admin: Account, venue_id: str, body: dict[str, Any]
-) -> dict[str, Any]:
-    response = await client.post(
-        f"{API}/manage/venues/{venue_id}/rooms", json=body, headers=admin.headers
-    )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def assign(
     client: httpx.AsyncClient, admin: Account, worker: Account, *venue_ids: str
 ) -> None:
@@ -118,11 +98,11 @@ async def make_hub(
     admin = await make_user("admin")
     worker = await make_user("worker")
     other_worker = await make_user("worker")
-    venue = await create_venue(client, admin, "高照三合一")
-    other = await create_venue(client, admin, "文昌社区中心")
-    room = await create_room(client, admin, venue["id"], {**ACTIVITY_ROOM, **activity_room})
-    meeting = await create_room(client, admin, venue["id"], MEETING_ROOM)
-    other_room = await create_room(client, admin, other["id"], ACTIVITY_ROOM)
+    venue = await create_venue(client, admin.headers, "高照三合一", opening_hours=HOURS)
+    other = await create_venue(client, admin.headers, "文昌社区中心", opening_hours=HOURS)
+    room = await create_room(client, admin.headers, venue["id"], {**ACTIVITY_ROOM, **activity_room})
+    meeting = await create_room(client, admin.headers, venue["id"], MEETING_ROOM)
+    other_room = await create_room(client, admin.headers, other["id"], ACTIVITY_ROOM)
     await assign(client, admin, worker, venue["id"])
     await assign(client, admin, other_worker, other["id"])
     return Hub(

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from tests import factories
-from tests.api.events_support import draft, event_body, iso, published, register
+from tests.api.events_support import iso, register
 from tests.authz import ROLES
 from tests.conftest import problem
-from tests.factories import Account
+from tests.factories import Account, draft, event_body, published
 
 ENDPOINTS = [
     ("GET", "/api/v1/events"),

@@ -28,10 +28,9 @@ from backend.identity.admin import USERS
 from backend.identity.members import MEMBERS
 from backend.identity.sessions import SESSIONS
 from backend.notifications.service import NOTIFICATIONS
-from tests.api.events_support import draft
 from tests.api.hub_support import ACTIVITY_ROOM, HOURS
 from tests.conftest import problem
-from tests.factories import Account, MakeUser
+from tests.factories import Account, MakeUser, create_room, create_venue, draft
 
 API = "/api/v1"
 
@@ -141,19 +140,11 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) ->
         headers = account.headers if account else {}
         path = endpoint.path
         if "{venueId}" in path:
-            venue = await client.post(
-                f"{API}/manage/venues",
-                json={"name": "高照三合一", "address": "高照街道", "openingHours": HOURS},
-                headers=headers,
+            venue = await create_venue(
+                client, headers, "高照三合一", address="高照街道", opening_hours=HOURS
             )
-            assert venue.status_code == 201, venue.text
-            room = await client.post(
-                f"{API}/manage/venues/{venue.json()['id']}/rooms",
-                json=ACTIVITY_ROOM,
-                headers=headers,
-            )
-            assert room.status_code == 201, room.text
-            path = path.replace("{venueId}", venue.json()["id"])
+            await create_room(client, headers, venue["id"], ACTIVITY_ROOM)
+            path = path.replace("{venueId}", venue["id"])
         if "{eventId}" in path:
             event = await draft(client, headers, clock)
             path = path.replace("{eventId}", event["id"])

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import FrozenClock
 from tests import factories
-from tests.api.events_support import published, register, years_ago
+from tests.api.events_support import register, years_ago
 from tests.conftest import problem
-from tests.factories import MakeUser
+from tests.factories import MakeUser, published
 
 
 @pytest.mark.parametrize(

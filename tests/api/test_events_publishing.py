@@ -16,9 +16,9 @@ from backend.events.listing import EVENTS
 from backend.events.models import Event
 from backend.notifications.models import Notification
 from tests import factories
-from tests.api.events_support import draft, event_body, iso, published, register
+from tests.api.events_support import iso, register
 from tests.conftest import problem
-from tests.factories import MakeUser
+from tests.factories import MakeUser, draft, event_body, published
 
 MANAGE = "/api/v1/manage/events"
 

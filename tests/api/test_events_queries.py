@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from tests import factories
-from tests.api.events_support import published, register, years_ago
-from tests.factories import Account
+from tests.api.events_support import register, years_ago
+from tests.factories import Account, published
 from tests.querycount import counting
 
 

@@ -14,9 +14,9 @@ from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.notifications.models import Notification
 from tests import factories
-from tests.api.events_support import event_body, iso, published, register, years_ago
+from tests.api.events_support import iso, register, years_ago
 from tests.conftest import problem
-from tests.factories import MakeUser
+from tests.factories import MakeUser, event_body, published
 
 
 @pytest.mark.parametrize(

@@ -16,41 +16,36 @@ from backend.core.clock import FrozenClock
 from backend.hub.models import Booking
 from backend.notifications.models import Notification
 from tests import factories
-from tests.api.events_support import draft, event_body, iso, published, register
+from tests.api.events_support import iso, register
 from tests.conftest import problem
-from tests.factories import Account, MakeUser
+from tests.factories import (
+    Account,
+    MakeUser,
+    create_room,
+    create_venue,
+    draft,
+    event_body,
+    published,
+)
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 
 
 async def _room(client: httpx.AsyncClient, admin: Account) -> str:
-    venue = await client.post(
-        "/api/v1/manage/venues",
-        json={
-            "name": "高照三合一服务综合体",
-            "address": "嘉兴市南湖区高照街道",
-            "openingHours": [
-                {"weekday": d, "opens": "08:00", "closes": "21:00"} for d in range(1, 8)
-            ],
-        },
-        headers=admin.headers,
-    )
-    assert venue.status_code == 201, venue.text
-    room = await client.post(
-        f"/api/v1/manage/venues/{venue.json()['id']}/rooms",
-        json={
-            "name": "书法室",
-            "kind": "calligraphy",
-            "capacity": 30,
-            "slotMinutes": 30,
-            "minMinutes": 30,
-            "maxMinutes": 180,
-            "bookableDaysAhead": 14,
-        },
-        headers=admin.headers,
-    )
-    assert room.status_code == 201, room.text
-    return str(room.json()["id"])
+    venue = await create_venue(client, admin.headers)
+    room = await create_room(client, admin.headers, venue["id"], CALLIGRAPHY_ROOM)
+    return str(room["id"])
+
+
+CALLIGRAPHY_ROOM = {
+    "name": "书法室",
+    "kind": "calligraphy",
+    "capacity": 30,
+    "slotMinutes": 30,
+    "minMinutes": 30,
+    "maxMinutes": 180,
+    "bookableDaysAhead": 14,
+}
 
 
 def _evening(clock: FrozenClock, days: int, hour: int = 18) -> dict[str, Any]:

@@ -23,9 +23,9 @@ from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.events.rules import RULES, born_by
 from tests import factories
-from tests.api.events_support import iso, published, years_ago
+from tests.api.events_support import iso, years_ago
 from tests.conftest import problem
-from tests.factories import Account, MakeUser
+from tests.factories import Account, MakeUser, published
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from backend.core.clock import FrozenClock
 from backend.events.models import Event, Registration
 from backend.notifications.models import Notification
 from tests import factories
-from tests.api.events_support import event_body, published, register
+from tests.api.events_support import register
 from tests.conftest import problem
-from tests.factories import Account, MakeUser
+from tests.factories import Account, MakeUser, event_body, published
 
 pytestmark = pytest.mark.storm
 

@@ -21,7 +21,8 @@ from backend.app import create_app
 from backend.config import Settings as AppSettings
 from backend.core.clock import FrozenClock
 from tests import factories
-from tests.api.events_support import published, register
+from tests.api.events_support import register
+from tests.factories import published
 
 pytestmark = pytest.mark.schemathesis
 

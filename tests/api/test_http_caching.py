@@ -10,9 +10,9 @@ import pytest
 
 from backend.core.clock import FrozenClock
 from backend.core.compression import PUBLIC_READS
-from tests.api.events_support import published
 from tests.api.hub_support import make_hub
 from tests.conftest import MakeUser
+from tests.factories import published
 
 PLAIN = {"Accept-Encoding": "identity"}
 

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.core.security import decrypt, keyed_hash
-from tests.api.events_support import published, register
+from tests.api.events_support import register
 from tests.api.hub_support import API, TUESDAY, at, booked, make_hub
-from tests.factories import MakeUser
+from tests.factories import MakeUser, published
 
 
 async def _row(db: async_sessionmaker[AsyncSession], table: str, row_id: str) -> dict[str, Any]:

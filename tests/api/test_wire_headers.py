@@ -9,8 +9,8 @@ import pytest
 
 from backend.core import compression
 from backend.core.clock import FrozenClock
-from tests.api.events_support import published
 from tests.conftest import MakeUser
+from tests.factories import published
 
 
 async def test_the_registrations_export_names_its_charset_once(

@@ -13,9 +13,9 @@ from backend.config import Settings
 from backend.core.clock import FrozenClock
 from tests import factories
 from tests.api import hub_support
-from tests.api.events_support import published, register
+from tests.api.events_support import register
 from tests.conftest import problem
-from tests.factories import MakeUser
+from tests.factories import MakeUser, published
 from tests.querycount import counting
 
 
