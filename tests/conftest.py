@@ -87,6 +87,13 @@ _THROWAWAY_SERVER = (
 )
 
 
+# On the throwaway server (fsync off) copying the template's files is faster than PostgreSQL's
+# default of writing it through the WAL: 26 ms instead of 41 to create, 13 instead of 32 to drop,
+# once per test. With fsync on (a server of QIYOU_TEST_DATABASE_URL) the file copy's checkpoints
+# make it slower, so the default stays there.
+_COPY_STRATEGY = "" if os.environ.get("QIYOU_TEST_DATABASE_URL") else " STRATEGY FILE_COPY"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long tests first, so that the last minutes are not one worker finishing a long test
     while the other idles; and the storms in one xdist group (``--dist loadgroup``), so that they
@@ -150,7 +157,9 @@ async def template_database(pg_server_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
     name = f"qiyou_t_{os.getpid()}_{next(_counter)}"
-    await _admin_execute(pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_database}")
+    await _admin_execute(
+        pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_database}{_COPY_STRATEGY}"
+    )
     yield with_database(pg_server_url, name)
     await _admin_execute(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
