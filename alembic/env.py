@@ -8,13 +8,15 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from backend.jobs.schema import is_ours
 from backend.models import metadata
 
 config = context.config
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    return True
+    # The job queue's tables are the library's (migration 0010), not our models'.
+    return is_ours(obj, name, type_, reflected, compare_to)
 
 
 def _configure(connection: Connection) -> None:

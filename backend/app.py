@@ -13,6 +13,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Server, Tag
 from litestar.types import ASGIApp
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from backend.catalog import routes as catalog_routes
 from backend.config import Settings
@@ -52,6 +53,7 @@ from backend.core.stores import build_store_registry
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
 from backend.identity import routes as identity_routes
+from backend.jobs.queue import InProcessWorker, JobRuntime
 from backend.notifications import routes as notification_routes
 from schemas.common import PROBLEM_MEMBERS, wire_types
 
@@ -187,6 +189,10 @@ def create_app(
     revocations = RevocationList(
         connector(engine), window_seconds=settings.access_token_ttl_seconds + MARGIN_SECONDS
     )
+    jobs = JobRuntime(settings, clock, async_sessionmaker(engine, expire_on_commit=False))
+    # ``qiyou run`` runs the jobs in-process (QIYOU_WORKER, on unless off); an app built by hand
+    # (the tests) runs none, and tests run them with backend.jobs.testing.drain.
+    worker = InProcessWorker(jobs, url, settings.worker_concurrency) if settings.worker else None
 
     def provide_settings() -> Settings:
         return settings
@@ -218,8 +224,8 @@ def create_app(
         response_class=Answer,
         # Bodies are JSON only, decoded strictly (backend/core/bodies.py).
         request_class=JsonBodyRequest,
-        on_startup=[revocations.start],
-        on_shutdown=[revocations.stop, reader.pool.close],
+        on_startup=[revocations.start, *([worker.start] if worker else [])],
+        on_shutdown=[*([worker.stop] if worker else []), revocations.stop, reader.pool.close],
         stores=build_store_registry(settings.redis_url),
         # Off (no /schema at all) by default in production: the full map of the API is for
         # the phone team, who read schemas/openapi.json or a development server.
@@ -244,6 +250,7 @@ def create_app(
     app.state.db_engine = engine
     app.state.reader = reader
     app.state.revocations = revocations
+    app.state.jobs = jobs
     return app
 
 

@@ -201,6 +201,42 @@ def run(host: str, port: int, workers: int) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+@main.command()
+@click.option(
+    "--concurrency",
+    default=None,
+    type=click.IntRange(1, 100),
+    help="Jobs run at once (default: QIYOU_WORKER_CONCURRENCY, 4).",
+)
+def worker(concurrency: int | None) -> None:
+    """Run background jobs (no HTTP): as many of these, on as many hosts, as the load needs.
+
+    Stops on SIGTERM or Ctrl-C after the running jobs finish (at most QIYOU_JOB_SHUTDOWN
+    seconds; a job cut short is run again)."""
+    from backend.app import create_app
+    from backend.jobs.queue import run_worker
+
+    settings = replace(_settings(), worker=False)
+    url = _database(settings)
+    # The app's wiring (engine, clock, every domain's registered jobs), without serving it.
+    app = create_app(settings, database_url=url)
+    runtime = app.state.jobs
+    click.echo(f"Qiyou worker: concurrency {concurrency or settings.worker_concurrency}", err=True)
+
+    async def main() -> None:
+        try:
+            await run_worker(
+                runtime,
+                url,
+                concurrency=concurrency or settings.worker_concurrency,
+                install_signal_handlers=True,
+            )
+        finally:
+            await app.state.db_engine.dispose()
+
+    asyncio.run(main())
+
+
 @main.group()
 def db() -> None:
     """Schema migrations."""

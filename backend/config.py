@@ -125,6 +125,13 @@ class _Environment(msgspec.Struct, rename=_variable, kw_only=True):
     sms_sign_name: Annotated[str, Meta(max_length=40)] | UnsetType = UNSET
     sms_template_code: Annotated[str, Meta(max_length=40)] | UnsetType = UNSET
     sms_url: str | UnsetType = UNSET
+    # Background jobs (backend/jobs): see Settings.
+    worker: Switch | UnsetType = UNSET
+    worker_concurrency: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
+    job_retry_base: Seconds | UnsetType = UNSET
+    job_retry_max: Annotated[float, Meta(gt=0, le=86400)] | UnsetType = UNSET
+    job_stalled: Annotated[float, Meta(ge=5, le=3600)] | UnsetType = UNSET
+    job_lag_warning: Seconds | UnsetType = UNSET
 
 
 _SWITCHES = (
@@ -135,6 +142,7 @@ _SWITCHES = (
     "QIYOU_METRICS",
     "QIYOU_SCHEMA",
     "QIYOU_JPUSH_APNS_PRODUCTION",
+    "QIYOU_WORKER",
 )
 # Words are compared without regard to case: QIYOU_ENV=Production, QIYOU_METRICS=OFF.
 _LOWERCASED = frozenset({"QIYOU_ENV", "QIYOU_SMS_PROVIDER", *_SWITCHES})
@@ -207,6 +215,20 @@ class Settings:
     sms_sign_name: str = ""
     sms_template_code: str = ""
     sms_url: str = "https://dysmsapi.aliyuncs.com/"
+    # Background jobs (backend/jobs). ``worker``: whether the app runs jobs in-process: on for
+    # ``qiyou run`` unless QIYOU_WORKER=off, off in an app built by hand (tests drain instead).
+    worker: bool = False
+    worker_concurrency: int = 4
+    # Seconds: a failed job waits base, 2·base, 4·base … at most max before its next run.
+    job_retry_base_seconds: float = 10.0
+    job_retry_max_seconds: float = 3600.0
+    # A worker whose heartbeat is older than this is dead; its running jobs are queued again.
+    job_stalled_seconds: float = 30.0
+    job_heartbeat_seconds: float = 5.0
+    # How long a stopping worker lets its running jobs finish before it abandons them.
+    job_shutdown_seconds: float = 20.0
+    # /health/ready warns when the oldest due job has waited longer than this.
+    job_lag_warning_seconds: float = 60.0
 
     def __post_init__(self) -> None:
         # Tests and callers may pass plain tuples; msgspec accepts only the named types.
@@ -330,6 +352,7 @@ class Settings:
             value = getattr(parsed, name)
             if value is not UNSET:
                 values[renamed.get(name, name)] = value
+        values.update(_job_values(parsed))
         settings = cls(**values)
         if settings.is_production and settings.dev_routes:
             raise SettingsError("QIYOU_DEV_ROUTES=on is refused in production")
@@ -436,6 +459,25 @@ def _check_apns_key(pem: str) -> None:
         raise SettingsError("QIYOU_APNS_PRIVATE_KEY is not a PEM private key") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise SettingsError("QIYOU_APNS_PRIVATE_KEY must be the P-256 key of an APNs auth key")
+
+
+def _job_values(parsed: _Environment) -> dict[str, Any]:
+    """The background jobs' settings: from the environment, the worker is on unless
+    QIYOU_WORKER=off."""
+    values: dict[str, Any] = {
+        "worker": True if parsed.worker is UNSET else _SWITCH_VALUES[parsed.worker]
+    }
+    for variable, name in (
+        ("worker_concurrency", "worker_concurrency"),
+        ("job_retry_base", "job_retry_base_seconds"),
+        ("job_retry_max", "job_retry_max_seconds"),
+        ("job_stalled", "job_stalled_seconds"),
+        ("job_lag_warning", "job_lag_warning_seconds"),
+    ):
+        value = getattr(parsed, variable)
+        if value is not UNSET:
+            values[name] = value
+    return values
 
 
 def _given(env: dict[str, str]) -> dict[str, str]:

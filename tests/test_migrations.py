@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from backend.core import migrations
 from backend.core.database import with_database
 from backend.core.security import decrypt, keyed_hash
+from backend.jobs.schema import is_ours
 from backend.models import metadata
 from tests.conftest import _admin_execute
 
@@ -31,7 +32,9 @@ async def test_upgrade_matches_models_and_downgrade_empties(pg_server_url: str) 
         async with engine.connect() as conn:
 
             def diff(sync_conn):  # type: ignore[no-untyped-def]
-                context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+                context = MigrationContext.configure(
+                    sync_conn, opts={"compare_type": True, "include_object": is_ours}
+                )
                 return compare_metadata(context, metadata)
 
             differences = await conn.run_sync(diff)

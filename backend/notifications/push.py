@@ -106,6 +106,7 @@ def _plan_query(ids: list[UUID]) -> Any:
     )
 
 
+@jobs.task(PUSH_TASK, max_attempts=8)
 async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The ``notifications.push`` job (see the module's docstring)."""
     ids = [UUID(value) for value in payload.get("notificationIds", [])]
