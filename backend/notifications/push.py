@@ -51,6 +51,7 @@ from backend.notifications.providers import (
 log = logging.getLogger("qiyou.push")
 
 PUSH_TASK = "notifications.push"
+PUSH_SAFETY_TASK = "notifications.push_safety"
 # Pushes to one job's devices in flight at once.
 CONCURRENCY = 20
 # The language of a push: the app shows the inbox in the reader's language when read; a push
@@ -62,11 +63,14 @@ class PushesFailedError(Exception):
     """Some pushes failed in a way worth retrying: the job fails and is retried."""
 
 
-async def queue_push(session: AsyncSession, notification_ids: Sequence[UUID]) -> None:
-    """Queue the push of these notifications in ``session``'s transaction (``notify_many``)."""
+async def queue_push(session: AsyncSession, kind: str, notification_ids: Sequence[UUID]) -> None:
+    """Queue the push of these notifications in ``session``'s transaction (``notify_many``).
+    Safety alerts go to the job that runs ahead of ordinary work."""
     if notification_ids:
         await jobs.enqueue(
-            session, PUSH_TASK, {"notificationIds": [str(i) for i in notification_ids]}
+            session,
+            PUSH_SAFETY_TASK if rules.is_safety(kind) else PUSH_TASK,
+            {"notificationIds": [str(i) for i in notification_ids]},
         )
 
 
@@ -106,7 +110,6 @@ def _plan_query(ids: list[UUID]) -> Any:
     )
 
 
-@jobs.task(PUSH_TASK, max_attempts=8)
 async def deliver(ctx: JobContext, payload: dict[str, Any]) -> None:
     """The ``notifications.push`` job (see the module's docstring)."""
     ids = [UUID(value) for value in payload.get("notificationIds", [])]
@@ -211,3 +214,8 @@ async def _deliver(
             )
     if results[None]:
         raise PushesFailedError(f"{len(results[None])} push(es) failed; retried with backoff")
+
+
+jobs.task(PUSH_TASK, max_attempts=8)(deliver)
+# The same work for safety alerts (an elder's missed check-in, a late pickup): run ahead.
+jobs.task(PUSH_SAFETY_TASK, max_attempts=8, safety=True)(deliver)

@@ -60,7 +60,7 @@ async def notify_many(
     rows = [{"id": new_id(), "user_id": uid, "kind": kind, "data": payload} for uid in user_ids]
     if rows:
         await session.execute(insert(Notification), rows)
-        await push.queue_push(session, [row["id"] for row in rows])
+        await push.queue_push(session, kind, [row["id"] for row in rows])
     return len(rows)
 
 

@@ -16,7 +16,7 @@ from backend.config import Settings
 from backend.core.clock import LOCAL_TZ, FrozenClock
 from backend.jobs.testing import drain
 from backend.notifications import service
-from backend.notifications.push import PUSH_TASK
+from backend.notifications.push import PUSH_SAFETY_TASK, PUSH_TASK
 from tests.api.push_support import Sessions, add_device, apns_key, notify, with_apns
 from tests.conftest import AppWith, serve
 from tests.factories import MakeUser
@@ -135,3 +135,47 @@ async def test_a_failed_push_is_retried_with_backoff_and_sent_once(
             assert PUSH_TASK in await drain(app, now=start + base + 2 * base)
     assert (fine.call_count, flaky.call_count) == (1, 3)
     assert [status for _, status in await _push_jobs(db)] == ["succeeded"]
+
+
+async def test_safety_alerts_are_pushed_by_the_job_that_runs_first(
+    app: Litestar, client: httpx.AsyncClient, make_user: MakeUser, db: Sessions
+) -> None:
+    from backend.notifications.messages import register_kinds
+
+    register_kinds(
+        {
+            "childcare_late_pickup": {
+                "zh-CN": ("孩子尚未接走", "{name}还没有被接走。"),
+                "en": ("Not picked up", "{name} has not been picked up."),
+            }
+        }
+    )
+    guardian = await make_user("resident")
+    await add_device(db, guardian.id, "log", "guardian")
+    await notify(db, [guardian.id])  # an ordinary message, queued first
+    await notify(db, [guardian.id], kind="childcare_late_pickup", name="小明")
+    ran = [name for name in await drain(app) if name.startswith("notifications.")]
+    assert ran == [PUSH_SAFETY_TASK, PUSH_TASK]
+    assert await _pushed(client, "guardian") == ["childcare_late_pickup", "test_push"]
+
+
+@pytest.mark.storm
+async def test_jobs_run_at_once_push_each_device_once(
+    make_user: MakeUser, db: Sessions, settings: Settings, clock: FrozenClock
+) -> None:
+    """A job run twice at the same moment (a worker thought dead, and its replacement)."""
+    import asyncio
+
+    from tests.api.push_support import run_push
+
+    pem, _ = apns_key()
+    apns = with_apns(settings, pem, APNS)
+    users = [await make_user("resident") for _ in range(10)]
+    for n, who in enumerate(users):
+        await add_device(db, who.id, "apns", f"{n:064x}")
+    ids = await notify(db, [u.id for u in users])
+    with respx.mock() as fake:
+        route = fake.post(url__startswith=f"{APNS}/3/device/").respond(200)
+        await asyncio.gather(*(run_push(apns, db, clock, ids, attempt=n) for n in range(1, 7)))
+    tokens = [call.request.url.path.rsplit("/", 1)[1] for call in route.calls]
+    assert sorted(tokens) == sorted(f"{n:064x}" for n in range(10))
