@@ -198,6 +198,7 @@ class Settings:
     # refused when only some are (a typo must not silently disable pushes). Production accepts
     # a device only for a configured provider (never ``log``), so no device exists there that
     # nothing could push to: production starts without any block (docs/operations.md).
+    # Outside production every provider's devices are accepted (``accepts_devices_of``).
     apns_key_id: str = ""
     apns_team_id: str = ""
     apns_topic: str = ""
@@ -259,12 +260,20 @@ class Settings:
         return bool(self.jpush_app_key and self.jpush_master_secret)
 
     def push_provider_available(self, provider: str) -> bool:
-        """Whether devices of ``provider`` may be registered (and can be pushed to)."""
+        """Whether this server pushes through ``provider`` (its credentials are given; ``log``
+        outside production)."""
         if provider == "apns":
             return self.apns_configured
         if provider == "jpush":
             return self.jpush_configured
         return provider == "log" and not self.is_production
+
+    def accepts_devices_of(self, provider: str) -> bool:
+        """Whether a device of ``provider`` may be registered. Production: only a provider it
+        pushes through, so no device exists there that nothing could push to. Elsewhere any:
+        a development build of the app registers its APNs or JPush token against a local
+        server that has no credentials (its pushes are skipped, or use ``log``)."""
+        return self.push_provider_available(provider) or not self.is_production
 
     @property
     def dev_routes_enabled(self) -> bool:

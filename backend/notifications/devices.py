@@ -46,9 +46,9 @@ async def register_device(
 ) -> tuple[DeviceOut, bool]:
     """The device and whether it is new (201) rather than known and now this user's (200).
 
-    A provider that cannot push here is refused (production: ``log``, or a provider without
-    credentials), so no device exists that nothing would ever push to."""
-    if not settings.push_provider_available(data.provider):
+    Production refuses a provider it does not push through (``log``, or one without
+    credentials), so no device exists there that nothing would ever push to."""
+    if not settings.accepts_devices_of(data.provider):
         raise AppError(
             422,
             "validation_error",

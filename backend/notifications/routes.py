@@ -136,8 +136,9 @@ class DevicesController(Controller):
             **problem_responses(
                 422,
                 describe={
-                    422: "`validation_error` with `errors`; `provider` when this server does "
-                    "not push through it (production: `log`, or a provider not configured)."
+                    422: "`validation_error` with `errors`; in production also `provider` "
+                    "when the server does not push through it (`log`, or a provider without "
+                    "credentials)."
                 },
             ),
         },
