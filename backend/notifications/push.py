@@ -26,7 +26,19 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, exists, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    Uuid,
+    any_,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -86,6 +98,19 @@ async def _queue_later(session: AsyncSession, ids: list[UUID], at: datetime) -> 
     )
 
 
+# Lists travel as one array parameter each: a notification for tens of thousands of users
+# stays one statement, far from the protocol's limit of 32767 parameters.
+def _uuids(values: Sequence[UUID]) -> Any:
+    return cast(literal(list(values), ARRAY(Uuid)), ARRAY(Uuid))
+
+
+def _pairs(pairs: Sequence[tuple[UUID, UUID]]) -> Any:
+    """(notification id, device id) pairs as rows of a select."""
+    return select(
+        func.unnest(_uuids([n for n, _ in pairs])), func.unnest(_uuids([d for _, d in pairs]))
+    )
+
+
 def _plan_query(ids: list[UUID]) -> Any:
     delivered = exists().where(
         PushDelivery.notification_id == Notification.id, PushDelivery.device_id == Device.id
@@ -105,7 +130,7 @@ def _plan_query(ids: list[UUID]) -> Any:
         )
         .join(Device, Device.user_id == Notification.user_id)
         .outerjoin(NotificationPreference, NotificationPreference.user_id == Notification.user_id)
-        .where(Notification.id.in_(ids), ~delivered)
+        .where(Notification.id == any_(_uuids(ids)), ~delivered)
         .order_by(Notification.id, Device.id)
     )
 
@@ -156,16 +181,12 @@ async def _deliver(
         for at, waiting in later.items():
             await _queue_later(session, sorted(waiting), at)
         if sends:
+            rows = _pairs([(n, d) for n, d, *_ in sends]).add_columns(literal(now))
             claimed = set(
                 (
                     await session.execute(
                         insert(PushDelivery)
-                        .values(
-                            [
-                                {"notification_id": n, "device_id": d, "claimed_at": now}
-                                for n, d, *_ in sends
-                            ]
-                        )
+                        .from_select(["notification_id", "device_id", "claimed_at"], rows)
                         .on_conflict_do_nothing()
                         .returning(PushDelivery.notification_id, PushDelivery.device_id)
                     )
@@ -184,31 +205,33 @@ async def _deliver(
             except RetryLater as exc:
                 log.warning("push failed, to be retried: %s", exc)
                 return None
+            except Exception:
+                # Not the provider's answer (a bug, a bad key): released and retried too, so
+                # that fixing it delivers what failed.
+                log.exception("push failed unexpectedly, to be retried")
+                return None
 
     outcomes = await asyncio.gather(*(one(p, t, m) for _, _, p, t, m in sends))
     results: dict[Outcome | None, list[tuple[UUID, UUID]]] = defaultdict(list)
     for (notification_id, device_id, *_), outcome in zip(sends, outcomes, strict=True):
         results[outcome].append((notification_id, device_id))
 
+    _pair = tuple_(PushDelivery.notification_id, PushDelivery.device_id)
     async with ctx.sessions() as session, session.begin():
         for outcome in (Outcome.SENT, Outcome.REJECTED):
             if results[outcome]:
                 await session.execute(
                     update(PushDelivery)
-                    .where(
-                        tuple_(PushDelivery.notification_id, PushDelivery.device_id).in_(
-                            results[outcome]
-                        )
-                    )
+                    .where(_pair.in_(_pairs(results[outcome])))
                     .values(outcome=outcome.value)
                 )
         if results[Outcome.GONE]:
             gone = sorted({device_id for _, device_id in results[Outcome.GONE]})
-            await session.execute(delete(Device).where(Device.id.in_(gone)))
+            await session.execute(delete(Device).where(Device.id == any_(_uuids(gone))))
         if results[None]:
             await session.execute(
                 delete(PushDelivery).where(
-                    tuple_(PushDelivery.notification_id, PushDelivery.device_id).in_(results[None]),
+                    _pair.in_(_pairs(results[None])),
                     PushDelivery.outcome.is_(None),
                 )
             )
