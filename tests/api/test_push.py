@@ -384,3 +384,26 @@ async def test_a_push_for_many_users_is_one_claim_statement(
     for n in range(5):
         got = await client.get("/api/v1/dev/pushes", params={"token": f"many-{n}"})
         assert len(got.json()["items"]) == 1
+
+
+async def test_the_job_statements_take_more_ids_than_a_statement_has_parameters(
+    db: Sessions,
+) -> None:
+    """One array parameter per list: 40,000 ids (beyond asyncpg's 32,767 parameters) run."""
+    from uuid import uuid4
+
+    from sqlalchemy import update
+
+    from backend.notifications.push import _pairs, _plan_query
+
+    ids = [uuid4() for _ in range(40_000)]
+    async with db() as session, session.begin():
+        assert (await session.execute(_plan_query(ids))).all() == []
+        pair = PushDelivery.notification_id, PushDelivery.device_id
+        from sqlalchemy import tuple_
+
+        await session.execute(
+            update(PushDelivery)
+            .where(tuple_(*pair).in_(_pairs(list(zip(ids, ids, strict=True)))))
+            .values(outcome="sent")
+        )
