@@ -77,6 +77,7 @@ def _api_router(settings: Settings) -> Router:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
         # was chosen, or the server is reachable from its own machine alone (config.py).
         handlers.extend(identity_routes.DEV_ROUTES)
+        handlers.extend(notification_routes.DEV_ROUTES)
     return _FreshRouter(path=API_PREFIX, route_handlers=handlers)
 
 
@@ -104,7 +105,10 @@ TAGS = [
     Tag(
         name="catalog", description="The seven programs (七优), their services and the home screen."
     ),
-    Tag(name="notifications", description="The caller's inbox."),
+    Tag(
+        name="notifications",
+        description="The caller's inbox, their phones that receive pushes and their push settings.",
+    ),
     Tag(
         name="hub",
         description="The three-in-one community hub: venues, rooms, closures, "

@@ -33,6 +33,9 @@ _SECRET_VARIABLES = frozenset(
         "QIYOU_DATABASE_URL",
         "QIYOU_REDIS_URL",
         "QIYOU_METRICS_TOKEN",
+        "QIYOU_APNS_PRIVATE_KEY",
+        "QIYOU_JPUSH_MASTER_SECRET",
+        "QIYOU_SMS_ACCESS_KEY_SECRET",
     }
 )
 _SWITCH_VALUES = {
@@ -105,6 +108,23 @@ class _Environment(msgspec.Struct, rename=_variable, kw_only=True):
     metrics_token: Annotated[str, Meta(min_length=16)] | UnsetType = UNSET
     metrics_allow: str | UnsetType = UNSET
     schema: Switch | UnsetType = UNSET
+    # Push and SMS providers (docs/operations.md, "Push and SMS providers").
+    apns_key_id: Annotated[str, Meta(pattern=r"^[A-Z0-9]{10}$")] | UnsetType = UNSET
+    apns_team_id: Annotated[str, Meta(pattern=r"^[A-Z0-9]{10}$")] | UnsetType = UNSET
+    apns_topic: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
+    apns_private_key: Annotated[str, Meta(min_length=40)] | UnsetType = UNSET
+    apns_url: str | UnsetType = UNSET
+    jpush_app_key: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
+    jpush_master_secret: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
+    jpush_url: str | UnsetType = UNSET
+    jpush_apns_production: Switch | UnsetType = UNSET
+    push_timeout: Seconds | UnsetType = UNSET
+    sms_provider: Literal["console", "aliyun"] | UnsetType = UNSET
+    sms_access_key_id: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
+    sms_access_key_secret: Annotated[str, Meta(max_length=64)] | UnsetType = UNSET
+    sms_sign_name: Annotated[str, Meta(max_length=40)] | UnsetType = UNSET
+    sms_template_code: Annotated[str, Meta(max_length=40)] | UnsetType = UNSET
+    sms_url: str | UnsetType = UNSET
     # Background jobs (backend/jobs): see Settings.
     worker: Switch | UnsetType = UNSET
     worker_concurrency: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
@@ -126,10 +146,11 @@ _SWITCHES = (
     "QIYOU_DEV_ROUTES",
     "QIYOU_METRICS",
     "QIYOU_SCHEMA",
+    "QIYOU_JPUSH_APNS_PRODUCTION",
     "QIYOU_WORKER",
 )
 # Words are compared without regard to case: QIYOU_ENV=Production, QIYOU_METRICS=OFF.
-_LOWERCASED = frozenset({"QIYOU_ENV", *_SWITCHES})
+_LOWERCASED = frozenset({"QIYOU_ENV", "QIYOU_SMS_PROVIDER", *_SWITCHES})
 KNOWN_VARIABLES = frozenset(_variable(name) for name in _Environment.__struct_fields__)
 
 
@@ -178,6 +199,28 @@ class Settings:
     metrics_token: str = ""
     metrics_allow: AllowedNetworks = field(default_factory=AllowedNetworks)
     schema: bool | None = None
+    # Push and SMS providers. A block is configured when all its credentials are given, and
+    # refused when only some are (a typo must not silently disable pushes). Production accepts
+    # a device only for a configured provider (never ``log``), so no device exists there that
+    # nothing could push to: production starts without any block (docs/operations.md).
+    # Outside production every provider's devices are accepted (``accepts_devices_of``).
+    apns_key_id: str = ""
+    apns_team_id: str = ""
+    apns_topic: str = ""
+    apns_private_key: str = ""
+    apns_url: str = "https://api.push.apple.com"
+    jpush_app_key: str = ""
+    jpush_master_secret: str = ""
+    jpush_url: str = "https://api.jpush.cn/v3/push"
+    jpush_apns_production: bool = True
+    push_timeout_seconds: float = 10.0
+    # None: "console" outside production, none in production (503 sms_unavailable).
+    sms_provider: Literal["console", "aliyun"] | None = None
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = ""
+    sms_sign_name: str = ""
+    sms_template_code: str = ""
+    sms_url: str = "https://dysmsapi.aliyuncs.com/"
     # Background jobs (backend/jobs). ``worker``: whether the app runs jobs in-process: on for
     # ``qiyou run`` unless QIYOU_WORKER=off, off in an app built by hand (tests drain instead).
     worker: bool = False
@@ -214,7 +257,36 @@ class Settings:
 
     @property
     def sms_backend(self) -> str:
-        return "provider" if self.is_production else "console"
+        """``aliyun``, ``console`` (never in production) or ``none``."""
+        if self.sms_provider == "aliyun":
+            return "aliyun"
+        if self.is_production:
+            return "none"
+        return "console"
+
+    @property
+    def apns_configured(self) -> bool:
+        return bool(self.apns_key_id and self.apns_team_id and self.apns_topic)
+
+    @property
+    def jpush_configured(self) -> bool:
+        return bool(self.jpush_app_key and self.jpush_master_secret)
+
+    def push_provider_available(self, provider: str) -> bool:
+        """Whether this server pushes through ``provider`` (its credentials are given; ``log``
+        outside production)."""
+        if provider == "apns":
+            return self.apns_configured
+        if provider == "jpush":
+            return self.jpush_configured
+        return provider == "log" and not self.is_production
+
+    def accepts_devices_of(self, provider: str) -> bool:
+        """Whether a device of ``provider`` may be registered. Production: only a provider it
+        pushes through, so no device exists there that nothing could push to. Elsewhere any:
+        a development build of the app registers its APNs or JPush token against a local
+        server that has no credentials (its pushes are skipped, or use ``log``)."""
+        return self.push_provider_available(provider) or not self.is_production
 
     @property
     def dev_routes_enabled(self) -> bool:
@@ -280,6 +352,7 @@ class Settings:
                 values[name] = _SWITCH_VALUES[word]
         if parsed.schema is not UNSET:
             values["schema"] = _SWITCH_VALUES[parsed.schema]
+        values.update(_providers(parsed))
         renamed = {
             "access_token_ttl": "access_token_ttl_seconds",
             "refresh_token_ttl": "refresh_token_ttl_seconds",
@@ -357,6 +430,63 @@ class Settings:
         )
 
 
+_PROVIDER_BLOCKS = {
+    "APNs": ("apns_key_id", "apns_team_id", "apns_topic", "apns_private_key"),
+    "JPush": ("jpush_app_key", "jpush_master_secret"),
+    "Aliyun SMS": (
+        "sms_access_key_id",
+        "sms_access_key_secret",
+        "sms_sign_name",
+        "sms_template_code",
+    ),
+}
+
+
+def _providers(parsed: _Environment) -> dict[str, Any]:
+    """The push and SMS blocks: all of a block's credentials or none of them."""
+    values: dict[str, Any] = {}
+    for name, fields in _PROVIDER_BLOCKS.items():
+        given = [field for field in fields if getattr(parsed, field) is not UNSET]
+        if given and len(given) < len(fields):
+            missing = ", ".join(_variable(f) for f in fields if f not in given)
+            raise SettingsError(f"{name} is configured only in part: {missing} missing")
+        for field_name in given:
+            values[field_name] = getattr(parsed, field_name)
+    if parsed.apns_private_key is not UNSET:
+        # A PEM in one environment line: "\n" stands for the line breaks.
+        values["apns_private_key"] = parsed.apns_private_key.replace("\\n", "\n")
+        _check_apns_key(values["apns_private_key"])
+    for name, default_scheme in (
+        ("apns_url", "https"),
+        ("jpush_url", "https"),
+        ("sms_url", "https"),
+    ):
+        raw = getattr(parsed, name)
+        if raw is not UNSET:
+            values[name] = _url(_variable(name), raw, ("https", "http"), f"{default_scheme}://")
+    if parsed.jpush_apns_production is not UNSET:
+        values["jpush_apns_production"] = _SWITCH_VALUES[parsed.jpush_apns_production]
+    if parsed.push_timeout is not UNSET:
+        values["push_timeout_seconds"] = parsed.push_timeout
+    if parsed.sms_provider is not UNSET:
+        values["sms_provider"] = parsed.sms_provider
+        if parsed.sms_provider == "aliyun" and parsed.sms_access_key_id is UNSET:
+            raise SettingsError("QIYOU_SMS_PROVIDER=aliyun needs the QIYOU_SMS_* credentials")
+    return values
+
+
+def _check_apns_key(pem: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except ValueError:
+        raise SettingsError("QIYOU_APNS_PRIVATE_KEY is not a PEM private key") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise SettingsError("QIYOU_APNS_PRIVATE_KEY must be the P-256 key of an APNs auth key")
+
+
 def _job_values(parsed: _Environment) -> dict[str, Any]:
     """The background jobs' settings: from the environment, the worker is on unless
     QIYOU_WORKER=off."""
@@ -413,6 +543,7 @@ _PLAIN_WORDING = (
 _ALLOWED_WORDS = {
     "QIYOU_ENV": "development, test, production",
     "QIYOU_LOG_LEVEL": "CRITICAL, ERROR, WARNING, INFO, DEBUG",
+    "QIYOU_SMS_PROVIDER": "console, aliyun",
     **dict.fromkeys(_SWITCHES, "true/false (or on/off, yes/no, 1/0)"),
 }
 

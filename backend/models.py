@@ -6,7 +6,14 @@ from backend.core.models import IdempotencyKey
 from backend.events.models import Event, Feedback, Registration  # noqa: F401
 from backend.hub.models import Booking, Closure, Room, Venue, WorkerVenue  # noqa: F401
 from backend.identity.models import AuthSession, HouseholdMember, RefreshToken, SmsCode, User
-from backend.notifications.models import Notification, Reminder
+from backend.notifications.models import (  # noqa: F401
+    Device,
+    LoggedPush,
+    Notification,
+    NotificationPreference,
+    PushDelivery,
+    Reminder,
+)
 
 __all__ = [
     "AuthSession",

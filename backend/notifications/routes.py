@@ -5,22 +5,34 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import PathParameter, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.config import Settings
 from backend.core.auth import AuthUser, any_user
 from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.i18n import Language
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.reads import reader_of
-from backend.notifications import service
+from backend.notifications import devices, service
 from schemas.common import Page
-from schemas.notifications import NotificationOut, ReadAllResult, UnreadCount
+from schemas.notifications import (
+    DeviceIn,
+    DeviceOut,
+    DevPushes,
+    NotificationOut,
+    NotificationSettings,
+    ReadAllResult,
+    UnreadCount,
+)
 
 NotificationId = Annotated[UUID, PathParameter(name="notificationId", description="a message's id")]
+DeviceId = Annotated[UUID, PathParameter(name="deviceId", description="a device's id")]
 
 
 class InboxController(Controller):
@@ -103,4 +115,139 @@ class InboxController(Controller):
         )
 
 
-ROUTES: list[Any] = [InboxController]
+class DevicesController(Controller):
+    """The caller's phones that receive pushes; anyone signed in."""
+
+    path = "/me/devices"
+    tags = ("notifications",)
+    guards = (any_user,)
+
+    @post(
+        "/",
+        status_code=HTTP_201_CREATED,
+        operation_id="registerDevice",
+        summary="Register a phone for pushes",
+        responses={
+            HTTP_200_OK: ResponseSpec(
+                DeviceOut,
+                description="The token was known: the device is now the caller's.",
+                generate_examples=False,
+            ),
+            **problem_responses(
+                422,
+                describe={
+                    422: "`validation_error` with `errors`; in production also `provider` "
+                    "when the server does not push through it (`log`, or a provider without "
+                    "credentials)."
+                },
+            ),
+        },
+    )
+    async def register_device(
+        self,
+        data: JSONBody[DeviceIn],
+        db_session: NamedDependency[AsyncSession],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[AuthUser],
+    ) -> Response[DeviceOut]:
+        """Any signed-in user: 201 for a new token; the same token again (from this user or
+        another: a phone handed on) moves the device to the caller and answers 200. Pushes go
+        to the device's current user only."""
+        device, created = await devices.register_device(db_session, settings, user.id, data)
+        return Response(device, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+
+    @get("/", operation_id="listDevices", summary="The caller's phones")
+    async def list_devices(
+        self, db_session: NamedDependency[AsyncSession], user: NamedDependency[AuthUser]
+    ) -> list[DeviceOut]:
+        """Any signed-in user: their registered devices, oldest first. A device whose provider
+        answered "unregistered" is gone from the list."""
+        return await devices.list_devices(db_session, user.id)
+
+    @delete(
+        "/{deviceId:uuid}",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="deleteDevice",
+        summary="Stop pushes to a phone",
+        responses=problem_responses(
+            404, describe={404: "Not one of the caller's devices (`not_found`)."}
+        ),
+    )
+    async def delete_device(
+        self,
+        device_id: DeviceId,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[AuthUser],
+    ) -> None:
+        """Any signed-in user, for one of their devices (on logout, say). Another user's
+        device is 404 `not_found`."""
+        await devices.remove_device(db_session, user.id, device_id)
+
+
+class NotificationSettingsController(Controller):
+    """The caller's push settings; anyone signed in."""
+
+    path = "/me/notification-settings"
+    tags = ("notifications",)
+    guards = (any_user,)
+
+    @get("/", operation_id="getNotificationSettings", summary="The caller's push settings")
+    async def get_settings(
+        self, db_session: NamedDependency[AsyncSession], user: NamedDependency[AuthUser]
+    ) -> NotificationSettings:
+        """Any signed-in user. Never set: push on, no quiet hours, nothing muted."""
+        return await devices.get_settings(db_session, user.id)
+
+    @put(
+        "/",
+        operation_id="updateNotificationSettings",
+        summary="Change the caller's push settings",
+        responses=problem_responses(422),
+    )
+    async def put_settings(
+        self,
+        data: JSONBody[NotificationSettings],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
+    ) -> NotificationSettings:
+        """Any signed-in user: replaces the settings. `push: false` pushes nothing (the inbox
+        still fills); inside `quietHours` (Asia/Shanghai, `from` after `to` spans midnight) a
+        push waits until they end, except safety alerts (an elder's missed check-in, a late
+        pickup); `mutedKinds` are never pushed."""
+        return await devices.put_settings(db_session, user.id, data, now=clock.now())
+
+
+class DevPushesController(Controller):
+    """Development helpers; ``create_app`` mounts them only outside production."""
+
+    path = "/dev/pushes"
+    tags = ("development",)
+
+    @get(
+        "/",
+        operation_id="listDevPushes",
+        summary="What the log push provider sent to a token (not in production)",
+        exclude_from_auth=True,
+    )
+    async def list_dev_pushes(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        token: Annotated[
+            str,
+            QueryParameter(
+                name="token",
+                min_length=1,
+                max_length=512,
+                description="the token a device registered with provider `log`",
+            ),
+        ],
+    ) -> DevPushes:
+        """Anyone, outside production only (the route does not exist there): the pushes the
+        `log` provider sent to the token, oldest first (the last 100), for tests and local
+        use."""
+        return await devices.logged_pushes(db_session, token)
+
+
+ROUTES: list[Any] = [InboxController, DevicesController, NotificationSettingsController]
+DEV_ROUTES: list[Any] = [DevPushesController]

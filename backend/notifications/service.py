@@ -22,7 +22,7 @@ from backend.core.errors import AppError
 from backend.core.i18n import Language
 from backend.core.pagination import Keyset
 from backend.core.reads import Query, Reader, param
-from backend.notifications import messages
+from backend.notifications import messages, push
 from backend.notifications.models import Notification
 from schemas.common import Page
 from schemas.notifications import NotificationOut
@@ -44,7 +44,9 @@ async def notify_many(
     kind: str,
     data: Mapping[str, Any] | None = None,
 ) -> int:
-    """The same message to many users in one statement (an event cancelled for thousands).
+    """The same message to many users in one statement (an event cancelled for thousands),
+    and one job that pushes them all to the users' devices, queued in the same transaction:
+    a rolled-back change neither writes nor pushes (backend/notifications/push.py).
 
     ``data`` may hold datetimes, UUIDs and enums; they are stored as their JSON forms.
     """
@@ -58,6 +60,7 @@ async def notify_many(
     rows = [{"id": new_id(), "user_id": uid, "kind": kind, "data": payload} for uid in user_ids]
     if rows:
         await session.execute(insert(Notification), rows)
+        await push.queue_push(session, kind, [row["id"] for row in rows])
     return len(rows)
 
 
