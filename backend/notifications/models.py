@@ -60,6 +60,7 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     subject_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
     user_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Device(UUIDv7Base):

@@ -25,10 +25,10 @@ from backend.jobs.testing import drain
 from backend.notifications import reminders
 from backend.notifications.messages import render
 from backend.notifications.models import Notification, Reminder
-from tests.api.events_support import iso, published, register
+from tests.api.events_support import iso, register
 from tests.api.hub_support import MONDAY, Hub, at, booked, make_hub
 from tests.conftest import AppWith
-from tests.factories import Account, MakeUser
+from tests.factories import Account, MakeUser, published
 
 Sessions = async_sessionmaker[AsyncSession]
 KINDS = ("booking_reminder", "event_reminder")
