@@ -271,13 +271,22 @@ class AdminVenueController(Controller):
     )
     async def create_venue(
         self,
+        request: Request[AuthUser, Any, Any],
         db_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
         data: JSONBody[VenueIn],
-    ) -> VenueOut:
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[VenueOut]:
         """A new venue, without rooms yet. Opening hours are intervals per ISO weekday (1 is
-        Monday), `HH:MM` local time, not overlapping (`invalid_opening_hours`)."""
-        return await service.create_venue(db_session, data, clock.now())
+        Monday), `HH:MM` local time, not overlapping (`invalid_opening_hours`). A retry with
+        the same `Idempotency-Key` and body replays the first answer."""
+        now = clock.now()
+
+        async def handler() -> tuple[int, VenueOut]:
+            return 201, await service.create_venue(db_session, data, now)
+
+        return await idempotent(request, db_session, user.id, now, handler)
 
     @patch(
         "/venues/{venueId:uuid}",
@@ -304,14 +313,23 @@ class AdminVenueController(Controller):
     )
     async def create_room(
         self,
+        request: Request[AuthUser, Any, Any],
         db_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
         venue_id: VenueId,
         data: JSONBody[RoomIn],
-    ) -> RoomOut:
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[RoomOut]:
         """Adds a room to the venue. Its shortest and longest booking are whole numbers of
-        slots, the shortest at least one (`invalid_room_rules`)."""
-        return await service.create_room(db_session, venue_id, data, clock.now())
+        slots, the shortest at least one (`invalid_room_rules`). A retry with the same
+        `Idempotency-Key` and body replays the first answer."""
+        now = clock.now()
+
+        async def handler() -> tuple[int, RoomOut]:
+            return 201, await service.create_room(db_session, venue_id, data, now)
+
+        return await idempotent(request, db_session, user.id, now, handler)
 
     @patch(
         "/rooms/{roomId:uuid}",
