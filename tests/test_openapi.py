@@ -333,3 +333,30 @@ def test_a_body_the_handler_may_go_without_is_not_required() -> None:
         body = operation.get("requestBody")
         if body is not None:
             assert body.get("required", False) is (operation["operationId"] not in optional)
+
+
+def test_every_list_answers_the_common_page() -> None:
+    """Every operation that takes a cursor answers ``schemas.common.Page`` or a subclass of it
+    (its extra members added to ``items`` and ``nextCursor``, never a shape of its own)."""
+    from litestar.routes import HTTPRoute
+
+    from schemas.common import Page, wire_types
+
+    wrong = []
+    for route in offline_app().routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if "cursor" not in handler.parsed_fn_signature.parameters:
+                continue
+            returned = handler.parsed_fn_signature.return_type
+            answer = returned.origin or returned.annotation
+            if not (isinstance(answer, type) and issubclass(answer, Page)):
+                wrong.append(f"{handler.operation_id}: {answer}")
+    assert not wrong, "lists not answering a Page:\n" + "\n".join(wrong)
+    paged_shapes = [
+        name
+        for name, struct in wire_types().items()
+        if "next_cursor" in struct.__struct_fields__ and not issubclass(struct, Page)
+    ]
+    assert not paged_shapes
