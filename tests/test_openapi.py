@@ -360,3 +360,16 @@ def test_every_list_answers_the_common_page() -> None:
         if "next_cursor" in struct.__struct_fields__ and not issubclass(struct, Page)
     ]
     assert not paged_shapes
+
+
+def test_every_creating_post_takes_an_idempotency_key(document: dict[str, Any]) -> None:
+    """A POST that creates (answers 201) honours and declares ``Idempotency-Key``; so the phone
+    may retry any creation (issue 12)."""
+    wrong = [
+        operation["operationId"]
+        for method, _, operation in _operations(document)
+        if method.lower() == "post"
+        and "201" in operation["responses"]
+        and not any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    ]
+    assert not wrong, wrong
