@@ -31,7 +31,12 @@ def wire_types() -> dict[str, type]:
 
 
 class Page(Wire, Generic[T]):
-    """A cursor-paged list. ``nextCursor`` is opaque; null on the last page."""
+    """A cursor-paged list. ``nextCursor`` is opaque; null on the last page.
+
+    Every list answers this shape. A list that says more about the whole list than its items
+    (an event's registrations and their totals) subclasses ``Page[T]`` with ``kw_only=True``
+    and adds its members, so ``items`` and ``nextCursor`` are the same in every list.
+    """
 
     items: list[T]
     next_cursor: str | None = None

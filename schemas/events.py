@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from schemas.common import Wire
+from schemas.common import Page, Wire
 
 Audience = Literal["all", "elderly", "children", "families"]
 EventStatus = Literal["draft", "published", "cancelled"]
@@ -244,12 +244,13 @@ class RegistrationTotals(Wire):
     cancelled_registrations: int
 
 
-class ManagedRegistrationPage(Wire):
-    """A page of an event's registrations with the totals over all of them."""
+class ManagedRegistrationPage(Page[ManagedRegistration], kw_only=True):
+    """A page of an event's registrations with the totals over all of them: the common
+    ``Page`` plus its one extra member. (``items`` is restated: Litestar's document reads a
+    struct's own annotations and would render the inherited ``list[T]`` as untyped.)"""
 
     items: list[ManagedRegistration]
     totals: RegistrationTotals
-    next_cursor: str | None = None
 
 
 TicketCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

@@ -142,11 +142,16 @@ class DevSmsCode(Wire):
     code: str
 
 
-class RegisterRequest(Wire):
+class NewAccount(Wire):
+    """What a new account is made of, whether the resident registers or an admin creates it."""
+
     phone: Phone
-    sms_code: SmsCodeText
     password: Password
     display_name: DisplayName
+
+
+class RegisterRequest(NewAccount):
+    sms_code: SmsCodeText
 
 
 class LoginRequest(Wire):
@@ -165,12 +170,15 @@ class PasswordResetRequest(Wire):
     new_password: Password
 
 
+RefreshTokenText = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
 class RefreshRequest(Wire):
-    refresh_token: Annotated[str, Meta(min_length=1, max_length=200)]
+    refresh_token: RefreshTokenText
 
 
 class LogoutRequest(Wire):
-    refresh_token: Annotated[str, Meta(min_length=1, max_length=200)]
+    refresh_token: RefreshTokenText
 
 
 class UpdateMeRequest(Wire):
@@ -220,11 +228,10 @@ class MemberOut(Wire):
     notes: str | None = None
 
 
-class AdminUserCreate(Wire):
-    phone: Phone
-    password: Password
+class AdminUserCreate(NewAccount):
+    """A staff account: a new account with its role instead of an SMS code."""
+
     role: StaffRole
-    display_name: DisplayName
 
 
 class AdminUserOut(UserOut):

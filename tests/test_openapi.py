@@ -333,3 +333,43 @@ def test_a_body_the_handler_may_go_without_is_not_required() -> None:
         body = operation.get("requestBody")
         if body is not None:
             assert body.get("required", False) is (operation["operationId"] not in optional)
+
+
+def test_every_list_answers_the_common_page() -> None:
+    """Every operation that takes a cursor answers ``schemas.common.Page`` or a subclass of it
+    (its extra members added to ``items`` and ``nextCursor``, never a shape of its own)."""
+    from litestar.routes import HTTPRoute
+
+    from schemas.common import Page, wire_types
+
+    wrong = []
+    for route in offline_app().routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if "cursor" not in handler.parsed_fn_signature.parameters:
+                continue
+            returned = handler.parsed_fn_signature.return_type
+            answer = returned.origin or returned.annotation
+            if not (isinstance(answer, type) and issubclass(answer, Page)):
+                wrong.append(f"{handler.operation_id}: {answer}")
+    assert not wrong, "lists not answering a Page:\n" + "\n".join(wrong)
+    paged_shapes = [
+        name
+        for name, struct in wire_types().items()
+        if "next_cursor" in struct.__struct_fields__ and not issubclass(struct, Page)
+    ]
+    assert not paged_shapes
+
+
+def test_every_creating_post_takes_an_idempotency_key(document: dict[str, Any]) -> None:
+    """A POST that creates (answers 201) honours and declares ``Idempotency-Key``; so the phone
+    may retry any creation (issue 12)."""
+    wrong = [
+        operation["operationId"]
+        for method, _, operation in _operations(document)
+        if method.lower() == "post"
+        and "201" in operation["responses"]
+        and not any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+    ]
+    assert not wrong, wrong

@@ -45,6 +45,7 @@ from hypothesis import HealthCheck, Phase
 from litestar import Litestar, get, post
 from litestar.exceptions import NotFoundException
 from litestar.openapi import ResponseSpec
+from litestar.params import FromPath
 from litestar.routes import HTTPRoute
 from schemathesis.checks import (
     CHECKS,
@@ -683,7 +684,7 @@ def _make_thing() -> Thing:
     sync_to_thread=False,
     responses={404: ResponseSpec(None, description="No such thing")},
 )
-def _get_thing(thing_id: UUID) -> Thing:
+def _get_thing(thing_id: FromPath[UUID]) -> Thing:
     if thing_id not in _made:
         raise NotFoundException()
     # Only an id the app made gets here: only a scenario that follows the link finds the bug.

@@ -128,16 +128,9 @@ def add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[st
     return event
 
 
-class ObservedRequests:
-    """Count and time every request that reached a route for Prometheus, and write its access
-    log line (``BeforeRouting`` gave it its id).
-
-    One middleware for the three, placed in front of the JWT check: a refused token must still be
-    logged, counted and carry its id. As two middlewares (Litestar's Prometheus one, slimmed,
-    and one for the id and the log) they were 15 % of the instructions of an event read; most
-    of it went to wrapping ``send`` twice and to structlog's context variables, which are
-    copied and scanned on every clear.
-    """
+class _Observer:
+    """What both observers share: they pass anything but HTTP through, and begin every request
+    the same way, with its start time and its id (given by whichever sees it first)."""
 
     def __init__(self, app: ASGIApp, *, access_log: AccessLog | None) -> None:
         self.app = app
@@ -149,12 +142,47 @@ class ObservedRequests:
             return
         started = time.perf_counter()
         state = scope.setdefault("state", {})
-        # Given before routing (``BeforeRouting``) when the app runs whole; only a bare route
-        # in a unit test needs one here.
         request_id = state.get("request_id")
         if request_id is None:
             request_id = state["request_id"] = _new_request_id(scope)
+            # Each request runs in a task of its own, so the id set here leaves with it.
             _REQUEST_ID.set(request_id)
+        await self.observe(scope, receive, send, state, request_id, started)
+
+    async def observe(
+        self,
+        scope: HTTPScope,
+        receive: Receive,
+        send: Send,
+        state: dict[str, Any],
+        request_id: str,
+        started: float,
+    ) -> None:
+        raise NotImplementedError
+
+
+class ObservedRequests(_Observer):
+    """Count and time every request that reached a route for Prometheus, and write its access
+    log line (``BeforeRouting`` gave it its id).
+
+    One middleware for the three, placed in front of the JWT check: a refused token must still be
+    logged, counted and carry its id. As two middlewares (Litestar's Prometheus one, slimmed,
+    and one for the id and the log) they were 15 % of the instructions of an event read; most
+    of it went to wrapping ``send`` twice and to structlog's context variables, which are
+    copied and scanned on every clear.
+    """
+
+    async def observe(
+        self,
+        scope: HTTPScope,
+        receive: Receive,
+        send: Send,
+        state: dict[str, Any],
+        request_id: str,
+        started: float,
+    ) -> None:
+        # The id was given before routing (``BeforeRouting``) when the app runs whole; only a
+        # bare route in a unit test is given one here.
         state[OBSERVED] = True
         method: str = scope["method"]
         path: str = scope["path"]
@@ -207,7 +235,7 @@ OBSERVED = "qiyou_observed"
 UNROUTED = "unrouted"
 
 
-class BeforeRouting:
+class BeforeRouting(_Observer):
     """Give every request its id before routing, and log and count what never reaches a route.
 
     Routing's 404 and 405 and the CORS preflights are answered before any route's middleware
@@ -221,19 +249,15 @@ class BeforeRouting:
     and this way the answers of the routes pay for no wrapped ``send``.
     """
 
-    def __init__(self, app: ASGIApp, *, access_log: AccessLog | None) -> None:
-        self.app = app
-        self.access_log = access_log
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        state = scope.setdefault("state", {})
-        request_id = state["request_id"] = _new_request_id(scope)
-        # Each request runs in a task of its own, so the id set here leaves with it.
-        _REQUEST_ID.set(request_id)
+    async def observe(
+        self,
+        scope: HTTPScope,
+        receive: Receive,
+        send: Send,
+        state: dict[str, Any],
+        request_id: str,
+        started: float,
+    ) -> None:
         status = 500
         try:
             await self.app(scope, receive, send)

@@ -26,6 +26,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import OpenAPI, Schema
 from litestar.routes import HTTPRoute
 
+from backend.core.compression import ETAG_OPT
 from backend.core.errors import CURSOR_CODES, GENERIC_CODES, IDEMPOTENCY_CODES, declared_codes
 
 if TYPE_CHECKING:
@@ -199,6 +200,27 @@ HEADERS: dict[str, dict[str, Any]] = {
         "same `Idempotency-Key` (nothing was done again).",
         "schema": {"type": "string", "enum": ["true"]},
     },
+    "ETag": {
+        "description": "A strong validator of this answer's content (the same whatever its "
+        "Content-Encoding). Send it back in `If-None-Match` to be answered 304 while the "
+        "content is unchanged.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+}
+# The request side of a conditional read: the parameter and the answer it may bring.
+IF_NONE_MATCH: dict[str, Any] = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The `ETag` of the copy the client holds (or a list of them, or `*`): "
+    "while the content is unchanged the answer is 304 without a body.",
+    "schema": {"type": "string"},
+}
+_NOT_MODIFIED = {
+    "description": "Not Modified: the `If-None-Match` of the request names this content's "
+    "`ETag` (or is `*`). No body; use the copy you hold.",
+    "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
 }
 
 
@@ -212,6 +234,8 @@ class OperationNotes:
 
     codes: dict[int, tuple[str, ...]]
     optional_body: bool
+    # Answers If-None-Match: carries an ETag, may answer 304 (compression.PUBLIC_READS).
+    conditional: bool = False
 
 
 def operation_notes(app: Any) -> dict[str, OperationNotes]:
@@ -225,7 +249,9 @@ def operation_notes(app: Any) -> dict[str, OperationNotes]:
                 continue
             data = handler.parsed_fn_signature.parameters.get("data")
             optional = data is not None and (data.is_optional or data.default is None)
-            notes[handler.operation_id] = OperationNotes(declared_codes(handler), optional)
+            notes[handler.operation_id] = OperationNotes(
+                declared_codes(handler), optional, bool(handler.opt.get(ETAG_OPT))
+            )
     return notes
 
 
@@ -283,6 +309,8 @@ def _finish_operation(operation: dict[str, Any], notes: OperationNotes | None) -
     declared = notes.codes if notes else {}
     if notes and notes.optional_body and "requestBody" in operation:
         operation["requestBody"]["required"] = False
+    if notes and notes.conditional:
+        _conditional(operation)
     for key, response in operation.get("responses", {}).items():
         status = int(key)
         headers = response.setdefault("headers", {})
@@ -306,6 +334,18 @@ def _finish_operation(operation: dict[str, Any], notes: OperationNotes | None) -
                     },
                 ]
             }
+
+
+def _conditional(operation: dict[str, Any]) -> None:
+    """A read that answers ``If-None-Match``: the parameter, the ``ETag`` of its 200 and its
+    304, stated here once for every such read rather than by each handler."""
+    operation.setdefault("parameters", []).append(copy.deepcopy(IF_NONE_MATCH))
+    responses = operation.setdefault("responses", {})
+    responses["304"] = copy.deepcopy(_NOT_MODIFIED)
+    ok = responses.get("200")
+    if ok is not None:
+        ok.setdefault("headers", {})["ETag"] = _header("ETag")
+    operation["responses"] = dict(sorted(responses.items()))
 
 
 def _always_encoded(struct: type) -> list[str]:

@@ -182,7 +182,8 @@ class ResidentController(Controller):
         summary="Rate an event you checked in to, after it ended",
         description=(
             "A rating from 1 to 5 and an optional comment, once per event, from a resident "
-            "whose ticket was checked in, after the event ended. Residents only."
+            "whose ticket was checked in, after the event ended. Residents only. Honours "
+            "`Idempotency-Key`: a retry returns the first answer."
         ),
         status_code=201,
         responses=problem_responses(
@@ -194,10 +195,17 @@ class ResidentController(Controller):
     )
     async def give_feedback(
         self,
+        request: Request[AuthUser, Any, Any],
         event_id: EventId,
         data: JSONBody[FeedbackCreate],
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[AuthUser],
         clock: NamedDependency[Clock],
-    ) -> FeedbackOut:
-        return await service.give_feedback(db_session, event_id, user.id, data, now=clock.now())
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[FeedbackOut]:
+        now = clock.now()
+
+        async def handler() -> tuple[int, FeedbackOut]:
+            return 201, await service.give_feedback(db_session, event_id, user.id, data, now=now)
+
+        return await idempotent(request, db_session, user.id, now, handler)

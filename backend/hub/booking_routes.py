@@ -67,11 +67,18 @@ _CHECK_IN = {
 }
 _CURSOR = {422: ("invalid_cursor",)}
 _CHECK_IN_CONFLICTS = (
-    "`booking_already_checked_in`, `invalid_status_transition` or `booking_held_by_event`."
+    "The booking was checked in already (`booking_already_checked_in`), is not confirmed "
+    "(`invalid_status_transition`, with its `status`), or is an event's room hold "
+    "(`booking_held_by_event`)."
+)
+_CHECK_IN_WINDOW = (
+    "Earlier than 15 minutes before the start, or after the end (`outside_check_in_window`)."
 )
 _NO_ROOM = "No such room (`not_found`)."
 _TRANSITION_409 = (
-    "`invalid_status_transition` (with the current status) or `booking_held_by_event`."
+    "The booking's status does not allow this (`invalid_status_transition`, with its "
+    "`status`), or it is an event's room hold, changed only through its event "
+    "(`booking_held_by_event`)."
 )
 
 
@@ -97,11 +104,18 @@ class ResidentBookingController(Controller):
         responses=problem_responses(
             404,
             describe={
-                409: "`booking_conflict` (the slot is taken) or `booking_limit_reached`.",
-                422: "A broken booking rule: `invalid_time_range`, `in_the_past`, "
-                "`too_far_ahead`, `duration_out_of_range`, `outside_opening_hours`, "
-                "`slot_misaligned`, `over_capacity`, `room_closed`; `validation_error`; "
-                "`idempotency_key_reused`.",
+                409: "Someone holds part of that time (`booking_conflict`), the resident "
+                "already holds the room's number of active bookings (`booking_limit_reached`), "
+                "or a request with this `Idempotency-Key` still runs "
+                "(`idempotency_request_in_progress`).",
+                422: "The time breaks a rule of the room, checked in the order of docs/hub.md: "
+                "the end not after the start (`invalid_time_range`), already begun "
+                "(`in_the_past`), beyond the booking horizon (`too_far_ahead`), too short or "
+                "too long (`duration_out_of_range`), outside the venue's hours "
+                "(`outside_opening_hours`), off the slot grid (`slot_misaligned`), more people "
+                "than the room holds (`over_capacity`), or in a closure (`room_closed`). Also a "
+                "malformed field (`validation_error`) or a key reused with another body "
+                "(`idempotency_key_reused`).",
                 404: _NO_ROOM,
             },
             codes={
@@ -214,8 +228,9 @@ class BookingController(Controller):
         responses=problem_responses(
             describe={
                 409: _TRANSITION_409,
-                422: "`cancel_cutoff_passed` (owner), or `validation_error` on `reason` (a "
-                "worker gave none).",
+                422: "The owner cancels inside the room's cancel cutoff "
+                "(`cancel_cutoff_passed`, with its `minutes`), or a worker gave no `reason` "
+                "(`validation_error` on `reason`).",
             },
             codes={409: _TRANSITION, 422: ("cancel_cutoff_passed",)},
         ),
@@ -293,10 +308,13 @@ class ManagedBookingController(Controller):
             404,
             describe={
                 404: _NO_ROOM,
-                409: "`booking_conflict` with `conflicts`: every clashing occurrence.",
-                422: "`invalid_recurrence`, `invalid_time_range`, `in_the_past`, "
-                "`outside_opening_hours`, `slot_misaligned`, `over_capacity`, or `room_closed` "
-                "with `conflicts`.",
+                409: "Some occurrence clashes with a booking (`booking_conflict`; `conflicts` "
+                "lists every clashing occurrence): nothing was booked.",
+                422: "Not exactly one of `weeks` and `until`, or more than 52 weeks "
+                "(`invalid_recurrence`); or the first occurrence breaks a rule of the room "
+                "(`invalid_time_range`, `in_the_past`, `outside_opening_hours`, "
+                "`slot_misaligned`, `over_capacity`); or an occurrence falls in a closure "
+                "(`room_closed`, with `conflicts`).",
             },
             codes={
                 409: ("booking_conflict", *_IDEMPOTENCY[409]),
@@ -332,7 +350,10 @@ class ManagedBookingController(Controller):
         operation_id="approveBooking",
         summary="Approve a pending booking",
         responses=problem_responses(
-            describe={409: _TRANSITION_409, 422: "`booking_ended`."},
+            describe={
+                409: _TRANSITION_409,
+                422: "The booking's time is over: too late to approve (`booking_ended`).",
+            },
             codes={409: _TRANSITION, 422: ("booking_ended",)},
         ),
     )
@@ -368,7 +389,7 @@ class ManagedBookingController(Controller):
         operation_id="checkInBooking",
         summary="Check in a confirmed booking (15 minutes before the start until its end)",
         responses=problem_responses(
-            describe={409: _CHECK_IN_CONFLICTS, 422: "`outside_check_in_window`."},
+            describe={409: _CHECK_IN_CONFLICTS, 422: _CHECK_IN_WINDOW},
             codes=_CHECK_IN,
         ),
     )
@@ -392,7 +413,7 @@ class ManagedBookingController(Controller):
             describe={
                 404: "No booking has this code (`not_found`).",
                 409: _CHECK_IN_CONFLICTS,
-                422: "`outside_check_in_window`.",
+                422: _CHECK_IN_WINDOW,
             },
             codes=_CHECK_IN,
         ),
@@ -416,7 +437,10 @@ class ManagedBookingController(Controller):
         operation_id="markBookingNoShow",
         summary="Mark a confirmed booking as a no-show, once it has started",
         responses=problem_responses(
-            describe={409: _TRANSITION_409, 422: "`no_show_too_early`."},
+            describe={
+                409: _TRANSITION_409,
+                422: "The booking has not started yet (`no_show_too_early`).",
+            },
             codes={409: _TRANSITION, 422: ("no_show_too_early",)},
         ),
     )

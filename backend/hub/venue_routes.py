@@ -55,13 +55,23 @@ _CLOSURE_REFUSALS = {
     409: "`closure_conflicts_event`: published events hold a room in that time; `events` lists "
     "them (`eventId`, `roomId`, `startsAt`, `endsAt`). An admin may send `force: true`: the "
     "events then lose their room and their staff and registrants are told.",
-    422: "`invalid_time_range`, `validation_error`, `idempotency_key_reused`.",
+    422: "The end is not after the start (`invalid_time_range`), a field is malformed "
+    "(`validation_error`), or the `Idempotency-Key` was used with another body "
+    "(`idempotency_key_reused`) or is malformed (`invalid_idempotency_key`).",
 }
 _HOURS = problem_responses(
-    describe={422: "`invalid_opening_hours`."}, codes={422: ("invalid_opening_hours",)}
+    describe={
+        422: "An opening interval closes before it opens, or overlaps another of the same "
+        "weekday (`invalid_opening_hours`, the interval named in `errors`)."
+    },
+    codes={422: ("invalid_opening_hours",)},
 )
 _ROOM_RULES = problem_responses(
-    describe={422: "`invalid_room_rules`."}, codes={422: ("invalid_room_rules",)}
+    describe={
+        422: "The shortest or longest booking is not a whole number of slots, or the shortest "
+        "is longer than the longest (`invalid_room_rules`)."
+    },
+    codes={422: ("invalid_room_rules",)},
 )
 
 
@@ -271,13 +281,22 @@ class AdminVenueController(Controller):
     )
     async def create_venue(
         self,
+        request: Request[AuthUser, Any, Any],
         db_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
         data: JSONBody[VenueIn],
-    ) -> VenueOut:
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[VenueOut]:
         """A new venue, without rooms yet. Opening hours are intervals per ISO weekday (1 is
-        Monday), `HH:MM` local time, not overlapping (`invalid_opening_hours`)."""
-        return await service.create_venue(db_session, data, clock.now())
+        Monday), `HH:MM` local time, not overlapping (`invalid_opening_hours`). A retry with
+        the same `Idempotency-Key` and body replays the first answer."""
+        now = clock.now()
+
+        async def handler() -> tuple[int, VenueOut]:
+            return 201, await service.create_venue(db_session, data, now)
+
+        return await idempotent(request, db_session, user.id, now, handler)
 
     @patch(
         "/venues/{venueId:uuid}",
@@ -304,14 +323,23 @@ class AdminVenueController(Controller):
     )
     async def create_room(
         self,
+        request: Request[AuthUser, Any, Any],
         db_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
         venue_id: VenueId,
         data: JSONBody[RoomIn],
-    ) -> RoomOut:
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[RoomOut]:
         """Adds a room to the venue. Its shortest and longest booking are whole numbers of
-        slots, the shortest at least one (`invalid_room_rules`)."""
-        return await service.create_room(db_session, venue_id, data, clock.now())
+        slots, the shortest at least one (`invalid_room_rules`). A retry with the same
+        `Idempotency-Key` and body replays the first answer."""
+        now = clock.now()
+
+        async def handler() -> tuple[int, RoomOut]:
+            return 201, await service.create_room(db_session, venue_id, data, now)
+
+        return await idempotent(request, db_session, user.id, now, handler)
 
     @patch(
         "/rooms/{roomId:uuid}",
@@ -344,7 +372,7 @@ class WorkerVenueController(Controller):
             404,
             describe={
                 404: "No such account or venue (`not_found`).",
-                422: "`not_a_worker`.",
+                422: "The account is not a community worker's (`not_a_worker`).",
             },
             codes={422: ("not_a_worker",)},
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID, uuid5
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +40,17 @@ from schemas.identity import (
     SmsLoginRequest,
     TokenPair,
 )
+
+# The namespace of registration scopes: uuid5 ids, never equal to an account's (version-7) id.
+_REGISTRATION_SCOPE = UUID("6f1d2f64-3c1e-4e55-9a55-6a1f0c3e2b71")
+
+
+def registration_scope(phone: str) -> UUID:
+    """Whose ``Idempotency-Key`` a registration's is: the normalized phone's, since nobody is
+    logged in yet. Every retry of one registration names the phone, and no other registration
+    can succeed for it, so a key cannot replay another person's answer; a version-5 id cannot
+    equal an account's id, so the scope never mixes with a logged-in user's keys."""
+    return uuid5(_REGISTRATION_SCOPE, phone)
 
 
 def _address(client: ClientInfo) -> str:

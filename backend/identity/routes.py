@@ -213,17 +213,31 @@ class AuthController(Controller):
     )
     async def register(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[RegisterRequest],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
         clock: NamedDependency[Clock],
         throttle: NamedDependency[Limiter],
         client: NamedDependency[ClientInfo],
-    ) -> TokenPair:
-        """`phone_taken` 409, `sms_code_invalid` 400, `weak_password` 422 (with the field)."""
-        return await login.register(
-            db_session, settings, throttle, data, client=client, now=clock.now()
-        )
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[TokenPair]:
+        """`phone_taken` 409, `sms_code_invalid` 400, `weak_password` 422 (with the field).
+        A retry with the same `Idempotency-Key` and body replays the first answer (the same
+        tokens) instead of answering `phone_taken`; the key is scoped to the phone."""
+        now = clock.now()
+
+        async def create() -> tuple[int, TokenPair]:
+            tokens = await login.register(
+                db_session, settings, throttle, data, client=client, now=now
+            )
+            return HTTP_201_CREATED, tokens
+
+        # Nobody is logged in yet, so the key belongs to the phone being registered: the one
+        # thing every retry of one registration shares and no other caller's registration
+        # does. Two phones may use the same key; one phone's retries find each other.
+        scope = login.registration_scope(normalize_phone(data.phone))
+        return await idempotent(request, db_session, scope, now, create)
 
     @post(
         "/login",
@@ -651,12 +665,21 @@ class AdminUsersController(Controller):
     )
     async def create_user(
         self,
+        request: Request[AuthUser, Any, Any],
         data: JSONBody[AdminUserCreate],
         db_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
-    ) -> AdminUserOut:
-        """Roles `worker`, `staff` or `admin`. A phone that has an account: 409 `phone_taken`."""
-        return await admin.create_staff_account(db_session, data, now=clock.now())
+        user: NamedDependency[AuthUser],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[AdminUserOut]:
+        """Roles `worker`, `staff` or `admin`. A phone that has an account: 409 `phone_taken`.
+        A retry with the same `Idempotency-Key` and body replays the first answer."""
+        now = clock.now()
+
+        async def create() -> tuple[int, AdminUserOut]:
+            return HTTP_201_CREATED, await admin.create_staff_account(db_session, data, now=now)
+
+        return await idempotent(request, db_session, user.id, now, create)
 
     @get("/", operation_id="listUsers", summary="Accounts, optionally of one role")
     async def list_users(

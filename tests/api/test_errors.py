@@ -12,6 +12,7 @@ import msgspec
 import pytest
 from litestar import Litestar, get, post
 from litestar.exceptions import ServiceUnavailableException
+from litestar.params import JSONBody
 
 from backend.config import Settings
 from backend.core.auth import admin_only
@@ -30,7 +31,7 @@ class Sample(Wire):
 
 
 @post("/test/echo", exclude_from_auth=True, status_code=200, sync_to_thread=False)
-def echo(data: Sample) -> Sample:
+def echo(data: JSONBody[Sample]) -> Sample:
     return data
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from backend.core.clock import FrozenClock
 from backend.core.compression import PUBLIC_READS
+from backend.core.openapi_schema import IF_NONE_MATCH
 from tests.api.hub_support import make_hub
 from tests.conftest import MakeUser
 from tests.factories import published
@@ -200,9 +201,13 @@ async def test_the_document_declares_the_etag_and_304_of_the_public_reads(
             if "304" in responses:
                 assert method == "get"
                 assert "ETag" in responses["200"]["headers"]
+                assert "ETag" in responses["304"]["headers"]
+                assert IF_NONE_MATCH in operation["parameters"]
                 tagged.add(operation["operationId"])
             else:
                 assert "ETag" not in responses.get("200", {}).get("headers", {})
+                named = {p["name"] for p in operation.get("parameters", [])}
+                assert "If-None-Match" not in named
     assert tagged == PUBLIC_READS
 
 

@@ -24,6 +24,8 @@ HUB = Path(__file__).parents[2] / "backend" / "hub"
 # Codes the OpenAPI document adds to every operation that can answer them.
 GENERIC = {"not_found", "forbidden", "validation_error"}
 IDEMPOTENT = {
+    "createVenue",
+    "createRoom",
     "createBooking",
     "createRecurringBooking",
     "createRoomClosure",

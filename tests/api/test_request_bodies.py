@@ -10,6 +10,7 @@ import httpx
 import msgspec
 import pytest
 from litestar import Litestar, post
+from litestar.params import JSONBody
 
 from schemas.common import Wire
 from tests.conftest import problem
@@ -30,7 +31,7 @@ class Booking(Wire):
 
 
 @post("/test/bookings", exclude_from_auth=True, status_code=200, sync_to_thread=False)
-def echo(data: Booking) -> Booking:
+def echo(data: JSONBody[Booking]) -> Booking:
     return data
 
 
