@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.errors import AppError
 from backend.core.models import IdempotencyKey
 from backend.core.responses import Answer
+from backend.core.security import decrypt, encrypt
 from schemas import patterns
 
 HEADER = "idempotency-key"
@@ -77,9 +78,15 @@ def lock_key(user_id: UUID, key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _replay(row: Any) -> Response[bytes]:
+_SEALED = "idempotency-answer"
+
+
+def _replay(row: Any, sealed_with: bytes | None) -> Response[bytes]:
+    body = row.response_body or b""
+    if sealed_with is not None and body:
+        body = decrypt(sealed_with, _SEALED, body).encode()
     return Answer(
-        content=row.response_body or b"",
+        content=body,
         status_code=row.response_status or 200,
         media_type="application/json",
         headers={"Idempotent-Replayed": "true"},
@@ -111,8 +118,14 @@ async def idempotent(
     user_id: UUID,
     now: datetime,
     handler: Handler,
+    *,
+    sealed_with: bytes | None = None,
 ) -> Response[Any]:
-    """Run ``handler`` (which returns a status and a body) at most once per key."""
+    """Run ``handler`` (which returns a status and a body) at most once per key.
+
+    ``sealed_with`` (the data key) stores the answer encrypted: for answers that carry secrets
+    (register's tokens, which are otherwise only ever stored hashed).
+    """
     key = request.headers.get(HEADER)
     if key is None:
         status, body = await handler()
@@ -143,14 +156,16 @@ async def idempotent(
     if earlier is not None:
         if earlier.fingerprint != fingerprint:
             raise AppError(422, "idempotency_key_reused")
-        return _replay(earlier)
+        return _replay(earlier, sealed_with)
     status, body = await handler()
     encoded = msgspec.json.encode(body)
     answer = {
         "fingerprint": fingerprint,
         "state": _DONE,
         "response_status": status,
-        "response_body": encoded,
+        "response_body": encoded
+        if sealed_with is None
+        else encrypt(sealed_with, _SEALED, encoded.decode()),
         "created_at": now,
         "expires_at": now + KEEP_FOR,
     }

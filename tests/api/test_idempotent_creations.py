@@ -11,14 +11,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import FrozenClock
+from backend.core.models import IdempotencyKey
 from backend.events.models import Feedback
 from backend.hub.models import Room, Venue
 from backend.identity.models import AuthSession, User
-from tests.api.events_support import published, register
+from tests.api.events_support import register
 from tests.api.hub_support import ACTIVITY_ROOM, API, HOURS
 from tests.api.identity_support import PASSWORD, send_code
 from tests.conftest import problem
-from tests.factories import MakeUser, new_phone
+from tests.factories import MakeUser, new_phone, published
 
 
 async def _retried(
@@ -118,6 +119,12 @@ async def test_register_once_scoped_to_the_phone(
     assert await _count(db, User.__table__.select().where(User.phone == phone).subquery()) == 1
     # The replay opened no second login.
     assert await _count(db, AuthSession.__table__) == 1
+    # The stored answer holds the tokens only sealed: refresh tokens are kept nowhere in clear.
+    async with db() as session:
+        stored = (await session.execute(select(IdempotencyKey.response_body))).scalars().all()
+    assert len(stored) == 1
+    assert pair["refreshToken"].encode() not in stored[0]
+    assert phone.encode() not in stored[0]
     # The key is the phone's: another phone registering with the same key is not a replay.
     other = new_phone()
     other_code = await send_code(client, other)
