@@ -17,6 +17,7 @@ from backend.core.auth import AuthUser, any_user
 from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.i18n import Language
+from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.reads import reader_of
 from backend.notifications import devices, service
@@ -145,16 +146,25 @@ class DevicesController(Controller):
     )
     async def register_device(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[DeviceIn],
         db_session: NamedDependency[AsyncSession],
         settings: NamedDependency[Settings],
+        clock: NamedDependency[Clock],
         user: NamedDependency[AuthUser],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[DeviceOut]:
         """Any signed-in user: 201 for a new token; the same token again (from this user or
         another: a phone handed on) moves the device to the caller and answers 200. Pushes go
-        to the device's current user only."""
-        device, created = await devices.register_device(db_session, settings, user.id, data)
-        return Response(device, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
+        to the device's current user only. A retry with the same `Idempotency-Key` and body
+        replays the first answer (201 stays 201)."""
+        now = clock.now()
+
+        async def handler() -> tuple[int, DeviceOut]:
+            device, created = await devices.register_device(db_session, settings, user.id, data)
+            return (HTTP_201_CREATED if created else HTTP_200_OK), device
+
+        return await idempotent(request, db_session, user.id, now, handler)
 
     @get("/", operation_id="listDevices", summary="The caller's phones")
     async def list_devices(

@@ -27,6 +27,7 @@ from backend.hub.venues import VENUES
 from backend.identity.admin import USERS
 from backend.identity.members import MEMBERS
 from backend.identity.sessions import SESSIONS
+from backend.jobs.admin import JOBS
 from backend.notifications.service import NOTIFICATIONS
 from tests.api.hub_support import ACTIVITY_ROOM, HOURS
 from tests.conftest import problem
@@ -44,6 +45,7 @@ class ListEndpoint:
 
 
 LISTS = (
+    ListEndpoint("/admin/jobs", JOBS, "admin"),
     ListEndpoint("/admin/users", USERS, "admin"),
     ListEndpoint("/events", EVENTS, None),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
@@ -72,6 +74,13 @@ def _time(text: str) -> dict[str, str]:
 GOOD_VALUE: dict[type, Any] = {
     datetime: _time("2027-03-01T09:00:00+08:00"),
     UUID: {"u": "0190f9a0-0000-7000-8000-000000000000"},
+    int: 1,
+}
+# A value of each sort-key type that a list could give out.
+GENUINE: dict[type, Callable[[], Any]] = {
+    datetime: lambda: datetime(2027, 3, 2, 9, tzinfo=UTC),
+    UUID: new_id,
+    int: lambda: 42,
 }
 # Times no row can hold; the first two do not even convert to UTC.
 BAD_TIMES = (
@@ -169,12 +178,7 @@ async def test_forged_cursors_are_invalid_cursor(
         assert document["code"] == "invalid_cursor", cursor
         assert [e["field"] for e in document["errors"]] == ["cursor"]
     # A cursor the list itself would give out is accepted.
-    genuine = endpoint.keyset.encode(
-        [
-            datetime(2027, 3, 2, 9, tzinfo=UTC) if t is datetime else new_id()
-            for t in endpoint.keyset.types
-        ]
-    )
+    genuine = endpoint.keyset.encode([GENUINE[t]() for t in endpoint.keyset.types])
     answer = await client.get(
         f"{API}{path}", params={**dict(endpoint.params), "cursor": genuine}, headers=headers
     )

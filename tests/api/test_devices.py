@@ -47,6 +47,22 @@ async def test_register_list_and_remove(client: httpx.AsyncClient, make_user: Ma
     assert problem(again)["code"] == "not_found"
 
 
+async def test_a_retried_registration_replays_its_first_answer(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    resident = await make_user("resident")
+    keyed = {**resident.headers, "Idempotency-Key": "device-1"}
+    first = await client.post(DEVICES, json=_device("retried-phone"), headers=keyed)
+    again = await client.post(DEVICES, json=_device("retried-phone"), headers=keyed)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    other = await client.post(DEVICES, json=_device("another-phone"), headers=keyed)
+    assert other.status_code == 422
+    assert problem(other)["code"] == "idempotency_key_reused"
+    assert len((await client.get(DEVICES, headers=resident.headers)).json()) == 1
+
+
 async def test_the_same_token_again_moves_the_device_to_the_caller(
     client: httpx.AsyncClient, make_user: MakeUser
 ) -> None:

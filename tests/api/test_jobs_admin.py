@@ -23,7 +23,7 @@ async def runs_table(db: async_sessionmaker[AsyncSession]) -> None:
 
 async def _fail_for_good(app: Litestar, clock: FrozenClock, key: str) -> None:
     for _ in range(3):  # test.flaky has max_attempts=3
-        await drain(app)
+        await drain(app, periodic=False)
         clock.advance(hours=2)
 
 
@@ -56,7 +56,7 @@ async def test_a_failed_job_is_listed_and_retried_by_an_admin(
     assert again.status_code == 409
     assert problem(again)["code"] == "job_not_failed"
 
-    assert await drain(app) == ["test.flaky"]  # the fourth run succeeds
+    assert await drain(app, periodic=False) == ["test.flaky"]  # the fourth run succeeds
     assert [r.attempt for r in await runs(db, "test.flaky")] == [1, 2, 3, 4]
     listed = await client.get("/api/v1/admin/jobs", headers=admin.headers)
     assert listed.json()["items"] == []
