@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
@@ -179,3 +179,41 @@ async def verify_birth(
                 verified_at=datetime.now(UTC),
             )
         )
+
+
+async def care_provider(
+    db: async_sessionmaker[AsyncSession], name: str = "安康居家养老服务中心"
+) -> UUID:
+    """A care provider offering every service of the catalogue."""
+    from backend.eldercare.models import CareProvider, CareProviderService, CareService
+
+    provider_id = new_id()
+    async with db() as session, session.begin():
+        await session.execute(
+            insert(CareProvider).values(id=provider_id, name=name, phone=new_phone())
+        )
+        await session.execute(
+            insert(CareProviderService).from_select(
+                ["provider_id", "service_code"],
+                select(literal(provider_id), CareService.code),
+            )
+        )
+    return provider_id
+
+
+async def care_staff(
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    role: str,
+    provider_id: UUID,
+) -> Account:
+    """A dispatcher or caregiver (``user``) working for ``provider_id``."""
+    from backend.eldercare.models import CareProviderStaff
+
+    account = await user(db, settings, clock, role)
+    async with db() as session, session.begin():
+        await session.execute(
+            insert(CareProviderStaff).values(user_id=account.id, provider_id=provider_id)
+        )
+    return account
