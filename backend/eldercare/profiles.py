@@ -187,6 +187,8 @@ async def set_subsidy(
     row.updated_at = now
     await session.flush()
     await allowance.reset_allowance(session, row.id, data.monthly_allowance, now=now)
+    # The row as stored (an earlier upsert in this session may have left attributes expired).
+    await session.refresh(row)
     if row.member_id is None:
         name_query = select(User.display_name).where(User.id == row.owner_id)
     else:
