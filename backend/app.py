@@ -50,6 +50,7 @@ from backend.core.responses import Answer
 from backend.core.revocations import MARGIN_SECONDS, RevocationList, connector
 from backend.core.routing import answer_head_like_get, answer_options_for_whole_paths
 from backend.core.stores import build_store_registry
+from backend.eldercare import routes as eldercare_routes
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
 from backend.identity import routes as identity_routes
@@ -72,6 +73,7 @@ def _api_router(settings: Settings) -> Router:
         *hub_routes.ROUTES,
         *events_routes.ROUTES,
         *jobs_routes.ROUTES,
+        *eldercare_routes.ROUTES,
     ]
     if settings.dev_routes_enabled:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
@@ -118,6 +120,11 @@ TAGS = [
         name="events",
         description="艳阳高照 cultural events: publishing, registrations, the "
         "waitlist, tickets and check-in.",
+    ),
+    Tag(
+        name="eldercare",
+        description="优养 elderly care: care providers and their staff, the services "
+        "catalogue, elders' care profiles and subsidies.",
     ),
     Tag(
         name="development",

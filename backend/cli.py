@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, TypeVar
+from uuid import UUID
 
 import click
 
@@ -277,28 +278,49 @@ def users() -> None:
 @click.option(
     "--role",
     required=True,
-    type=click.Choice(["admin", "worker", "staff", "resident"]),
+    type=click.Choice(["admin", "worker", "staff", "resident", "dispatcher", "caregiver"]),
 )
 @click.option("--name", "display_name", default=None)
-def users_create(phone: str, password: str, role: str, display_name: str | None) -> None:
+@click.option(
+    "--provider",
+    "provider_id",
+    type=click.UUID,
+    default=None,
+    help="the care provider a dispatcher or caregiver works for (required for those roles)",
+)
+def users_create(
+    phone: str, password: str, role: str, display_name: str | None, provider_id: UUID | None
+) -> None:
     """Create an account, or give an existing phone this role and password."""
     from backend.core.errors import AppError
+    from backend.eldercare import service as eldercare
     from backend.identity import service
 
+    care_role = role in eldercare.CARE_STAFF_ROLES
+    if care_role and provider_id is None:
+        raise click.UsageError(f"a {role} works for a care provider: give --provider ID")
+    if not care_role and provider_id is not None:
+        raise click.UsageError("--provider is only for a dispatcher or caregiver")
     settings = _settings()
     url = _database(settings)
     migrations.upgrade(url, data_key=settings.data_key)
 
     async def work(session: Any) -> tuple[str, bool]:
-        return await service.upsert_staff_account(
+        user_id, created = await service.upsert_staff_account(
             session, phone=phone, password=password, role=role, display_name=display_name
         )
+        if provider_id is not None:
+            await eldercare.set_care_provider(session, UUID(str(user_id)), provider_id)
+        return user_id, created
 
     try:
         user_id, created = _with_session(url, settings, work)
     except AppError as exc:
         raise click.ClickException(f"{exc.code}: {exc.params or exc.errors or ''}") from exc
-    click.echo(json.dumps({"id": user_id, "phone": phone, "role": role, "created": created}))
+    answer = {"id": user_id, "phone": phone, "role": role, "created": created}
+    if provider_id is not None:
+        answer["providerId"] = str(provider_id)
+    click.echo(json.dumps(answer))
 
 
 @main.command()

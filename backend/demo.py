@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.eldercare import demo as eldercare_demo
 from backend.events import demo as events_demo
 from backend.hub import demo as hub_demo
 from backend.identity import demo as identity_demo
@@ -14,7 +15,12 @@ from backend.identity import demo as identity_demo
 Loader = Callable[[AsyncSession, Settings], Awaitable[list[str]]]
 
 # Order matters: later loaders use the accounts and rooms earlier ones created.
-LOADERS: list[Loader] = [identity_demo.load, hub_demo.load, events_demo.load]
+LOADERS: list[Loader] = [
+    identity_demo.load,
+    hub_demo.load,
+    events_demo.load,
+    eldercare_demo.load,
+]
 
 
 async def load(session: AsyncSession, settings: Settings) -> list[str]:

@@ -3,6 +3,14 @@
 from backend.catalog.models import Program, ProgramService  # noqa: F401
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
+from backend.eldercare.models import (  # noqa: F401
+    CareAllowanceMonth,
+    CareProfile,
+    CareProvider,
+    CareProviderService,
+    CareProviderStaff,
+    CareService,
+)
 from backend.events.models import Event, Feedback, Registration  # noqa: F401
 from backend.hub.models import Booking, Closure, Room, Venue, WorkerVenue  # noqa: F401
 from backend.identity.models import AuthSession, HouseholdMember, RefreshToken, SmsCode, User

@@ -12,7 +12,7 @@ from schemas import patterns
 from schemas.common import Wire
 
 SmsPurpose = Literal["register", "login", "reset_password"]
-Role = Literal["resident", "worker", "staff", "admin"]
+Role = Literal["resident", "worker", "staff", "admin", "dispatcher", "caregiver"]
 StaffRole = Literal["worker", "staff", "admin"]
 Gender = Literal["male", "female", "unspecified"]
 Relation = Literal[

@@ -7,4 +7,4 @@ no module's list, so a new endpoint cannot ship without its rows.
 
 from __future__ import annotations
 
-ROLES = ("anonymous", "resident", "worker", "staff", "admin")
+ROLES = ("anonymous", "resident", "worker", "staff", "admin", "dispatcher", "caregiver")

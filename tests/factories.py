@@ -28,7 +28,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
-from sqlalchemy import insert, update
+from sqlalchemy import insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
@@ -274,3 +274,41 @@ async def published(
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+async def care_provider(
+    db: async_sessionmaker[AsyncSession], name: str = "安康居家养老服务中心"
+) -> UUID:
+    """A care provider offering every service of the catalogue."""
+    from backend.eldercare.models import CareProvider, CareProviderService, CareService
+
+    provider_id = new_id()
+    async with db() as session, session.begin():
+        await session.execute(
+            insert(CareProvider).values(id=provider_id, name=name, phone=new_phone())
+        )
+        await session.execute(
+            insert(CareProviderService).from_select(
+                ["provider_id", "service_code"],
+                select(literal(provider_id), CareService.code),
+            )
+        )
+    return provider_id
+
+
+async def care_staff(
+    db: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Clock,
+    role: str,
+    provider_id: UUID,
+) -> Account:
+    """A dispatcher or caregiver (``user``) working for ``provider_id``."""
+    from backend.eldercare.models import CareProviderStaff
+
+    account = await user(db, settings, clock, role)
+    async with db() as session, session.begin():
+        await session.execute(
+            insert(CareProviderStaff).values(user_id=account.id, provider_id=provider_id)
+        )
+    return account

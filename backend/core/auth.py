@@ -43,6 +43,9 @@ class Role(StrEnum):
     WORKER = "worker"
     STAFF = "staff"
     ADMIN = "admin"
+    # Elderly care: scoped to one care provider (backend/eldercare, care_provider_staff).
+    DISPATCHER = "dispatcher"
+    CAREGIVER = "caregiver"
 
 
 ALL_ROLES = tuple(Role)

@@ -209,7 +209,9 @@ async def world(
     clock: FrozenClock,
 ) -> World:
     accounts = {}
-    for role in ("resident", "worker", "staff", "admin"):
+    for role in ROLES:
+        if role == "anonymous":
+            continue
         (accounts[role],) = await factories.users(db, settings, clock, 1, role=role, prefix=role)
     (staff,) = await factories.users(db, settings, clock, 1, role="staff", prefix="编辑")
     return World(client=client, clock=clock, accounts=accounts, staff=staff)

@@ -1,0 +1,161 @@
+"""The tables of elderly care."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    Time,
+    Uuid,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.core.base import AuditedBase, Base, one_of
+from schemas.eldercare import ServiceCode, SubsidyTier
+
+
+class CareService(Base):
+    """The fixed catalogue of home-care services (reference data: seeded by migration 0013)."""
+
+    __tablename__ = "care_services"
+
+    code: Mapped[ServiceCode] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(50))
+    name_en: Mapped[str] = mapped_column(String(50))
+    description_zh: Mapped[str] = mapped_column(Text)
+    description_en: Mapped[str] = mapped_column(Text)
+    minutes: Mapped[int] = mapped_column(SmallInteger)
+    price: Mapped[int] = mapped_column(Integer)
+    subsidy_percent: Mapped[int] = mapped_column(SmallInteger)
+    position: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        one_of("code", ServiceCode, name="code_known"),
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        CheckConstraint("subsidy_percent BETWEEN 0 AND 100", name="subsidy_percent_range"),
+    )
+
+
+class CareProvider(AuditedBase):
+    """A home-care provider the sub-district contracts."""
+
+    __tablename__ = "care_providers"
+
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(20))
+
+
+class CareProviderService(Base):
+    """A service a provider offers."""
+
+    __tablename__ = "care_provider_services"
+
+    provider_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    service_code: Mapped[str] = mapped_column(
+        String(32), ForeignKey("care_services.code"), primary_key=True, index=True
+    )
+
+
+class CareProviderStaff(Base):
+    """A dispatcher or caregiver and the one provider they work for (as ``worker_venues``
+    scopes a worker). The role itself is the account's; this row is only the scope."""
+
+    __tablename__ = "care_provider_staff"
+
+    user_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_providers.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CareProfile(AuditedBase):
+    """An elder's care profile: a member of ``owner_id``'s household (``member_id``), or the
+    resident themself (``member_id`` null). Address and health notes only encrypted."""
+
+    __tablename__ = "care_profiles"
+
+    owner_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    member_id: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("household_members.id", ondelete="CASCADE")
+    )
+    address_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    address_masked: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lng: Mapped[float] = mapped_column(Float)
+    lives_alone: Mapped[bool] = mapped_column(server_default=text("false"))
+    care_level: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    emergency_contacts: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, server_default=text("'[]'::jsonb")
+    )
+    health_notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    check_in_enabled: Mapped[bool] = mapped_column(server_default=text("false"))
+    check_in_due_by: Mapped[time] = mapped_column(Time, server_default=text("'10:00'"))
+    subsidy_tier: Mapped[SubsidyTier | None] = mapped_column(String(20))
+    monthly_allowance: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    __table_args__ = (
+        CheckConstraint("care_level BETWEEN 0 AND 4", name="care_level_range"),
+        CheckConstraint("lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="location"),
+        CheckConstraint("monthly_allowance >= 0", name="allowance_not_negative"),
+        one_of("subsidy_tier", SubsidyTier, name="subsidy_tier_known"),
+        # One profile per member, and one for the resident themself.
+        Index(
+            "uq_care_profiles_member",
+            "member_id",
+            unique=True,
+            postgresql_where=text("member_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_care_profiles_self",
+            "owner_id",
+            unique=True,
+            postgresql_where=text("member_id IS NULL"),
+        ),
+        Index("ix_care_profiles_owner_id", "owner_id"),
+    )
+
+
+class CareAllowanceMonth(Base):
+    """What an elder's subsidy has spent in one Asia/Shanghai month. ``allowance`` is the
+    monthly allowance as it stood when the month's first debit came (raised, never lowered
+    below ``spent``, when the subsidy changes). ``spent <= allowance`` is the database's: a
+    debit is one conditional UPDATE, so the allowance never goes below zero whatever the
+    concurrency (``allowance.debit``)."""
+
+    __tablename__ = "care_allowance_months"
+
+    care_profile_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    allowance: Mapped[int] = mapped_column(Integer)
+    spent: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint("spent >= 0", name="spent_not_negative"),
+        CheckConstraint("spent <= allowance", name="within_allowance"),
+        CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+    )

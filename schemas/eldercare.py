@@ -1,0 +1,135 @@
+"""Wire types of elderly care (优养): care providers, the services catalogue, elders' care
+profiles and their subsidies. Orders, visits and check-ins come with the next slice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from msgspec import Meta
+
+from schemas import patterns
+from schemas.common import Wire
+from schemas.identity import DisplayName, Notes, Phone
+
+ServiceCode = Literal[
+    "meal_delivery", "cleaning", "bathing", "clinic_escort", "haircut", "rehabilitation",
+    "visit_chat",
+]  # fmt: skip
+SubsidyTier = Literal["age_80_plus", "age_90_plus", "low_income", "disability", "lives_alone"]
+CareStaffRole = Literal["dispatcher", "caregiver"]
+
+_SINGLE_LINE = "one line of text; no control or format characters"
+
+
+def _line(max_length: int) -> Any:
+    # As DisplayName: the rule is the service's (clean_text), documented here.
+    return Meta(
+        min_length=1,
+        max_length=max_length,
+        description=_SINGLE_LINE,
+        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
+    )
+
+
+ProviderName = Annotated[str, _line(100)]
+Address = Annotated[str, _line(200)]
+Relation = Annotated[str, _line(20)]
+CareLevel = Annotated[int, Meta(ge=0, le=4, description="0 independent … 4 fully dependent")]
+DueBy = Annotated[
+    str,
+    Meta(pattern=r"^(?:[01]\d|2[0-3]):[0-5]\d$", description="HH:MM in Asia/Shanghai"),
+]
+Fen = Annotated[int, Meta(ge=0, le=100_000_000, description="an amount in fen (0.01 yuan)")]
+Latitude = Annotated[float, Meta(ge=-90, le=90)]
+Longitude = Annotated[float, Meta(ge=-180, le=180)]
+
+
+class CareProviderIn(Wire):
+    name: ProviderName
+    phone: Phone
+    service_codes: Annotated[list[ServiceCode], Meta(min_length=1, max_length=7)]
+
+
+class CareProviderOut(Wire):
+    id: UUID
+    name: str
+    phone: str
+    service_codes: list[ServiceCode]
+    created_at: datetime
+
+
+class CareProviderAssign(Wire):
+    provider_id: UUID
+
+
+class CareStaffOut(Wire):
+    """A dispatcher's or caregiver's account and the provider they work for."""
+
+    user_id: UUID
+    role: CareStaffRole
+    provider_id: UUID
+
+
+class CareServiceOut(Wire):
+    code: ServiceCode
+    name: str
+    description: str
+    minutes: int
+    price: int
+    subsidy_rate: Annotated[
+        float, Meta(ge=0, le=1, description="the share of the price subsidised")
+    ]
+
+
+class Location(Wire):
+    lat: Latitude
+    lng: Longitude
+
+
+class EmergencyContact(Wire):
+    name: DisplayName
+    phone: Phone
+    relation: Relation
+
+
+class DailyCheckIn(Wire):
+    enabled: bool
+    due_by: DueBy = "10:00"
+
+
+class CareProfileIn(Wire):
+    address: Address
+    location: Location
+    lives_alone: bool
+    care_level: CareLevel
+    emergency_contacts: Annotated[list[EmergencyContact], Meta(max_length=5)]
+    daily_check_in: DailyCheckIn
+    health_notes: Notes | None = None
+
+
+class CareProfileOut(Wire):
+    """An elder's care profile. The household reads ``address`` and ``healthNotes`` in full;
+    anyone else gets the address masked and no health notes (``masked: true``)."""
+
+    id: UUID
+    member_id: UUID | None
+    name: str
+    address: str
+    location: Location
+    lives_alone: bool
+    care_level: int
+    emergency_contacts: list[EmergencyContact]
+    daily_check_in: DailyCheckIn
+    subsidy_tier: SubsidyTier | None
+    monthly_allowance: int
+    allowance_left: int
+    masked: bool
+    updated_at: datetime
+    health_notes: str | None = None
+
+
+class SubsidyIn(Wire):
+    tier: SubsidyTier
+    monthly_allowance: Fen

@@ -1,0 +1,50 @@
+"""Elderly care's part of ``qiyou demo``: providers, their staff and elders' profiles, once."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from backend import demo
+from backend.config import Settings
+from backend.eldercare import demo as eldercare_demo
+from backend.eldercare.models import CareProfile, CareProvider, CareProviderStaff
+from backend.identity.demo import DEMO_PASSWORD
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def _counts(db: Sessions) -> tuple[int, int, int]:
+    async with db() as session:
+        counts = [
+            await session.scalar(select(func.count()).select_from(table))
+            for table in (CareProvider, CareProviderStaff, CareProfile)
+        ]
+    return (int(counts[0] or 0), int(counts[1] or 0), int(counts[2] or 0))
+
+
+async def test_the_demo_loads_once_and_the_staff_log_in(
+    client: httpx.AsyncClient, db: Sessions, settings: Settings
+) -> None:
+    for _ in range(2):
+        async with db() as session, session.begin():
+            await demo.load(session, settings)
+        assert await _counts(db) == (2, 6, 2)
+    for _, _, _, staff in eldercare_demo.PROVIDERS:
+        for phone, role, _ in staff:
+            login = await client.post(
+                "/api/v1/auth/login", json={"phone": phone, "password": DEMO_PASSWORD}
+            )
+            assert login.status_code == 200, phone
+            assert login.json()["user"]["roles"] == [role]
+    household = await client.post(
+        "/api/v1/auth/login", json={"phone": "13900000011", "password": DEMO_PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {household.json()['accessToken']}"}
+    members = (await client.get("/api/v1/me/members", headers=headers)).json()["items"]
+    elder = next(m for m in members if m["name"] == "张建国")
+    profile = (await client.get(f"/api/v1/me/care-profiles/{elder['id']}", headers=headers)).json()
+    assert profile["subsidyTier"] == "age_80_plus"
+    assert profile["allowanceLeft"] == 30000
+    assert profile["address"].startswith("浙江省湖州市")
