@@ -1,11 +1,8 @@
 """elderly care, first slice: care providers and their staff (two new roles), the services
 catalogue (reference data, seeded here), elders' care profiles and the monthly allowance ledger
 
-down_revision is 0009 for now: 0010–0012 are being written alongside; the chain is fixed when
-they merge.
-
 Revision ID: 0013
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-03
 """
 
