@@ -49,7 +49,11 @@ Longitude = Annotated[float, Meta(ge=-180, le=180)]
 class CareProviderIn(Wire):
     name: ProviderName
     phone: Phone
-    service_codes: Annotated[list[ServiceCode], Meta(min_length=1, max_length=7)]
+    service_codes: Annotated[
+        list[ServiceCode],
+        # The server refuses a code named twice; the schema says so, for clients and generators.
+        Meta(min_length=1, max_length=7, extra_json_schema={"uniqueItems": True}),
+    ]
 
 
 class CareProviderOut(Wire):

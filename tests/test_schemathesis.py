@@ -117,6 +117,8 @@ RULE_REFUSALS: dict[str, str] = {
     # (Checked before the event is looked up since issue 12, so a generated event id no longer
     # hides it behind a 404.)
     "unknown_member": "member ids of the caller's household",
+    # A care profile is for a member aged 60 or more: the member's birth date is state.
+    "not_an_elder": "care profiles of the household's elders",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

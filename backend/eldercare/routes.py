@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, Response, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,7 @@ from backend.core.auth import AuthUser, admin_only, resident_only, worker_or_adm
 from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.i18n import request_language
+from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.eldercare import service
 from schemas.common import Page
@@ -77,11 +78,22 @@ class CareProvidersController(Controller):
         responses=problem_responses(codes={422: ("invalid_phone",)}),
     )
     async def create_care_provider(
-        self, data: JSONBody[CareProviderIn], db_session: NamedDependency[AsyncSession]
-    ) -> CareProviderOut:
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[CareProviderIn],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        user: NamedDependency[AuthUser],
+        idempotency_key: IdempotencyKeyHeader = None,
+    ) -> Response[CareProviderOut]:
         """Admins. A home-care provider the sub-district contracts, with the services it
-        offers (codes of `listCareServices`, each once)."""
-        return await service.create_provider(db_session, data)
+        offers (codes of `listCareServices`, each once). A retry with the same
+        `Idempotency-Key` and body replays the first answer."""
+
+        async def handler() -> tuple[int, CareProviderOut]:
+            return 201, await service.create_provider(db_session, data)
+
+        return await idempotent(request, db_session, user.id, clock.now(), handler)
 
     @get("/", operation_id="listCareProviders", summary="Care providers")
     async def list_care_providers(

@@ -17,6 +17,7 @@ from litestar import Litestar
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
+from backend.eldercare.providers import PROVIDERS
 from backend.events.listing import EVENTS
 from backend.events.publishing import MANAGED_EVENTS
 from backend.events.registrations import MY_REGISTRATIONS
@@ -45,6 +46,7 @@ class ListEndpoint:
 
 
 LISTS = (
+    ListEndpoint("/admin/care-providers", PROVIDERS, "admin"),
     ListEndpoint("/admin/jobs", JOBS, "admin"),
     ListEndpoint("/admin/users", USERS, "admin"),
     ListEndpoint("/events", EVENTS, None),

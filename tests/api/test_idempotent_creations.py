@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import FrozenClock
 from backend.core.models import IdempotencyKey
+from backend.eldercare.models import CareProvider
 from backend.events.models import Feedback
 from backend.hub.models import Room, Venue
 from backend.identity.models import AuthSession, User
@@ -136,3 +137,23 @@ async def test_register_once_scoped_to_the_phone(
     assert second.status_code == 201, second.text
     assert "idempotent-replayed" not in second.headers
     assert second.json()["user"]["phone"] == other
+
+
+async def test_create_care_provider_once(
+    client: httpx.AsyncClient, make_user: MakeUser, db: async_sessionmaker[AsyncSession]
+) -> None:
+    admin = await make_user("admin")
+    provider = {
+        "name": "高照居家养老服务中心",
+        "phone": "13812345678",
+        "serviceCodes": ["cleaning"],
+    }
+    await _retried(
+        client,
+        f"{API}/admin/care-providers",
+        provider,
+        {**provider, "name": "另一家"},
+        admin.headers,
+        "p-1",
+    )
+    assert await _count(db, CareProvider.__table__) == 1
