@@ -94,6 +94,10 @@ _THROWAWAY_SERVER = (
 _COPY_STRATEGY = "" if os.environ.get("QIYOU_TEST_DATABASE_URL") else " STRATEGY FILE_COPY"
 
 
+# tryfirst: xdist's own hook of the same name turns the xdist_group marker into the "@storms"
+# suffix of the test ids that --dist loadgroup schedules by, so the marker must be there first
+# (tests/unit/test_test_setup.py checks the suffix).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long tests first, so that the last minutes are not one worker finishing a long test
     while the other idles; and the storms in one xdist group (``--dist loadgroup``), so that they
