@@ -174,6 +174,7 @@ class Bench:
             jwt_secret=self.jwt_secret,
             data_key=self.data_key,
             access_log=self.args.access_log != "off",
+            worker=self.args.worker == "on",
         )
         logs = self.work / "logs"
         say("starting Qiyou: QIYOU_ENV=production qiyou run --workers 1")
@@ -186,6 +187,7 @@ class Bench:
                 jwt_secret=settings.jwt_secret,
                 data_key=settings.data_key,
                 access_log=False,
+                worker=settings.worker,
             )
             self.ours = servers.start_ours(settings, servers.free_port(), logs)
             if not self._answers():
@@ -205,6 +207,7 @@ class Bench:
             "QIYOU_ENV": "production",
             "workers": 1,
             "access_log": settings.access_log,
+            "in_process_worker": settings.worker,
             "rate_limits": "on (none of the benchmarked routes has one)",
             "db_pool": f"{settings.pool_size} + {settings.max_overflow} overflow"
             f" + {settings.read_pool_size} for reads",
@@ -753,6 +756,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=("auto", "off"),
         default="auto",
         help="auto: as production (on), off when it is broken; off: QIYOU_ACCESS_LOG=false",
+    )
+    parser.add_argument(
+        "--worker",
+        choices=("on", "off"),
+        default="on",
+        help="qiyou run's in-process job worker (QIYOU_WORKER), on as in production",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     parser.add_argument(

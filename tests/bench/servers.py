@@ -35,6 +35,8 @@ class ProductionSettings:
     max_overflow: int = 0
     read_pool_size: int = 10
     access_log: bool = True
+    # The in-process job worker of ``qiyou run`` (QIYOU_WORKER), on as in production.
+    worker: bool = True
 
     @property
     def connections(self) -> int:
@@ -44,6 +46,7 @@ class ProductionSettings:
     def environ(self) -> dict[str, str]:
         return {
             "QIYOU_ACCESS_LOG": "true" if self.access_log else "false",
+            "QIYOU_WORKER": "on" if self.worker else "off",
             "QIYOU_ENV": "production",
             "QIYOU_DATABASE_URL": self.database_url,
             "QIYOU_JWT_SECRET": self.jwt_secret,
