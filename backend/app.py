@@ -15,6 +15,7 @@ from litestar.openapi.spec import Components, Contact, License, SecurityScheme, 
 from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from backend.canteen import routes as canteen_routes
 from backend.catalog import routes as catalog_routes
 from backend.config import Settings
 from backend.core import health
@@ -74,6 +75,7 @@ def _api_router(settings: Settings) -> Router:
         *events_routes.ROUTES,
         *jobs_routes.ROUTES,
         *eldercare_routes.ROUTES,
+        *canteen_routes.ROUTES,
     ]
     if settings.dev_routes_enabled:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
@@ -125,6 +127,11 @@ TAGS = [
         name="eldercare",
         description="优养 elderly care: care providers and their staff, the services "
         "catalogue, elders' care profiles and subsidies.",
+    ),
+    Tag(
+        name="canteen",
+        description="长者食堂 the elders' canteen: canteens, meals and their portions, meal "
+        "orders with subsidies, the counter, deliveries and monthly statements.",
     ),
     Tag(
         name="development",

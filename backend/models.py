@@ -1,5 +1,13 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
+from backend.canteen.models import (  # noqa: F401
+    Canteen,
+    CanteenSubsidy,
+    Meal,
+    MealOrder,
+    MealReminderPref,
+    MealReminderSent,
+)
 from backend.catalog.models import Program, ProgramService  # noqa: F401
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey

@@ -5,6 +5,7 @@ from __future__ import annotations
 from backend.eldercare import messages as messages
 from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
+from backend.eldercare.diners import MealProfile, delivery_addresses, meal_profile
 from backend.eldercare.profiles import get_profile, parse_subject, put_profile, set_subsidy
 from backend.eldercare.providers import (
     CARE_STAFF_ROLES,
@@ -17,12 +18,15 @@ from backend.eldercare.providers import (
 
 __all__ = [
     "CARE_STAFF_ROLES",
+    "MealProfile",
     "create_provider",
     "debit",
+    "delivery_addresses",
     "get_profile",
     "left_this_month",
     "list_providers",
     "list_services",
+    "meal_profile",
     "messages",
     "month_of",
     "parse_subject",
