@@ -133,3 +133,8 @@ async def order(
     return await client.post(
         "/api/v1/meal-orders", json={"mealId": meal_id, **body}, headers=who.headers
     )
+
+
+def local(hour: int, minute: int = 0, day: date = MONDAY) -> datetime:
+    """A local (Asia/Shanghai) time on ``day``."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=CST)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.canteen.models import Meal, MealOrder
 from backend.core.clock import FrozenClock
-from tests.api.canteen_support import FAR, MONDAY, canteen, elder, meal, meal_body, order
+from tests.api.canteen_support import FAR, MONDAY, canteen, elder, local, meal, meal_body, order
 from tests.conftest import problem
 from tests.factories import MakeUser
 
@@ -161,7 +161,7 @@ async def test_after_the_cutoff_ordering_and_cancelling_are_closed(
         assert await session.scalar(select(Meal.ordered)) == 2
     # Cancelled, the diner may order again.
     assert (await order(client, late, lunch["id"])).status_code == 201
-    clock.set(clock.now().replace(hour=9, minute=30))
+    clock.set(local(9, 30))
     closed = await order(client, await make_user("resident"), lunch["id"])
     assert closed.status_code == 422
     assert problem(closed)["code"] == "order_closed"
