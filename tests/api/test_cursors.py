@@ -14,6 +14,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from backend.canteen.canteens import CANTEENS, MEALS
+from backend.canteen.counter import DELIVERIES
+from backend.canteen.ordering import MY_ORDERS
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
@@ -49,6 +52,10 @@ LISTS = (
     ListEndpoint("/admin/care-providers", PROVIDERS, "admin"),
     ListEndpoint("/admin/jobs", JOBS, "admin"),
     ListEndpoint("/admin/users", USERS, "admin"),
+    ListEndpoint("/canteens", CANTEENS, None),
+    ListEndpoint("/canteens/{canteenId}/meals", MEALS, None),
+    ListEndpoint("/manage/canteens/{canteenId}/deliveries", DELIVERIES, "admin"),
+    ListEndpoint("/me/meal-orders", MY_ORDERS, "resident"),
     ListEndpoint("/events", EVENTS, None),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
@@ -156,6 +163,12 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) ->
             )
             await create_room(client, headers, venue["id"], ACTIVITY_ROOM)
             path = path.replace("{venueId}", venue["id"])
+        if "{canteenId}" in path:
+            owner = account if account and account.role == "admin" else await make_user("admin")
+            canteen = await client.post(
+                f"{API}/manage/canteens", json={"name": "高照长者食堂"}, headers=owner.headers
+            )
+            path = path.replace("{canteenId}", canteen.json()["id"])
         if "{eventId}" in path:
             event = await draft(client, headers, clock)
             path = path.replace("{eventId}", event["id"])
