@@ -90,6 +90,21 @@ async def _diner(session: AsyncSession, user_id: UUID, member_id: UUID | None) -
     return members[0].name
 
 
+async def _refusal(session: AsyncSession, meal_id: UUID, portions: int, now: datetime) -> None:
+    """Raise what refuses the order on the meal as it stands (closed or too few portions)."""
+    state = (
+        await session.execute(
+            select(Meal.status, Meal.order_cutoff, Meal.portions - Meal.ordered).where(
+                Meal.id == meal_id
+            )
+        )
+    ).one()
+    if state[0] != "open" or state[1] <= now:
+        raise AppError(422, "order_closed")
+    if state[2] < portions:
+        raise AppError(409, "sold_out")
+
+
 async def place_order(
     session: AsyncSession,
     user_id: UUID,
@@ -99,6 +114,11 @@ async def place_order(
     data_key: bytes,
     language: Language,
 ) -> MealOrderOut:
+    """Everything the order needs is read and written first; the deciding ``UPDATE`` of the
+    meal row comes last, so its lock is held from that statement to the commit right after it
+    (a rush queues on that lock). If it refuses, the transaction rolls back what came before.
+    A meal already closed or sold out when first read is refused at once: it was so at that
+    moment, and the rush's refusals then cost one read instead of a wait for the lock."""
     meal = (
         await session.execute(
             select(
@@ -108,6 +128,8 @@ async def place_order(
                 Meal.price,
                 Meal.canteen_id,
                 Meal.order_cutoff,
+                Meal.status,
+                (Meal.portions - Meal.ordered).label("left"),
                 Canteen.name.label("canteen_name"),
                 Canteen.lat,
                 Canteen.lng,
@@ -119,6 +141,10 @@ async def place_order(
     ).one_or_none()
     if meal is None:
         raise AppError(404, "not_found")
+    if meal.status != "open" or meal.order_cutoff <= now:
+        raise AppError(422, "order_closed")
+    if meal.left < data.portions:
+        raise AppError(409, "sold_out")
     diner_name = await _diner(session, user_id, data.member_id)
     profile = await eldercare.meal_profile(session, user_id, data.member_id)
     if data.delivery:
@@ -141,30 +167,6 @@ async def place_order(
         # One portion is the elder's own; further portions are at full price.
         subsidy = min(amount or 0, meal.price)
     price = meal.price * data.portions
-    # The decision: the portions are taken here or not at all.
-    taken = (
-        await session.execute(
-            update(Meal)
-            .where(
-                Meal.id == data.meal_id,
-                Meal.status == "open",
-                Meal.order_cutoff > now,
-                Meal.ordered + data.portions <= Meal.portions,
-            )
-            .values(ordered=Meal.ordered + data.portions)
-            .returning(Meal.id)
-            .execution_options(synchronize_session=False)
-        )
-    ).one_or_none()
-    if taken is None:
-        state = (
-            await session.execute(
-                select(Meal.status, Meal.order_cutoff).where(Meal.id == data.meal_id)
-            )
-        ).one()
-        if state.status != "open" or state.order_cutoff <= now:
-            raise AppError(422, "order_closed")
-        raise AppError(409, "sold_out")
     code = new_pickup_code(data_key)
     values = {
         "id": new_id(),
@@ -203,6 +205,25 @@ async def place_order(
             "payableYuan": yuan(price - subsidy),
         },
     )
+    # The decision: the portions are taken here or not at all (and then nothing above stays).
+    taken = (
+        await session.execute(
+            update(Meal)
+            .where(
+                Meal.id == data.meal_id,
+                Meal.status == "open",
+                Meal.order_cutoff > now,
+                Meal.ordered + data.portions <= Meal.portions,
+            )
+            .values(ordered=Meal.ordered + data.portions)
+            .returning(Meal.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).one_or_none()
+    if taken is None:
+        await _refusal(session, data.meal_id, data.portions, now)
+        # Portions were freed between the refusal and its explanation: try again.
+        raise AppError(409, "sold_out")
     row = SimpleNamespace(
         **values,
         collected_at=None,
