@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.canteen.models import Meal, MealOrder
 from backend.core.clock import FrozenClock
+from backend.core.models import IdempotencyKey
 from tests.api.canteen_support import FAR, MONDAY, canteen, elder, local, meal, meal_body, order
 from tests.conftest import problem
 from tests.factories import MakeUser
@@ -174,7 +175,7 @@ async def test_after_the_cutoff_ordering_and_cancelling_are_closed(
 
 
 async def test_an_idempotency_key_replays_the_order(
-    client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock, db: Sessions
 ) -> None:
     place = await canteen(client, make_user, clock)
     lunch = await meal(client, place)
@@ -185,8 +186,16 @@ async def test_an_idempotency_key_replays_the_order(
     again = await client.post("/api/v1/meal-orders", json=body, headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert first.json() == again.json()
+    assert again.headers.get("idempotent-replayed") == "true"
     meals = (await client.get(f"/api/v1/canteens/{place.id}/meals")).json()["items"]
     assert meals[0]["portionsLeft"] == 79
+    reused = await client.post("/api/v1/meal-orders", json={**body, "portions": 2}, headers=headers)
+    assert problem(reused)["code"] == "idempotency_key_reused"
+    # The replayed answer carries the pickup code: stored sealed, never in plaintext.
+    async with db() as session:
+        stored = await session.scalar(select(IdempotencyKey.response_body))
+    assert stored is not None
+    assert first.json()["pickupCode"].encode() not in stored
 
 
 async def test_a_month_statement_for_the_resident_and_the_canteen(
