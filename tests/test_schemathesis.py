@@ -157,6 +157,12 @@ CROSS_FIELD_RULES = frozenset(
         "from",
         "to",
         "date",
+        # The canteen: a week within the years a canteen serves (as from/to/date), a cutoff
+        # before the end of serving, a tier named once, and a canteen when a reminder is on.
+        "week",
+        "orderCutoff",
+        "subsidies",
+        "canteenId",
     }
 )
 

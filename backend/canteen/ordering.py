@@ -299,7 +299,8 @@ async def cancel_order(
 
 
 def parse_month(month: str | None, now: datetime) -> date:
-    if month is None:
+    if not month:
+        # Absent or empty: this month.
         return local_date_of(now).replace(day=1)
     try:
         year, number = (int(part) for part in month.split("-"))

@@ -27,6 +27,7 @@ from backend.core.i18n import Language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from schemas.canteen import (
+    MONTH_PATTERN,
     CanteenOut,
     MealOrderIn,
     MealOrderOut,
@@ -34,7 +35,6 @@ from schemas.canteen import (
     MealOut,
     MealReminderIn,
     MealReminderOut,
-    Month,
 )
 from schemas.common import Page
 
@@ -49,8 +49,12 @@ ToDay = Annotated[
     date | None,
     QueryParameter(name="to", description="last local date (default: 13 days after from)"),
 ]
+# The pattern on the parameter itself: Litestar drops a Meta's pattern inside ``| None``.
 MonthParam = Annotated[
-    Month | None, QueryParameter(description="YYYY-MM (default: this month, Asia/Shanghai)")
+    str | None,
+    QueryParameter(
+        pattern=MONTH_PATTERN, description="YYYY-MM (default: this month, Asia/Shanghai)"
+    ),
 ]
 
 
