@@ -10,7 +10,7 @@ from uuid import UUID
 from msgspec import Meta
 
 from schemas.common import Wire
-from schemas.eldercare import Address, SubsidyTier
+from schemas.eldercare import Address, Relation, SubsidyTier
 from schemas.identity import DisplayName, RealName
 
 ContactPhone = Annotated[
@@ -36,8 +36,6 @@ IdNumberText = Annotated[
         examples=["110101194001011234"],
     ),
 ]
-ContactName = Annotated[str, Meta(min_length=1, max_length=50)]
-ContactRelation = Annotated[str, Meta(min_length=1, max_length=20)]
 
 
 class AssistedResidentIn(Wire):
@@ -46,7 +44,7 @@ class AssistedResidentIn(Wire):
     address: Address
     contact_phone: ContactPhone
     contact_name: DisplayName | None = None
-    relation: ContactRelation | None = None
+    relation: Relation | None = None
 
 
 class AssistedResidentOut(Wire):
