@@ -18,8 +18,9 @@ from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.identity.models import User
 from tests.api import assisted_support as support
+from tests.api.events_support import register
 from tests.conftest import problem
-from tests.factories import PASSWORD, MakeUser, add_member
+from tests.factories import PASSWORD, MakeUser, add_member, published
 
 Sessions = async_sessionmaker[AsyncSession]
 URL = "/api/v1/manage/assisted-residents"
@@ -310,3 +311,39 @@ async def test_twenty_parallel_creations_with_one_id_number_make_one_account(
             select(func.count()).select_from(User).where(User.phone.is_(None))
         )
     assert (count, accounts) == (1, 1)
+
+
+async def test_an_event_registration_for_an_elder_is_recorded_with_and_without_a_key(
+    client: httpx.AsyncClient, db: Sessions, make_user: MakeUser, clock: FrozenClock
+) -> None:
+    """A registration without Idempotency-Key commits on its own, outside the request's
+    session: its record is written just after; with a key it joins the request's transaction."""
+    worker, staff = await make_user("worker"), await make_user("staff")
+    first = await published(client, staff.headers, clock)
+    second = await published(client, staff.headers, clock)
+    elder = await support.create(client, worker)
+    acting = await support.act(client, worker, elder["id"])
+    plain = await register(client, first["id"], acting)
+    assert plain.status_code == 201, plain.text
+    keyed = await client.post(
+        f"/api/v1/events/{second['id']}/registrations",
+        json={"seats": 1, "memberIds": []},
+        headers={**acting, "Idempotency-Key": "elder-visit-1"},
+    )
+    assert keyed.status_code == 201, keyed.text
+    twice = await register(client, first["id"], acting)
+    assert twice.status_code == 409
+    mine = await client.get("/api/v1/me/registrations", headers=acting)
+    assert len(mine.json()["items"]) == 2
+    async with db() as session:
+        rows = (await session.execute(select(ActedFor).order_by(ActedFor.id))).scalars().all()
+    assert [(r.operation, r.status) for r in rows] == [
+        ("actForAssistedResident", 200),
+        ("registerForEvent", 201),
+        ("registerForEvent", 201),
+        ("registerForEvent", 409),
+    ]
+    assert {r.path for r in rows[1:]} == {
+        f"/api/v1/events/{first['id']}/registrations",
+        f"/api/v1/events/{second['id']}/registrations",
+    }
