@@ -8,7 +8,8 @@ only for a request that may change something (not GET, HEAD or OPTIONS).
 - A 2xx answer whose handler used the request's session: the row joins that session, so it
   commits with the action or not at all.
 - A refusal (4xx, 5xx) is recorded too, in its own short transaction, after the action's
-  changes were rolled back: the household and the admins see what was tried and refused.
+  changes were rolled back (here, first: see below): the household and the admins see what was
+  tried and refused.
 - A 2xx answer of a handler without the session (a registration without Idempotency-Key commits
   its single statement on its own): its own transaction, just after the action's.
 """
@@ -61,6 +62,11 @@ async def record(message: Message, scope: Scope, session: AsyncSession | None) -
             session.add(row)
             await session.flush()
             return
+        if session is not None:
+            # Undo the refused action first: its transaction may hold a lock on the elder's
+            # account row (a household's additions lock it), which the record's foreign key
+            # would wait for until that same transaction ended: never.
+            await session.rollback()
         async with AsyncSession(app.state.db_engine, expire_on_commit=False) as own:
             own.add(row)
             await own.commit()

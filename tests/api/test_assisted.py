@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from uuid import UUID
 
 import httpx
 import jwt
@@ -347,3 +348,30 @@ async def test_an_event_registration_for_an_elder_is_recorded_with_and_without_a
         f"/api/v1/events/{first['id']}/registrations",
         f"/api/v1/events/{second['id']}/registrations",
     }
+
+
+async def test_a_refusal_that_held_the_elders_row_is_recorded_without_waiting(
+    client: httpx.AsyncClient, db: Sessions, make_user: MakeUser
+) -> None:
+    """The 21st member is refused after the owner's row was locked FOR UPDATE; the record's
+    foreign key to that row must not wait for the refused transaction."""
+    worker = await make_user("worker")
+    elder = await support.create(client, worker)
+    for i in range(20):
+        await add_member(db, UUID(elder["id"]), f"成员{i}", date(1990, 1, 1))
+    acting = await support.act(client, worker, elder["id"])
+    refused = await asyncio.wait_for(
+        client.post(
+            "/api/v1/me/members",
+            json={"name": "王小明", "relation": "grandson", "birthDate": "2015-02-03"},
+            headers=acting,
+        ),
+        timeout=10,
+    )
+    assert refused.status_code == 409
+    assert problem(refused)["code"] == "member_limit_reached"
+    async with db() as session:
+        last = (
+            await session.execute(select(ActedFor).order_by(ActedFor.id.desc()).limit(1))
+        ).scalar_one()
+    assert (last.operation, last.status) == ("createMember", 409)
