@@ -15,6 +15,8 @@ from litestar.openapi.spec import Components, Contact, License, SecurityScheme, 
 from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from backend.assisted import audit as assisted_audit
+from backend.assisted import routes as assisted_routes
 from backend.catalog import routes as catalog_routes
 from backend.config import Settings
 from backend.core import health
@@ -74,6 +76,7 @@ def _api_router(settings: Settings) -> Router:
         *events_routes.ROUTES,
         *jobs_routes.ROUTES,
         *eldercare_routes.ROUTES,
+        *assisted_routes.ROUTES,
     ]
     if settings.dev_routes_enabled:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
@@ -125,6 +128,11 @@ TAGS = [
         name="eldercare",
         description="优养 elderly care: care providers and their staff, the services "
         "catalogue, elders' care profiles and subsidies.",
+    ),
+    Tag(
+        name="assisted",
+        description="Elders without a phone: assisted resident accounts, community workers "
+        "acting for them, and the record of who acted for whom.",
     ),
     Tag(
         name="development",
@@ -205,7 +213,8 @@ def create_app(
     settings = settings or Settings.from_env()
     clock = clock or Clock()
     url = database_url or resolve_database_url(settings)
-    db_config = build_sqlalchemy_config(settings, url)
+    # Every write made with an acting token is recorded beside the action (backend/assisted).
+    db_config = build_sqlalchemy_config(settings, url, before_commit=assisted_audit.record)
     jwt_auth = build_jwt_auth(settings)
     engine = db_config.get_engine()
     reader = Reader(build_read_pool(settings, engine))

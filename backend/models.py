@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
+from backend.assisted.models import ActedFor, AssistedResident  # noqa: F401
 from backend.catalog.models import Program, ProgramService  # noqa: F401
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey

@@ -119,6 +119,8 @@ RULE_REFUSALS: dict[str, str] = {
     "unknown_member": "member ids of the caller's household",
     # A care profile is for a member aged 60 or more: the member's birth date is state.
     "not_an_elder": "care profiles of the household's elders",
+    # One account per ID number: a valid number drawn twice (or already verified) is state.
+    "id_number_registered": "one account per resident ID number",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

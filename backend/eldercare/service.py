@@ -5,6 +5,7 @@ from __future__ import annotations
 from backend.eldercare import messages as messages
 from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
+from backend.eldercare.elders import ElderRow, list_elders
 from backend.eldercare.profiles import get_profile, parse_subject, put_profile, set_subsidy
 from backend.eldercare.providers import (
     CARE_STAFF_ROLES,
@@ -17,10 +18,12 @@ from backend.eldercare.providers import (
 
 __all__ = [
     "CARE_STAFF_ROLES",
+    "ElderRow",
     "create_provider",
     "debit",
     "get_profile",
     "left_this_month",
+    "list_elders",
     "list_providers",
     "list_services",
     "messages",

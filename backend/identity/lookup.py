@@ -91,7 +91,10 @@ async def people(session: AsyncSession, user_ids: Collection[UUID]) -> dict[UUID
     rows = await session.execute(
         select(User.id, User.display_name, User.phone).where(User.id.in_(list(user_ids)))
     )
-    return {r.id: PersonInfo(id=r.id, display_name=r.display_name, phone=r.phone) for r in rows}
+    # An assisted resident has no phone of its own; staff lists show none rather than null.
+    return {
+        r.id: PersonInfo(id=r.id, display_name=r.display_name, phone=r.phone or "") for r in rows
+    }
 
 
 async def user_id_by_phone(session: AsyncSession, phone: str) -> UUID | None:

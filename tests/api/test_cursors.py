@@ -14,9 +14,12 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from backend.assisted.accounts import ASSISTED
+from backend.assisted.acting import ACTED_FOR
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
+from backend.eldercare.elders import ELDERS
 from backend.eldercare.providers import PROVIDERS
 from backend.events.listing import EVENTS
 from backend.events.publishing import MANAGED_EVENTS
@@ -46,15 +49,19 @@ class ListEndpoint:
 
 
 LISTS = (
+    ListEndpoint("/admin/acted-for", ACTED_FOR, "admin"),
     ListEndpoint("/admin/care-providers", PROVIDERS, "admin"),
     ListEndpoint("/admin/jobs", JOBS, "admin"),
     ListEndpoint("/admin/users", USERS, "admin"),
     ListEndpoint("/events", EVENTS, None),
+    ListEndpoint("/manage/assisted-residents", ASSISTED, "worker"),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
+    ListEndpoint("/manage/elders", ELDERS, "worker"),
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
     ListEndpoint("/manage/events/{eventId}/registrations", ROSTER, "staff"),
     ListEndpoint("/manage/venues", VENUES, "admin"),
     ListEndpoint("/manage/venues/{venueId}/closures", CLOSURES, "admin"),
+    ListEndpoint("/me/acted-for", ACTED_FOR, "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
     ListEndpoint("/me/members", MEMBERS, "resident"),
