@@ -119,6 +119,8 @@ RULE_REFUSALS: dict[str, str] = {
     "unknown_member": "member ids of the caller's household",
     # A care profile is for a member aged 60 or more: the member's birth date is state.
     "not_an_elder": "care profiles of the household's elders",
+    # A check-in is for an elder whose care profile has the daily check-in on: state.
+    "check_in_not_enabled": "check-ins of elders whose daily check-in is on",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

@@ -17,6 +17,8 @@ from litestar import Litestar
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
+from backend.eldercare.checkins import MY_CHECK_INS
+from backend.eldercare.missed_check_ins import MISSED_CHECK_INS
 from backend.eldercare.providers import PROVIDERS
 from backend.events.listing import EVENTS
 from backend.events.publishing import MANAGED_EVENTS
@@ -51,12 +53,14 @@ LISTS = (
     ListEndpoint("/admin/users", USERS, "admin"),
     ListEndpoint("/events", EVENTS, None),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
+    ListEndpoint("/manage/care/check-ins/missing", MISSED_CHECK_INS, "worker"),
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
     ListEndpoint("/manage/events/{eventId}/registrations", ROSTER, "staff"),
     ListEndpoint("/manage/venues", VENUES, "admin"),
     ListEndpoint("/manage/venues/{venueId}/closures", CLOSURES, "admin"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
+    ListEndpoint("/me/care/check-ins", MY_CHECK_INS, "resident"),
     ListEndpoint("/me/members", MEMBERS, "resident"),
     ListEndpoint("/me/notifications", NOTIFICATIONS, "resident"),
     ListEndpoint("/me/registrations", MY_REGISTRATIONS, "resident"),
