@@ -91,6 +91,49 @@ async def _names(session: AsyncSession, rows: Sequence[Any]) -> dict[UUID, str]:
     }
 
 
+async def _families(session: AsyncSession, rows: Sequence[Any]) -> dict[UUID, list[UUID]]:
+    """Whom an alert tells, by profile: the household (the profile's owner) and every
+    emergency contact whose phone has an active account, each once (the owner may be one)."""
+    phones = {c["phone"] for r in rows for c in r.emergency_contacts}
+    accounts = await lookup.active_ids_by_phone(session, phones)
+    families: dict[UUID, list[UUID]] = {}
+    for r in rows:
+        contacts = [accounts[c["phone"]] for c in r.emergency_contacts if c["phone"] in accounts]
+        families[r.id] = list(dict.fromkeys([r.owner_id, *contacts]))
+    return families
+
+
+async def tell_checked_in(
+    session: AsyncSession,
+    profile: Any,
+    *,
+    alert_id: UUID,
+    escalated: bool,
+    name: str,
+    by: UUID,
+    now: datetime,
+) -> None:
+    """A late check-in closed an alert: those the alert told hear the elder is safe — the
+    household and contacts (but not who tapped), and the workers if it had escalated.
+    ``profile`` has ``id``, ``owner_id``, ``member_id`` and ``emergency_contacts``."""
+    families = await _families(session, [profile])
+    recipients = [u for u in families[profile.id] if u != by]
+    if escalated:
+        recipients += await lookup.active_ids_with_role(session, ESCALATE_TO_ROLE)
+    await notify_many(
+        session,
+        user_ids=list(dict.fromkeys(recipients)),
+        kind="care_check_in_resolved",
+        data={
+            "alertId": alert_id,
+            "careProfileId": profile.id,
+            "memberId": profile.member_id,
+            "name": name,
+            "checkedInAt": now,
+        },
+    )
+
+
 async def alert_missing(session: AsyncSession, *, now: datetime) -> int:
     """Step 1, in ``session``'s transaction: record and send the alerts now due; how many."""
     due = (await session.execute(_due(now))).all()
@@ -118,19 +161,11 @@ async def alert_missing(session: AsyncSession, *, now: datetime) -> int:
     alert_of = {(r.care_profile_id, r.day): r.id for r in recorded}
     told = [r for r in due if (r.id, r.day) in alert_of]
     names = await _names(session, told)
-    phones = {c["phone"] for r in told for c in r.emergency_contacts}
-    accounts = await lookup.active_ids_by_phone(session, phones)
+    families = await _families(session, told)
     for r in told:
-        # The household and the contacts who have the app, each once (the owner may be one).
-        recipients = dict.fromkeys(
-            [
-                r.owner_id,
-                *(accounts[c["phone"]] for c in r.emergency_contacts if c["phone"] in accounts),
-            ]
-        )
         await notify_many(
             session,
-            user_ids=list(recipients),
+            user_ids=families[r.id],
             kind="care_check_in_missed",
             data={
                 "alertId": alert_of[(r.id, r.day)],

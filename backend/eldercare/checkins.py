@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.clock import local_date_of
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
-from backend.eldercare import wire
+from backend.eldercare import checkin_alerts, wire
 from backend.eldercare.models import CareCheckIn, CareCheckInAlert, CareProfile
 from backend.eldercare.profiles import elder_name, subject
 from backend.identity import lookup
@@ -51,12 +51,18 @@ async def check_in(
                 # Not a change of the profile the household made.
                 updated_at=CareProfile.updated_at,
             )
-            .returning(CareProfile.id, CareProfile.check_in_due_by)
+            .returning(
+                CareProfile.id,
+                CareProfile.owner_id,
+                CareProfile.member_id,
+                CareProfile.emergency_contacts,
+                CareProfile.check_in_due_by,
+            )
         )
     ).one_or_none()
     if profile is None:
         raise AppError(422, "check_in_not_enabled")
-    profile_id, due_by = profile
+    profile_id, due_by = profile.id, profile.check_in_due_by
     made = (
         await session.scalars(
             pg_insert(CareCheckIn)
@@ -75,15 +81,28 @@ async def check_in(
         ).one()
         return 200, wire.check_in(existing, member_id=member_id, name=name, due_by=due_by)
     # A late check-in closes the day's alert (the workers' list shows it checked in).
-    await session.execute(
-        update(CareCheckInAlert)
-        .where(
-            CareCheckInAlert.care_profile_id == profile_id,
-            CareCheckInAlert.day == today,
-            CareCheckInAlert.resolved_at.is_(None),
+    closed = (
+        await session.execute(
+            update(CareCheckInAlert)
+            .where(
+                CareCheckInAlert.care_profile_id == profile_id,
+                CareCheckInAlert.day == today,
+                CareCheckInAlert.resolved_at.is_(None),
+            )
+            .values(resolved_at=now)
+            .returning(CareCheckInAlert.id, CareCheckInAlert.escalated_at)
         )
-        .values(resolved_at=now)
-    )
+    ).one_or_none()
+    if closed is not None:
+        await checkin_alerts.tell_checked_in(
+            session,
+            profile,
+            alert_id=closed.id,
+            escalated=closed.escalated_at is not None,
+            name=name,
+            by=user_id,
+            now=now,
+        )
     return 201, wire.check_in(made, member_id=member_id, name=name, due_by=due_by)
 
 

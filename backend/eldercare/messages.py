@@ -65,6 +65,10 @@ register_kinds(
                 "hours ago. Please call or visit, and record it in the staff app.",
             ),
         },
+        "care_check_in_resolved": {
+            "zh-CN": ("已补报平安", "{name}已于{checkedInAt}报平安。"),
+            "en": ("Checked in after all", "{name} checked in at {checkedInAt}."),
+        },
         "care_check_in_reached": {
             "zh-CN": ("社区已联系到长者", "社区工作人员{workerName}于{reachedAt}联系到了{name}。"),
             "en": (

@@ -23,7 +23,12 @@ DAY = date(2027, 3, 1)
 CHECK_INS = "/api/v1/care/check-ins"
 MY_CHECK_INS = "/api/v1/me/care/check-ins"
 MISSING = "/api/v1/manage/care/check-ins/missing"
-KINDS = ("care_check_in_missed", "care_check_in_escalated", "care_check_in_reached")
+KINDS = (
+    "care_check_in_missed",
+    "care_check_in_escalated",
+    "care_check_in_resolved",
+    "care_check_in_reached",
+)
 
 
 def at(hour: int, minute: int = 0, *, day: date = DAY) -> datetime:

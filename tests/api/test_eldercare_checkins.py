@@ -282,7 +282,7 @@ async def test_escalation_two_hours_later_tells_the_workers_once(
     owner = await make_user("resident")
     workers = [await make_user("worker") for _ in range(2)]
     admin, staff = await make_user("admin"), await make_user("staff")
-    await elder(client, db, owner)
+    member, _ = await elder(client, db, owner)
     await scan(app, clock, at(10))
     await scan(app, clock, at(11, 59))
     assert await told(db, workers[0].id) == []
@@ -298,6 +298,12 @@ async def test_escalation_two_hours_later_tells_the_workers_once(
     assert len(await told(db, workers[0].id)) == 1
     # The household was told once, at 10:00.
     assert [n.kind for n in await told(db, owner.id)] == ["care_check_in_missed"]
+    # A check-in after the escalation tells the workers the elder is safe.
+    clock.set(at(12, 30))
+    assert (await check_in(client, owner, member)).status_code == 201
+    for worker in workers:
+        kinds = [n.kind for n in await told(db, worker.id)]
+        assert kinds == ["care_check_in_escalated", "care_check_in_resolved"]
 
 
 async def test_a_late_check_in_closes_the_alert_before_escalation(
@@ -307,12 +313,23 @@ async def test_a_late_check_in_closes_the_alert_before_escalation(
     db: Sessions,
     clock: FrozenClock,
 ) -> None:
-    owner, worker = await make_user("resident"), await make_user("worker")
-    member, _ = await elder(client, db, owner)
+    owner, son, worker = [await make_user(role) for role in ("resident", "resident", "worker")]
+    contacts = [{"name": "张明", "phone": son.phone, "relation": "son"}]
+    member, _ = await elder(client, db, owner, emergencyContacts=contacts)
     await scan(app, clock, at(10))
     clock.set(at(11))
     late = await check_in(client, owner, member)
     assert (late.status_code, late.json()["late"]) == (201, True)
+    # Those the alert told hear the elder is safe; who tapped is not told what they did.
+    assert [n.kind for n in await told(db, son.id)] == [
+        "care_check_in_missed",
+        "care_check_in_resolved",
+    ]
+    assert [n.kind for n in await told(db, owner.id)] == ["care_check_in_missed"]
+    assert render("care_check_in_resolved", (await told(db, son.id))[1].data, "zh-CN") == (
+        "已补报平安",
+        "陈桂英已于2027-03-01 11:00报平安。",
+    )
     await scan(app, clock, at(12))
     assert await told(db, worker.id) == []
     [item] = (await client.get(MISSING, headers=worker.headers)).json()["items"]
