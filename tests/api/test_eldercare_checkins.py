@@ -12,6 +12,7 @@ import pytest
 from litestar import Litestar
 from sqlalchemy import func, select
 
+from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.eldercare import service
 from backend.eldercare.models import CareCheckIn, CareCheckInAlert
@@ -31,7 +32,7 @@ from tests.api.checkin_support import (
 )
 from tests.api.push_support import add_device
 from tests.conftest import problem
-from tests.factories import MakeUser, add_member, new_phone
+from tests.factories import MakeUser, add_member, new_phone, verify_birth
 
 
 @pytest.fixture(autouse=True)
@@ -75,6 +76,8 @@ async def test_one_check_in_a_day_and_the_household_reads_them(
         CHECK_INS, json={"memberId": str(member)}, headers={**owner.headers, **keyed}
     )
     assert (replay.status_code, replay.json()) == (201, second.json())
+    reused = await client.post(CHECK_INS, json={}, headers={**owner.headers, **keyed})
+    assert problem(reused)["code"] == "idempotency_key_reused"
 
     listed = await client.get(MY_CHECK_INS, params={"limit": 1}, headers=owner.headers)
     assert [c["date"] for c in listed.json()["items"]] == ["2027-03-02"]
@@ -106,6 +109,22 @@ async def test_check_ins_are_refused_where_no_check_in_is_on(
     assert theirs.status_code == 404
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(CareCheckIn)) == 0
+
+
+async def test_a_resident_of_sixty_checks_in_for_themself(
+    client: httpx.AsyncClient, make_user: MakeUser, settings: Settings, db: Sessions
+) -> None:
+    resident = await make_user("resident")
+    await verify_birth(db, settings, resident.id, DAY.replace(year=1950))
+    put = await client.put(
+        "/api/v1/me/care-profiles/self", json=profile(), headers=resident.headers
+    )
+    assert put.status_code == 200, put.text
+    tapped = await client.post(CHECK_INS, headers=resident.headers)
+    assert tapped.status_code == 201, tapped.text
+    assert (tapped.json()["memberId"], tapped.json()["name"]) == (None, resident.name)
+    mine = await client.get(MY_CHECK_INS, params={"memberId": "self"}, headers=resident.headers)
+    assert [c["id"] for c in mine.json()["items"]] == [tapped.json()["id"]]
 
 
 @pytest.mark.storm
@@ -415,3 +434,26 @@ async def test_an_alert_of_a_profile_switched_off_is_not_escalated(
     assert put.status_code == 200
     await scan(app, clock, at(12))
     assert await told(db, worker.id) == []
+
+
+@pytest.mark.storm
+async def test_storm_ten_workers_record_reaching_one_elder_once(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    make_user: MakeUser,
+    db: Sessions,
+    clock: FrozenClock,
+) -> None:
+    owner = await make_user("resident")
+    workers = [await make_user("worker") for _ in range(10)]
+    await elder(client, db, owner)
+    await scan(app, clock, at(10))
+    [item] = (await client.get(MISSING, headers=workers[0].headers)).json()["items"]
+    url = f"/api/v1/manage/care/check-ins/{item['id']}/reached"
+    answers = await asyncio.gather(
+        *(client.post(url, json={"note": w.name}, headers=w.headers) for w in workers)
+    )
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 9
+    [won] = [a.json() for a in answers if a.status_code == 200]
+    assert won["reachedNote"] == won["reachedBy"]["name"]
+    assert len(await told(db, owner.id, "care_check_in_reached")) == 1
