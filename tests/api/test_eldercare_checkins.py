@@ -229,6 +229,24 @@ async def test_no_alert_for_a_check_in_made_a_profile_off_or_before_due(
     assert names == ["王德福", "赵淑珍", "陈桂英"]
 
 
+async def test_editing_a_profile_keeps_the_check_in_expected(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    make_user: MakeUser,
+    db: Sessions,
+    clock: FrozenClock,
+) -> None:
+    owner = await make_user("resident")
+    member, _ = await elder(client, db, owner)
+    # No scan ran at 10:00; at 10:30 the household changes the address, the check-in still on.
+    clock.set(at(10, 30))
+    url = f"/api/v1/me/care-profiles/{member}"
+    changed = profile(address="嘉兴市南湖区高照街道新村5号")
+    assert (await client.put(url, json=changed, headers=owner.headers)).status_code == 200
+    await scan(app, clock, at(10, 31))
+    assert [n.kind for n in await told(db, owner.id)] == ["care_check_in_missed"]
+
+
 async def test_a_scan_missed_over_midnight_still_alerts_the_day_before(
     client: httpx.AsyncClient,
     app: Litestar,
