@@ -127,7 +127,8 @@ TAGS = [
     Tag(
         name="eldercare",
         description="优养 elderly care: care providers and their staff, the services "
-        "catalogue, elders' care profiles and subsidies.",
+        "catalogue, elders' care profiles and subsidies, the daily check-in (平安报) and "
+        "its alerts.",
     ),
     Tag(
         name="assisted",

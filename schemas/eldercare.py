@@ -1,9 +1,9 @@
 """Wire types of elderly care (优养): care providers, the services catalogue, elders' care
-profiles and their subsidies. Orders, visits and check-ins come with the next slice."""
+profiles and their subsidies, and the daily check-in (平安报) with its alerts."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -137,3 +137,59 @@ class CareProfileOut(Wire):
 class SubsidyIn(Wire):
     tier: SubsidyTier
     monthly_allowance: Fen
+
+
+# --- the daily "I am safe" check-in (平安报) -----------------------------------------------------
+
+CheckInAlertStatus = Literal["open", "checked_in", "reached"]
+
+
+class CareCheckInIn(Wire):
+    """Whose check-in: a household member's id, or none for the resident themself."""
+
+    member_id: UUID | None = None
+
+
+class CareCheckInOut(Wire):
+    """One day's check-in of an elder. ``late``: made after that day's ``dueBy``."""
+
+    id: UUID
+    care_profile_id: UUID
+    member_id: UUID | None
+    name: str
+    date: date
+    checked_in_at: datetime
+    late: bool
+
+
+class CareReachedIn(Wire):
+    note: Notes = ""
+
+
+class CareWorkerRef(Wire):
+    id: UUID
+    name: str
+
+
+class MissedCareCheckInOut(Wire):
+    """A day an elder's check-in was missing at ``dueAt`` (an alert), as a community worker
+    reads it: the address masked; the emergency contacts to call. ``status``: ``open`` (nobody
+    has reached the elder), ``checked_in`` (the household checked in late, at
+    ``checkedInAt``), ``reached`` (a worker reached the elder)."""
+
+    id: UUID
+    care_profile_id: UUID
+    name: str
+    address: str
+    lives_alone: bool
+    emergency_contacts: list[EmergencyContact]
+    date: date
+    due_at: datetime
+    alerted_at: datetime
+    escalated: bool
+    status: CheckInAlertStatus
+    escalated_at: datetime | None = None
+    checked_in_at: datetime | None = None
+    reached_at: datetime | None = None
+    reached_by: CareWorkerRef | None = None
+    reached_note: str | None = None

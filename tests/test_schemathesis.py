@@ -121,6 +121,8 @@ RULE_REFUSALS: dict[str, str] = {
     "not_an_elder": "care profiles of the household's elders",
     # One account per ID number: a valid number drawn twice (or already verified) is state.
     "id_number_registered": "one account per resident ID number",
+    # A check-in is for an elder whose care profile has the daily check-in on: state.
+    "check_in_not_enabled": "check-ins of elders whose daily check-in is on",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.base import AuditedBase, Base, one_of
+from backend.core.base import AuditedBase, Base, UUIDv7Base, one_of
 from schemas.eldercare import ServiceCode, SubsidyTier
 
 
@@ -112,6 +112,13 @@ class CareProfile(AuditedBase):
     health_notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     check_in_enabled: Mapped[bool] = mapped_column(server_default=text("false"))
     check_in_due_by: Mapped[time] = mapped_column(Time, server_default=text("'10:00'"))
+    # When the daily check-in was last switched on (null while off): a day whose dueBy came
+    # before it was never expected, so it is never reported missing (migration 0016).
+    check_in_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The latest day checked in, written by the check-in itself: the missed-check-in scan
+    # re-reads it on the row it locks, which a check-in committed during the scan has changed
+    # (checkin_alerts.alert_missing).
+    last_check_in_on: Mapped[date | None] = mapped_column(Date)
     subsidy_tier: Mapped[SubsidyTier | None] = mapped_column(String(20))
     monthly_allowance: Mapped[int] = mapped_column(Integer, server_default="0")
 
@@ -120,6 +127,9 @@ class CareProfile(AuditedBase):
         CheckConstraint("lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="location"),
         CheckConstraint("monthly_allowance >= 0", name="allowance_not_negative"),
         one_of("subsidy_tier", SubsidyTier, name="subsidy_tier_known"),
+        CheckConstraint(
+            "check_in_enabled = (check_in_since IS NOT NULL)", name="check_in_since_when_enabled"
+        ),
         # One profile per member, and one for the resident themself.
         Index(
             "uq_care_profiles_member",
@@ -158,4 +168,60 @@ class CareAllowanceMonth(Base):
         CheckConstraint("spent >= 0", name="spent_not_negative"),
         CheckConstraint("spent <= allowance", name="within_allowance"),
         CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+    )
+
+
+class CareCheckIn(UUIDv7Base):
+    """An elder's "I am safe" (平安报) of one Asia/Shanghai day: one per elder and day, the
+    primary key's, so parallel taps make one row."""
+
+    __tablename__ = "care_check_ins"
+
+    care_profile_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_profiles.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked_in_by: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (
+        Index("uq_care_check_ins_profile_day", "care_profile_id", "day", unique=True),
+    )
+
+
+class CareCheckInAlert(UUIDv7Base):
+    """A day an elder's check-in was missing at its ``dueBy``: the household and emergency
+    contacts were told when the row was made (one per elder and day, so once, whatever the
+    number of workers scanning); ``escalated_at`` when the community workers were told;
+    ``resolved_at`` when a late check-in came; ``reached_*`` when a worker reached the elder."""
+
+    __tablename__ = "care_check_in_alerts"
+
+    care_profile_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_profiles.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reached_by: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reached_note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("uq_care_check_in_alerts_profile_day", "care_profile_id", "day", unique=True),
+        Index("ix_care_check_in_alerts_day", "day"),
+        # The escalation scan reads only the alerts still open.
+        Index(
+            "ix_care_check_in_alerts_open_due_at",
+            "due_at",
+            postgresql_where=text(
+                "escalated_at IS NULL AND resolved_at IS NULL AND reached_at IS NULL"
+            ),
+        ),
+        CheckConstraint("(reached_at IS NULL) = (reached_note IS NULL)", name="reached_with_note"),
     )

@@ -4,7 +4,8 @@
 - ``CareProvidersController``: care providers (admins);
 - ``CareStaffController``: which provider a dispatcher or caregiver works for (admins);
 - ``CareProfilesController``: an elder's care profile (the household, residents);
-- ``ElderSubsidyController``: an elder's subsidy (community workers, admins).
+- ``ElderSubsidyController``: an elder's subsidy (community workers, admins);
+- the daily check-in's controllers, in ``routes_checkins``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from backend.core.errors import problem_responses
 from backend.core.i18n import request_language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from backend.eldercare import service
+from backend.eldercare import routes_checkins, service
 from schemas.common import Page
 from schemas.eldercare import (
     CareProfileIn,
@@ -224,4 +225,5 @@ ROUTES = [
     CareStaffController,
     CareProfilesController,
     ElderSubsidyController,
+    *routes_checkins.ROUTES,
 ]

@@ -109,3 +109,34 @@ async def household(session: AsyncSession, owner_id: UUID) -> list[MemberInfo]:
         .order_by(HouseholdMember.created_at, HouseholdMember.id)
     )
     return [MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows]
+
+
+async def active_ids_by_phone(session: AsyncSession, phones: Collection[str]) -> dict[str, UUID]:
+    """The active accounts of (normalised) phone numbers, by phone; numbers without one are left
+    out (an elder's emergency contacts who have the app)."""
+    if not phones:
+        return {}
+    rows = await session.execute(
+        select(User.phone, User.id).where(User.phone.in_(list(phones)), User.is_active.is_(True))
+    )
+    return {r.phone: r.id for r in rows}
+
+
+async def active_ids_with_role(session: AsyncSession, role: str) -> list[UUID]:
+    """Every active account of one role (the community workers an alert escalates to)."""
+    rows = await session.scalars(
+        select(User.id).where(User.role == role, User.is_active.is_(True)).order_by(User.id)
+    )
+    return list(rows.all())
+
+
+async def member_names(session: AsyncSession, member_ids: Collection[UUID]) -> dict[UUID, str]:
+    """Household members' names by id, whatever the household (a staff list page)."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(HouseholdMember.id, HouseholdMember.name).where(
+            HouseholdMember.id.in_(list(member_ids))
+        )
+    )
+    return {r.id: r.name for r in rows}

@@ -16,6 +16,7 @@ from backend.core.clock import LOCAL_TZ
 SAFETY_KINDS = frozenset(
     {
         "care_check_in_missed",
+        "care_check_in_escalated",
         "childcare_late_pickup",
         "pickup_not_authorized",
     }

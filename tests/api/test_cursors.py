@@ -20,6 +20,8 @@ from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
 from backend.eldercare.elders import ELDERS
+from backend.eldercare.checkins import MY_CHECK_INS
+from backend.eldercare.missed_check_ins import MISSED_CHECK_INS
 from backend.eldercare.providers import PROVIDERS
 from backend.events.listing import EVENTS
 from backend.events.publishing import MANAGED_EVENTS
@@ -57,6 +59,7 @@ LISTS = (
     ListEndpoint("/manage/assisted-residents", ASSISTED, "worker"),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
     ListEndpoint("/manage/elders", ELDERS, "worker"),
+    ListEndpoint("/manage/care/check-ins/missing", MISSED_CHECK_INS, "worker"),
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
     ListEndpoint("/manage/events/{eventId}/registrations", ROSTER, "staff"),
     ListEndpoint("/manage/venues", VENUES, "admin"),
@@ -64,6 +67,7 @@ LISTS = (
     ListEndpoint("/me/acted-for", ACTED_FOR, "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
+    ListEndpoint("/me/care/check-ins", MY_CHECK_INS, "resident"),
     ListEndpoint("/me/members", MEMBERS, "resident"),
     ListEndpoint("/me/notifications", NOTIFICATIONS, "resident"),
     ListEndpoint("/me/registrations", MY_REGISTRATIONS, "resident"),
