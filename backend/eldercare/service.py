@@ -5,9 +5,9 @@ from __future__ import annotations
 from backend.eldercare import messages as messages
 from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
-from backend.eldercare.elders import ElderRow, list_elders
 from backend.eldercare.checkin_alerts import alert_missing, escalate, scan_check_ins
 from backend.eldercare.checkins import check_in, list_my_check_ins
+from backend.eldercare.elders import ElderRow, list_elders
 from backend.eldercare.missed_check_ins import list_missed, record_reached
 from backend.eldercare.profiles import get_profile, parse_subject, put_profile, set_subsidy
 from backend.eldercare.providers import (

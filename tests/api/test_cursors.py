@@ -19,8 +19,8 @@ from backend.assisted.acting import ACTED_FOR
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
-from backend.eldercare.elders import ELDERS
 from backend.eldercare.checkins import MY_CHECK_INS
+from backend.eldercare.elders import ELDERS
 from backend.eldercare.missed_check_ins import MISSED_CHECK_INS
 from backend.eldercare.providers import PROVIDERS
 from backend.events.listing import EVENTS
