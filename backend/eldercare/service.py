@@ -5,6 +5,9 @@ from __future__ import annotations
 from backend.eldercare import messages as messages
 from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
+from backend.eldercare.dispatch import assign_order, board, caregiver_visits
+from backend.eldercare.order_views import get_order, manage_orders, my_orders
+from backend.eldercare.orders import cancel_order, create_order
 from backend.eldercare.profiles import get_profile, parse_subject, put_profile, set_subsidy
 from backend.eldercare.providers import (
     CARE_STAFF_ROLES,
@@ -14,21 +17,39 @@ from backend.eldercare.providers import (
     provider_of,
     set_care_provider,
 )
+from backend.eldercare.reminders import (
+    REMINDER_LEAD,
+    due_caregiver_reminders,
+    due_household_reminders,
+    visit_reminder_data,
+)
 
 __all__ = [
     "CARE_STAFF_ROLES",
+    "REMINDER_LEAD",
+    "assign_order",
+    "board",
+    "cancel_order",
+    "caregiver_visits",
+    "create_order",
     "create_provider",
     "debit",
+    "due_caregiver_reminders",
+    "due_household_reminders",
+    "get_order",
     "get_profile",
     "left_this_month",
     "list_providers",
     "list_services",
+    "manage_orders",
     "messages",
     "month_of",
+    "my_orders",
     "parse_subject",
     "provider_exists",
     "provider_of",
     "put_profile",
     "set_care_provider",
     "set_subsidy",
+    "visit_reminder_data",
 ]
