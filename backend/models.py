@@ -6,6 +6,7 @@ from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
 from backend.eldercare.models import (  # noqa: F401
     CareAllowanceMonth,
+    CareOrder,
     CareProfile,
     CareProvider,
     CareProviderService,

@@ -123,6 +123,17 @@ RULE_REFUSALS: dict[str, str] = {
     "id_number_registered": "one account per resident ID number",
     # A check-in is for an elder whose care profile has the daily check-in on: state.
     "check_in_not_enabled": "check-ins of elders whose daily check-in is on",
+    # A care order needs the elder's care profile, a time relative to now, and a provider that
+    # offers the service (API.md, "Elderly care"): state no schema states.
+    "care_profile_missing": "care orders for elders with a care profile",
+    "too_soon": "care visits at least 30 minutes ahead",
+    "too_far": "care visits at most 60 days ahead",
+    "unknown_care_provider": "care providers that exist",
+    "service_not_offered": "a provider that offers the service",
+    "no_care_provider": "a service some provider offers",
+    # Cancelling depends on the order's status and the time left before the visit.
+    "cancel_too_late": "cancelling until two hours before the visit",
+    "care_order_invalid_status": "care orders not yet started",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

@@ -67,6 +67,14 @@ def subject(owner_id: UUID, member_id: UUID | None) -> ColumnElement[bool]:
     )
 
 
+async def profile_of(
+    session: AsyncSession, owner_id: UUID, member_id: UUID | None
+) -> CareProfile | None:
+    """The elder's profile, if the household has made one (orders need it)."""
+    found = await session.execute(select(CareProfile).where(subject(owner_id, member_id)))
+    return found.scalar_one_or_none()
+
+
 async def _out(
     session: AsyncSession,
     row: CareProfile,

@@ -6,6 +6,8 @@
 - ``CareProfilesController``: an elder's care profile (the household, residents);
 - ``ElderSubsidyController``: an elder's subsidy (community workers, admins);
 - the daily check-in's controllers, in ``routes_checkins``.
+- care orders: ``routes_orders`` (the household's side) and ``routes_dispatch`` (the
+  provider's), whose controllers ``ROUTES`` adds.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from backend.core.errors import problem_responses
 from backend.core.i18n import request_language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from backend.eldercare import routes_checkins, service
+from backend.eldercare import routes_checkins, routes_dispatch, routes_orders, service
 from schemas.common import Page
 from schemas.eldercare import (
     CareProfileIn,
@@ -226,4 +228,6 @@ ROUTES = [
     CareProfilesController,
     ElderSubsidyController,
     *routes_checkins.ROUTES,
+    *routes_orders.ROUTES,
+    *routes_dispatch.ROUTES,
 ]

@@ -7,8 +7,11 @@ from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
 from backend.eldercare.checkin_alerts import alert_missing, escalate, scan_check_ins
 from backend.eldercare.checkins import check_in, list_my_check_ins
+from backend.eldercare.dispatch import assign_order, board, caregiver_visits
 from backend.eldercare.elders import ElderRow, list_elders
 from backend.eldercare.missed_check_ins import list_missed, record_reached
+from backend.eldercare.order_views import get_order, manage_orders, my_orders
+from backend.eldercare.orders import cancel_order, create_order
 from backend.eldercare.profiles import get_profile, parse_subject, put_profile, set_subsidy
 from backend.eldercare.providers import (
     CARE_STAFF_ROLES,
@@ -18,15 +21,30 @@ from backend.eldercare.providers import (
     provider_of,
     set_care_provider,
 )
+from backend.eldercare.reminders import (
+    REMINDER_LEAD,
+    due_caregiver_reminders,
+    due_household_reminders,
+    visit_reminder_data,
+)
 
 __all__ = [
     "CARE_STAFF_ROLES",
+    "REMINDER_LEAD",
     "ElderRow",
     "alert_missing",
+    "assign_order",
+    "board",
+    "cancel_order",
+    "caregiver_visits",
     "check_in",
+    "create_order",
     "create_provider",
     "debit",
+    "due_caregiver_reminders",
+    "due_household_reminders",
     "escalate",
+    "get_order",
     "get_profile",
     "left_this_month",
     "list_elders",
@@ -34,8 +52,10 @@ __all__ = [
     "list_my_check_ins",
     "list_providers",
     "list_services",
+    "manage_orders",
     "messages",
     "month_of",
+    "my_orders",
     "parse_subject",
     "provider_exists",
     "provider_of",
@@ -44,4 +64,5 @@ __all__ = [
     "scan_check_ins",
     "set_care_provider",
     "set_subsidy",
+    "visit_reminder_data",
 ]
