@@ -5,6 +5,8 @@ from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
 from backend.eldercare.models import (  # noqa: F401
     CareAllowanceMonth,
+    CareVisit,
+    CareOrder,
     CareProfile,
     CareProvider,
     CareProviderService,

@@ -19,6 +19,14 @@ ServiceCode = Literal[
 ]  # fmt: skip
 SubsidyTier = Literal["age_80_plus", "age_90_plus", "low_income", "disability", "lives_alone"]
 CareStaffRole = Literal["dispatcher", "caregiver"]
+# requested → assigned → in_progress → awaiting_confirmation → completed | disputed;
+# requested | assigned → cancelled; assigned → missed (docs/eldercare.md).
+CareOrderStatus = Literal[
+    "requested", "assigned", "in_progress", "awaiting_confirmation", "completed", "disputed",
+    "cancelled", "missed",
+]  # fmt: skip
+# Electronic visit verification's doubts, set at check-in and check-out.
+CareOrderFlag = Literal["far_from_home", "short_visit"]
 
 _SINGLE_LINE = "one line of text; no control or format characters"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 from sqlalchemy import (
@@ -23,11 +23,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.base import AuditedBase, Base, one_of
-from schemas.eldercare import ServiceCode, SubsidyTier
+from backend.core.base import ONE_OF, AuditedBase, Base, one_of
+from schemas.eldercare import CareOrderFlag, CareOrderStatus, ServiceCode, SubsidyTier
 
 
 class CareService(Base):
@@ -158,6 +158,90 @@ class CareAllowanceMonth(Base):
         CheckConstraint("spent >= 0", name="spent_not_negative"),
         CheckConstraint("spent <= allowance", name="within_allowance"),
         CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+    )
+
+
+# A caregiver's visits may not overlap while they are booked or under way; the other statuses
+# have freed (or never held) the caregiver's time.
+_BUSY_SQL = "status IN ('assigned', 'in_progress')"
+
+
+def _flags_known() -> CheckConstraint:
+    # ``one_of`` for an array column: every element is one of the Literal's values. The values
+    # ride in ``info`` so tests/unit/test_enumerations.py compares them with the database's.
+    values: tuple[str, ...] = get_args(CareOrderFlag)
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(
+        f"flags <@ ARRAY[{listed}]::text[]", name="flags_known", info={ONE_OF: values}
+    )
+
+
+class CareOrder(AuditedBase):
+    """A home-care order: one visit of one service to one elder (docs/eldercare.md).
+
+    ``household_id`` is the account whose household the elder belongs to; ``requested_by`` the
+    account that asked (a community worker acting for an assisted resident, or the household
+    itself). The price is fixed when the order is made: ``price = subsidy + payable``; the
+    subsidy is taken from the elder's allowance only at confirmation."""
+
+    __tablename__ = "care_orders"
+
+    household_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    # No cascade: a profile (or a member) with orders is a record that stays.
+    care_profile_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("care_profiles.id"))
+    member_id: Mapped[UUID | None] = mapped_column(Uuid, ForeignKey("household_members.id"))
+    service_code: Mapped[ServiceCode] = mapped_column(String(32), ForeignKey("care_services.code"))
+    provider_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("care_providers.id"))
+    caregiver_id: Mapped[UUID | None] = mapped_column(Uuid, ForeignKey("users.id"))
+    status: Mapped[CareOrderStatus] = mapped_column(String(24))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    price: Mapped[int] = mapped_column(Integer)
+    subsidy: Mapped[int] = mapped_column(Integer)
+    payable: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[list[CareOrderFlag]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+    requested_by: Mapped[UUID] = mapped_column(Uuid)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[UUID | None] = mapped_column(Uuid)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    dispute_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        one_of("status", CareOrderStatus, name="status_known"),
+        _flags_known(),
+        CheckConstraint("ends_at > starts_at", name="time_range"),
+        CheckConstraint(
+            "price >= 0 AND subsidy >= 0 AND payable >= 0 AND price = subsidy + payable",
+            name="amounts",
+        ),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        # An assigned or started order names its caregiver.
+        CheckConstraint(
+            "caregiver_id IS NOT NULL OR (status <> 'assigned' AND status <> 'in_progress')",
+            name="busy_has_caregiver",
+        ),
+        ExcludeConstraint(
+            ("caregiver_id", "="),
+            (func.tstzrange(text("starts_at"), text("ends_at"), text("'[)'")), "&&"),
+            name="ex_care_orders_caregiver_busy",
+            using="gist",
+            where=text(_BUSY_SQL),
+        ),
+        # The dispatcher's board and list: one provider's orders of a day.
+        Index("ix_care_orders_provider_id_starts_at", "provider_id", "starts_at"),
+        # A caregiver's day.
+        Index("ix_care_orders_caregiver_id_starts_at", "caregiver_id", "starts_at"),
+        # The household's list, newest first (a backward scan of the index).
+        Index("ix_care_orders_household_id_starts_at", "household_id", "starts_at", "id"),
+        Index("ix_care_orders_care_profile_id", "care_profile_id"),
     )
 
 
