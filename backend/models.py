@@ -5,13 +5,13 @@ from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
 from backend.eldercare.models import (  # noqa: F401
     CareAllowanceMonth,
-    CareVisit,
     CareOrder,
     CareProfile,
     CareProvider,
     CareProviderService,
     CareProviderStaff,
     CareService,
+    CareVisit,
 )
 from backend.events.models import Event, Feedback, Registration  # noqa: F401
 from backend.hub.models import Booking, Closure, Room, Venue, WorkerVenue  # noqa: F401

@@ -24,7 +24,7 @@ from backend.core.errors import problem_responses
 from backend.core.i18n import request_language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from backend.eldercare import service
+from backend.eldercare import routes_visits, service
 from schemas.common import Page
 from schemas.eldercare import (
     CareProfileIn,
@@ -219,6 +219,7 @@ class ElderSubsidyController(Controller):
 
 
 ROUTES = [
+    *routes_visits.ROUTES,
     CareServicesController,
     CareProvidersController,
     CareStaffController,

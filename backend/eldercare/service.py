@@ -5,6 +5,8 @@ from __future__ import annotations
 from backend.eldercare import messages as messages
 from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
+from backend.eldercare.confirmation import confirm, dispute, elder_code
+from backend.eldercare.missed import mark_missed
 from backend.eldercare.profiles import get_profile, parse_subject, put_profile, set_subsidy
 from backend.eldercare.providers import (
     CARE_STAFF_ROLES,
@@ -14,15 +16,23 @@ from backend.eldercare.providers import (
     provider_of,
     set_care_provider,
 )
+from backend.eldercare.statistics import statistics, statistics_csv, visits_csv
+from backend.eldercare.visits import check_in, check_out
 
 __all__ = [
     "CARE_STAFF_ROLES",
+    "check_in",
+    "check_out",
+    "confirm",
     "create_provider",
     "debit",
+    "dispute",
+    "elder_code",
     "get_profile",
     "left_this_month",
     "list_providers",
     "list_services",
+    "mark_missed",
     "messages",
     "month_of",
     "parse_subject",
@@ -31,4 +41,7 @@ __all__ = [
     "put_profile",
     "set_care_provider",
     "set_subsidy",
+    "statistics",
+    "statistics_csv",
+    "visits_csv",
 ]

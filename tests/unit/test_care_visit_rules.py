@@ -67,7 +67,8 @@ def test_exactly_200_metres_is_at_home() -> None:
 
 def test_the_elder_code_is_six_digits_and_stable_per_order() -> None:
     code = elder_code(KEY, ORDER)
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 6
+    assert code.isdigit()
     assert elder_code(KEY, ORDER) == code
     assert elder_code_matches(KEY, ORDER, code)
 
