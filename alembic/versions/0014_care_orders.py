@@ -144,9 +144,16 @@ def upgrade() -> None:
         ["household_id", "starts_at", "id"],
     )
     op.create_index("ix_care_orders_care_profile_id", "care_orders", ["care_profile_id"])
+    op.create_index(
+        "ix_care_orders_assigned_starts_at",
+        "care_orders",
+        ["starts_at"],
+        postgresql_where=sa.text("status = 'assigned'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_care_orders_assigned_starts_at", table_name="care_orders")
     op.drop_index("ix_care_orders_care_profile_id", table_name="care_orders")
     op.drop_index("ix_care_orders_household_id_starts_at", table_name="care_orders")
     op.drop_index("ix_care_orders_caregiver_id_starts_at", table_name="care_orders")

@@ -242,6 +242,12 @@ class CareOrder(AuditedBase):
         # The household's list, newest first (a backward scan of the index).
         Index("ix_care_orders_household_id_starts_at", "household_id", "starts_at", "id"),
         Index("ix_care_orders_care_profile_id", "care_profile_id"),
+        # The periodic scans over assigned visits starting soon (reminders) or overdue (missed).
+        Index(
+            "ix_care_orders_assigned_starts_at",
+            "starts_at",
+            postgresql_where=text("status = 'assigned'"),
+        ),
     )
 
 
