@@ -18,8 +18,9 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.eldercare.confirmation import dispatchers_of
-from backend.eldercare.models import CareOrder, CareService
+from backend.eldercare.models import CareOrder
 from backend.eldercare.visit_rules import MISSED_AFTER
+from backend.eldercare.visits import service_names
 from backend.jobs import JobContext, periodic
 from backend.notifications.service import notify, notify_many
 
@@ -51,9 +52,7 @@ async def mark_missed(session: AsyncSession, *, now: datetime) -> int:
     ).all()
     if not rows:
         return 0
-    names = dict(
-        (await session.execute(select(CareService.code, CareService.name_zh))).tuples().all()
-    )
+    names = await service_names(session)
     dispatchers = await dispatchers_of(session, {row.provider_id for row in rows})
     for row in rows:
         data = {

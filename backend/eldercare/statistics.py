@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from backend.core.clock import LOCAL_TZ, local_date_of
 from backend.eldercare.models import CareOrder, CareProvider, CareService, CareVisit
+from backend.eldercare.visits import service_names
 from backend.events.service import csv_cell
 from backend.identity.models import HouseholdMember, User
 from schemas.care_visits import CareStatisticsOut, CareStatisticsRow
@@ -120,7 +121,7 @@ async def statistics_csv(
     session: AsyncSession, *, month: str | None, provider_id: UUID | None, now: datetime
 ) -> tuple[str, bytes]:
     found = await statistics(session, month=month, provider_id=provider_id, now=now)
-    names = dict((await session.execute(select(CareService.code, CareService.name_zh))).tuples())
+    names = await service_names(session)
     lines: list[tuple[object, ...]] = [
         (
             found.month,

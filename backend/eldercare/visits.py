@@ -51,6 +51,12 @@ async def service_of(session: AsyncSession, code: str) -> CareService:
     return (await session.execute(select(CareService).where(CareService.code == code))).scalar_one()
 
 
+async def service_names(session: AsyncSession) -> dict[str, str]:
+    """Each service's Chinese name (messages and exports name services as staff say them)."""
+    rows = await session.execute(select(CareService.code, CareService.name_zh))
+    return {row[0]: row[1] for row in rows}
+
+
 def add_flag(order: CareOrder, flag: str) -> None:
     if flag not in order.flags:
         order.flags = [*order.flags, flag]  # type: ignore[list-item]
