@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.config import Settings
 from backend.core.base import new_id
 from backend.core.clock import Clock
-from backend.eldercare.models import CareOrder, CareService
+from backend.eldercare.models import CareOrder, CareProviderStaff, CareService
 from tests.factories import Account, MakeUser, add_member, care_provider, care_staff
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -48,8 +48,12 @@ async def care_setup(
     *,
     allowance: int = 0,
     provider_id: UUID | None = None,
+    household: Account | None = None,
+    caregiver: Account | None = None,
 ) -> CareSetup:
-    household = await make_user("resident")
+    """``household`` and ``caregiver`` when given (the authorization matrix's callers) take
+    the places of new accounts; the caregiver is made to work for the provider."""
+    household = household or await make_user("resident")
     elder = await add_member(db, household.id, "张建国", date(1940, 5, 1))
     profile = {
         "address": "浙江省湖州市吴兴区朝阳街道红旗路12号3幢201室",
@@ -74,7 +78,13 @@ async def care_setup(
         assert subsidy.status_code == 200, subsidy.text
     provider = provider_id or await care_provider(db)
     dispatcher = await care_staff(db, settings, clock, "dispatcher", provider)
-    caregiver = await care_staff(db, settings, clock, "caregiver", provider)
+    if caregiver is None:
+        caregiver = await care_staff(db, settings, clock, "caregiver", provider)
+    else:
+        async with db() as session, session.begin():
+            await session.execute(
+                insert(CareProviderStaff).values(user_id=caregiver.id, provider_id=provider)
+            )
     return CareSetup(household, elder, profile_id, provider, dispatcher, caregiver)
 
 
