@@ -32,14 +32,13 @@ TaskText = Annotated[
         extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
     ),
 ]
-Month = Annotated[str, Meta(pattern=r"^\d{4}-(?:0[1-9]|1[0-2])$", description="YYYY-MM")]
 Reason = Annotated[
     str,
     Meta(
         min_length=1,
-        max_length=500,
-        description="free text, not blank; tabs and line breaks allowed",
-        extra_json_schema={"pattern": patterns.NOTES},
+        max_length=200,
+        description="one line of text; no control or format characters",
+        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
     ),
 ]
 

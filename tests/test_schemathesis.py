@@ -119,6 +119,12 @@ RULE_REFUSALS: dict[str, str] = {
     "unknown_member": "member ids of the caller's household",
     # A care profile is for a member aged 60 or more: the member's birth date is state.
     "not_an_elder": "care profiles of the household's elders",
+    # A visit's steps follow its order's status and the time of its start: state and the clock.
+    "too_early_to_check_in": "check-in from 60 minutes before the visit",
+    "visit_missed": "check-in until 30 minutes after the start",
+    "visit_already_checked_in": "one check-in per visit",
+    "visit_already_checked_out": "one check-out per visit",
+    "care_order_wrong_status": "the order's status allows the step",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

@@ -15,12 +15,13 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.core.errors import AppError, invalid_field
+from backend.core.errors import AppError
 from backend.eldercare import allowance
 from backend.eldercare import visit_rules as rules
 from backend.eldercare.models import CareOrder, CareProviderStaff
 from backend.eldercare.visits import clean_notes, locked_order, service_of
 from backend.identity.models import User
+from backend.identity.service import clean_text
 from backend.notifications.service import notify_many
 from schemas.care_visits import CareConfirmIn, CareDisputeIn, CareOrderSettled, ElderCodeOut
 
@@ -108,9 +109,7 @@ async def dispute(
 ) -> CareOrderSettled:
     """``awaiting_confirmation`` → ``disputed``: nothing is taken from the allowance, and the
     provider's dispatchers are told in this transaction."""
-    reason = clean_notes(data.reason, "reason")
-    if reason is None:
-        raise invalid_field("reason", "must not be blank")
+    reason = clean_text(data.reason, field="reason", max_length=200)
     order = await _households_order(session, household_id, order_id, lock=True)
     _awaiting(order)
     order.status, order.dispute_reason, order.updated_at = "disputed", reason, now

@@ -38,8 +38,8 @@ OrderId = Annotated[UUID, PathParameter(name="orderId", description="the care or
 MonthQuery = Annotated[
     str | None,
     QueryParameter(
-        pattern=r"^\d{4}-(?:0[1-9]|1[0-2])$",
-        description="YYYY-MM, an Asia/Shanghai month; this month when omitted",
+        pattern=r"^(?:19|20)\d\d-(?:0[1-9]|1[0-2])$",
+        description="YYYY-MM (1900-2099), an Asia/Shanghai month; this month when omitted",
     ),
 ]
 caregiver_only = requires(Role.CAREGIVER)

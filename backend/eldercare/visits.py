@@ -19,6 +19,7 @@ from backend.core.security import decrypt, encrypt
 from backend.eldercare import visit_rules as rules
 from backend.eldercare.models import CareOrder, CareProfile, CareService, CareVisit
 from backend.eldercare.visit_rules import CheckInTime
+from backend.identity.service import clean_text
 from backend.notifications.service import notify
 from schemas.care_visits import CareVisitOut, VisitCheckIn, VisitCheckOut
 
@@ -132,15 +133,7 @@ async def check_in(
 
 
 def _tasks(raw: list[str]) -> list[str]:
-    tasks = [t.strip() for t in raw]
-    for i, task in enumerate(tasks):
-        if not task or any(ord(ch) < 32 or ch == "\x7f" for ch in task):
-            raise AppError(
-                422,
-                "validation_error",
-                errors=[FieldError(f"tasks[{i}]", "one line of text, not blank")],
-            )
-    return tasks
+    return [clean_text(t, field=f"tasks[{i}]", max_length=100) for i, t in enumerate(raw)]
 
 
 def clean_notes(raw: str | None, field: str) -> str | None:
