@@ -83,22 +83,6 @@ class CareDisputeIn(Wire):
     reason: Reason
 
 
-class CareOrderSettled(Wire):
-    """An order after the household confirmed or disputed it. ``subsidy`` is what the
-    allowance paid, ``payable`` the household's share (raised when the allowance ran short)."""
-
-    id: UUID
-    status: CareOrderStatus
-    price: int
-    subsidy: int
-    payable: int
-    flags: list[CareOrderFlag]
-    rating: int | None = None
-    comment: str | None = None
-    dispute_reason: str | None = None
-    completed_at: datetime | None = None
-
-
 class CareStatisticsRow(Wire):
     """One provider's orders of one service in the month (by the visit's start, Asia/Shanghai).
     ``completionRate``: completed ÷ (completed + missed + disputed), null when none ended;

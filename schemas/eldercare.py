@@ -1,9 +1,9 @@
 """Wire types of elderly care (优养): care providers, the services catalogue, elders' care
-profiles and their subsidies. Orders, visits and check-ins come with the next slice."""
+profiles and their subsidies, care orders and their assignment (docs/eldercare.md)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -145,3 +145,106 @@ class CareProfileOut(Wire):
 class SubsidyIn(Wire):
     tier: SubsidyTier
     monthly_allowance: Fen
+
+
+# --- care orders --------------------------------------------------------------------------------
+
+Instant = Annotated[datetime, Meta(tz=True, description="RFC 3339 with offset")]
+Reason = Annotated[str, _line(200)]
+
+
+class CareOrderIn(Wire):
+    """A household asks for a visit. Without ``memberId`` the elder is the resident themself;
+    without ``providerId`` a provider offering the service takes it (docs/eldercare.md)."""
+
+    service_code: ServiceCode
+    starts_at: Instant
+    note: Notes = ""
+    member_id: UUID | None = None
+    provider_id: UUID | None = None
+
+
+class CareOrderOut(Wire):
+    """A care order. ``price = subsidy + payable`` (fen), fixed when it was made; the subsidy
+    is taken from the elder's allowance only when the household confirms the visit. The
+    address is always the masked one here: only the caregiver's day shows it in full."""
+
+    id: UUID
+    status: CareOrderStatus
+    service_code: ServiceCode
+    care_profile_id: UUID
+    member_id: UUID | None
+    elder_name: str
+    address: str
+    provider_id: UUID
+    provider_name: str
+    caregiver_id: UUID | None
+    caregiver_name: str | None
+    starts_at: datetime
+    ends_at: datetime
+    note: str
+    price: int
+    subsidy: int
+    payable: int
+    flags: list[CareOrderFlag]
+    created_at: datetime
+    cancellable_until: datetime | None = None
+    assigned_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    completed_at: datetime | None = None
+    rating: int | None = None
+    comment: str | None = None
+    dispute_reason: str | None = None
+    missed_at: datetime | None = None
+
+
+class CareOrderCancel(Wire):
+    reason: Reason
+
+
+class CareOrderAssign(Wire):
+    caregiver_id: UUID
+
+
+class CareBoardGroup(Wire):
+    count: int
+    orders: list[CareOrderOut]
+
+
+class CareBoardColumn(Wire):
+    status: CareOrderStatus
+    count: int
+    orders: list[CareOrderOut]
+
+
+class CareBoardOut(Wire):
+    """A dispatcher's day: every order starting on ``date`` (Asia/Shanghai) by status, in the
+    statuses' fixed order, and two views across them: the orders still without a caregiver
+    and those with a flag."""
+
+    date: date
+    columns: list[CareBoardColumn]
+    unassigned: CareBoardGroup
+    flagged: CareBoardGroup
+
+
+class CaregiverVisitOut(Wire):
+    """One visit of a caregiver's day. On the day itself (Asia/Shanghai), while the visit is
+    assigned or under way, the address and the household's phone are shown in full
+    (``masked: false``); on any other day, or once the visit is over or off, masked. Health
+    notes only while the visit is under way."""
+
+    id: UUID
+    status: CareOrderStatus
+    service_code: ServiceCode
+    elder_name: str
+    starts_at: datetime
+    ends_at: datetime
+    address: str
+    location: Location
+    contact_phone: str | None
+    note: str
+    flags: list[CareOrderFlag]
+    masked: bool
+    health_notes: str | None = None

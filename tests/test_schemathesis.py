@@ -124,7 +124,7 @@ RULE_REFUSALS: dict[str, str] = {
     "visit_missed": "check-in until 30 minutes after the start",
     "visit_already_checked_in": "one check-in per visit",
     "visit_already_checked_out": "one check-out per visit",
-    "care_order_wrong_status": "the order's status allows the step",
+    "care_order_invalid_status": "the order's status allows the step",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

@@ -8,38 +8,22 @@ queue on the month row and never deadlock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.errors import AppError
-from backend.eldercare import allowance
+from backend.eldercare import allowance, wire
 from backend.eldercare import visit_rules as rules
-from backend.eldercare.models import CareOrder, CareProviderStaff
-from backend.eldercare.visits import clean_notes, locked_order, service_of
-from backend.identity.models import User
+from backend.eldercare.models import CareOrder
+from backend.eldercare.order_views import order_rows
+from backend.eldercare.orders import dispatcher_ids, message_data
+from backend.eldercare.visits import clean_notes, locked_order
 from backend.identity.service import clean_text
 from backend.notifications.service import notify_many
-from schemas.care_visits import CareConfirmIn, CareDisputeIn, CareOrderSettled, ElderCodeOut
-
-
-async def dispatchers_of(
-    session: AsyncSession, provider_ids: Iterable[UUID]
-) -> dict[UUID, list[UUID]]:
-    """The dispatchers of each provider (those who must hear of a missed or disputed visit)."""
-    rows = await session.execute(
-        select(CareProviderStaff.provider_id, User.id)
-        .join(User, User.id == CareProviderStaff.user_id)
-        .where(CareProviderStaff.provider_id.in_(list(provider_ids)), User.role == "dispatcher")
-        .order_by(User.id)
-    )
-    found: dict[UUID, list[UUID]] = {}
-    for provider_id, user_id in rows:
-        found.setdefault(provider_id, []).append(user_id)
-    return found
+from schemas.care_visits import CareConfirmIn, CareDisputeIn, ElderCodeOut
+from schemas.eldercare import CareOrderOut
 
 
 async def _households_order(
@@ -54,19 +38,9 @@ async def _households_order(
     return order
 
 
-def settled(order: CareOrder) -> CareOrderSettled:
-    return CareOrderSettled(
-        id=order.id,
-        status=order.status,
-        price=order.price,
-        subsidy=order.subsidy,
-        payable=order.payable,
-        flags=list(order.flags),
-        rating=order.rating,
-        comment=order.comment,
-        dispute_reason=order.dispute_reason,
-        completed_at=order.completed_at,
-    )
+async def _answer(session: AsyncSession, order: CareOrder, now: datetime) -> CareOrderOut:
+    row = (await session.execute(order_rows().where(CareOrder.id == order.id))).one()
+    return wire.order(row, now=now, household=True)
 
 
 async def elder_code(
@@ -79,12 +53,12 @@ async def elder_code(
 
 def _awaiting(order: CareOrder) -> None:
     if order.status != "awaiting_confirmation":
-        raise AppError(409, "care_order_wrong_status", {"status": order.status})
+        raise AppError(409, "care_order_invalid_status", {"status": order.status})
 
 
 async def confirm(
     session: AsyncSession, household_id: UUID, order_id: UUID, data: CareConfirmIn, *, now: datetime
-) -> CareOrderSettled:
+) -> CareOrderOut:
     """``awaiting_confirmation`` → ``completed``; the order's subsidy is taken from the
     allowance of the month of the visit in this transaction. Where the allowance no longer
     covers it (other visits were confirmed first, or the worker lowered it), the allowance
@@ -101,12 +75,12 @@ async def confirm(
     order.rating = data.rating
     order.comment = clean_notes(data.comment, "comment")
     await session.flush()
-    return settled(order)
+    return await _answer(session, order, now)
 
 
 async def dispute(
     session: AsyncSession, household_id: UUID, order_id: UUID, data: CareDisputeIn, *, now: datetime
-) -> CareOrderSettled:
+) -> CareOrderOut:
     """``awaiting_confirmation`` → ``disputed``: nothing is taken from the allowance, and the
     provider's dispatchers are told in this transaction."""
     reason = clean_text(data.reason, field="reason", max_length=200)
@@ -114,17 +88,10 @@ async def dispute(
     _awaiting(order)
     order.status, order.dispute_reason, order.updated_at = "disputed", reason, now
     await session.flush()
-    service = await service_of(session, order.service_code)
-    dispatchers = await dispatchers_of(session, [order.provider_id])
     await notify_many(
         session,
-        user_ids=dispatchers.get(order.provider_id, []),
+        user_ids=await dispatcher_ids(session, order.provider_id),
         kind="care_order_disputed",
-        data={
-            "orderId": order.id,
-            "serviceName": service.name_zh,
-            "startsAt": order.starts_at,
-            "reason": reason,
-        },
+        data=await message_data(session, order.id, reason=reason),
     )
-    return settled(order)
+    return await _answer(session, order, now)

@@ -1,8 +1,8 @@
-"""The eldercare domain's error codes, in zh-CN and en."""
+"""The eldercare domain's error codes and notification kinds, in zh-CN and en."""
 
 from __future__ import annotations
 
-from backend.core.i18n import register
+from backend.core.i18n import register, register_field_messages
 from backend.notifications.messages import register_kinds
 
 register(
@@ -57,44 +57,172 @@ register(
             "zh-CN": ("已签退", "此次上门已签退，不能重复签退。"),
             "en": ("Already checked out", "This visit was already checked out."),
         },
-        "care_order_wrong_status": {
-            "zh-CN": ("订单状态不允许此操作", "订单当前为「{status}」，不能执行此操作。"),
+    }
+)
+
+# Care orders (orders.py, dispatch.py).
+register(
+    {
+        "care_profile_missing": {
+            "zh-CN": (
+                "尚未建立护理档案",
+                "请先为这位长者填写护理档案（地址、紧急联系人），再预约上门服务。",
+            ),
             "en": (
-                "Not possible in this status",
-                "The care order is {status}; this action does not apply.",
+                "No care profile yet",
+                "Fill in the elder's care profile (address, emergency contacts) before "
+                "requesting a visit.",
             ),
         },
+        "too_soon": {
+            "zh-CN": ("时间太近", "上门服务需至少提前 30 分钟预约。"),
+            "en": ("Too soon", "A visit must be requested at least 30 minutes ahead."),
+        },
+        "too_far": {
+            "zh-CN": ("时间太远", "上门服务最多可提前 60 天预约。"),
+            "en": ("Too far ahead", "A visit can be requested at most 60 days ahead."),
+        },
+        "service_not_offered": {
+            "zh-CN": ("该机构不提供此服务", "所选服务机构不提供这项服务，请换一家或不指定机构。"),
+            "en": (
+                "Service not offered",
+                "This care provider does not offer the service; choose another or leave the "
+                "choice to us.",
+            ),
+        },
+        "no_care_provider": {
+            "zh-CN": ("暂无机构提供此服务", "目前没有服务机构提供这项服务。"),
+            "en": ("No provider", "No care provider offers this service at present."),
+        },
+        "cancel_too_late": {
+            "zh-CN": ("已过取消时间", "服务开始前 2 小时内不能自行取消，请联系服务机构。"),
+            "en": (
+                "Too late to cancel",
+                "Within 2 hours of the visit only the care provider can cancel it; please call "
+                "them.",
+            ),
+        },
+        "care_order_invalid_status": {
+            "zh-CN": ("订单状态不允许此操作", "服务订单当前为「{status}」，不能执行此操作。"),
+            "en": (
+                "Not possible in this status",
+                "The care order is {status}; this is not possible any more.",
+            ),
+        },
+        "visit_time_passed": {
+            "zh-CN": ("服务时间已过", "服务开始时间已过，不能再派单。"),
+            "en": ("Visit time passed", "The visit's time has passed; it cannot be assigned."),
+        },
+        "not_provider_caregiver": {
+            "zh-CN": ("不是本机构护理员", "只能派给本服务机构的护理员。"),
+            "en": (
+                "Not this provider's caregiver",
+                "An order is assigned only to a caregiver of its own care provider.",
+            ),
+        },
+        "caregiver_busy": {
+            "zh-CN": ("护理员时间冲突", "这位护理员在该时段已有其他服务。"),
+            "en": ("Caregiver busy", "The caregiver has another visit at that time."),
+        },
+    }
+)
+register_field_messages(
+    {
+        "at least 30 minutes ahead": "至少提前 30 分钟",
+        "at most 60 days ahead": "最多提前 60 天",
     }
 )
 
 register_kinds(
     {
+        "care_order_requested": {
+            "zh-CN": (
+                "新的上门服务订单",
+                "{elderName}预约了{serviceName}，时间 {startsAt}，请派单。",
+            ),
+            "en": (
+                "New care order",
+                "{elderName} asked for {serviceNameEn} at {startsAt}; please assign it.",
+            ),
+        },
+        "care_order_assigned": {
+            "zh-CN": (
+                "已安排护理员",
+                "{serviceName}（{startsAt}）由护理员{caregiverName}上门服务。",
+            ),
+            "en": (
+                "Caregiver assigned",
+                "{caregiverName} will come for {serviceNameEn} at {startsAt}.",
+            ),
+        },
+        "care_visit_assigned": {
+            "zh-CN": ("新的上门任务", "请于 {startsAt} 为{elderName}提供{serviceName}。"),
+            "en": ("New visit", "{serviceNameEn} for {elderName} at {startsAt}."),
+        },
+        "care_visit_unassigned": {
+            "zh-CN": ("上门任务已改派", "{startsAt} 为{elderName}的{serviceName}已改派他人。"),
+            "en": (
+                "Visit reassigned",
+                "{serviceNameEn} for {elderName} at {startsAt} went to another caregiver.",
+            ),
+        },
+        "care_order_cancelled": {
+            "zh-CN": ("上门服务已取消", "{elderName}在 {startsAt} 的{serviceName}已取消：{reason}"),
+            "en": (
+                "Care visit cancelled",
+                "{serviceNameEn} for {elderName} at {startsAt} is cancelled: {reason}",
+            ),
+        },
+        "care_visit_reminder": {
+            "zh-CN": (
+                "上门服务提醒",
+                "护理员{caregiverName}将于 {startsAt} 上门提供{serviceName}。",
+            ),
+            "en": (
+                "Care visit soon",
+                "{caregiverName} comes for {serviceNameEn} at {startsAt}.",
+            ),
+        },
+        "care_visit_upcoming": {
+            "zh-CN": ("上门任务提醒", "{startsAt} 为{elderName}提供{serviceName}，请准时到达。"),
+            "en": ("Visit soon", "{serviceNameEn} for {elderName} at {startsAt}; be on time."),
+        },
         "care_caregiver_arrived": {
-            "zh-CN": ("护理员已到达", "{serviceName}的护理员已于 {checkedInAt} 签到上门。"),
+            "zh-CN": (
+                "护理员已到达",
+                "护理员{caregiverName}已于 {checkedInAt} 到达，为{elderName}提供{serviceName}。",
+            ),
             "en": (
                 "Caregiver arrived",
-                "The caregiver for {serviceName} checked in at {checkedInAt}.",
+                "{caregiverName} checked in at {checkedInAt} for {serviceNameEn} for {elderName}.",
             ),
         },
         "care_visit_completed": {
-            "zh-CN": ("服务已完成，请确认", "{serviceName}已完成，请确认并评价，如有异议可申诉。"),
+            "zh-CN": (
+                "服务已完成，请确认",
+                "{elderName}的{serviceName}已完成，请确认并评价；如有异议可申诉。",
+            ),
             "en": (
                 "Visit done: please confirm",
-                "{serviceName} is done. Please confirm and rate it, or dispute it.",
+                "{serviceNameEn} for {elderName} is done. Please confirm and rate it, or "
+                "dispute it.",
             ),
         },
         "care_order_missed": {
-            "zh-CN": ("上门服务未到", "原定 {startsAt} 的{serviceName}，护理员未按时签到。"),
+            "zh-CN": (
+                "上门服务未到",
+                "{elderName}原定 {startsAt} 的{serviceName}，护理员未按时签到。",
+            ),
             "en": (
                 "Visit missed",
-                "The caregiver did not check in for {serviceName} at {startsAt}.",
+                "No caregiver checked in for {serviceNameEn} for {elderName} at {startsAt}.",
             ),
         },
         "care_order_disputed": {
-            "zh-CN": ("服务被申诉", "{startsAt} 的{serviceName}被家属申诉：{reason}"),
+            "zh-CN": ("服务被申诉", "{elderName}在 {startsAt} 的{serviceName}被家属申诉：{reason}"),
             "en": (
                 "Visit disputed",
-                "The household disputes {serviceName} of {startsAt}: {reason}",
+                "The household disputes {serviceNameEn} for {elderName} at {startsAt}: {reason}",
             ),
         },
     }

@@ -13,14 +13,14 @@ job finds the orders no longer assigned and tells nobody twice.
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.eldercare.confirmation import dispatchers_of
 from backend.eldercare.models import CareOrder
+from backend.eldercare.orders import dispatcher_ids, message_data
 from backend.eldercare.visit_rules import MISSED_AFTER
-from backend.eldercare.visits import service_names
 from backend.jobs import JobContext, periodic
 from backend.notifications.service import notify, notify_many
 
@@ -52,20 +52,14 @@ async def mark_missed(session: AsyncSession, *, now: datetime) -> int:
     ).all()
     if not rows:
         return 0
-    names = await service_names(session)
-    dispatchers = await dispatchers_of(session, {row.provider_id for row in rows})
+    dispatchers: dict[UUID, list[UUID]] = {}
     for row in rows:
-        data = {
-            "orderId": row.id,
-            "serviceName": names[row.service_code],
-            "startsAt": row.starts_at,
-        }
+        if row.provider_id not in dispatchers:
+            dispatchers[row.provider_id] = await dispatcher_ids(session, row.provider_id)
+        data = await message_data(session, row.id)
         await notify(session, user_id=row.household_id, kind="care_order_missed", data=data)
         await notify_many(
-            session,
-            user_ids=dispatchers.get(row.provider_id, []),
-            kind="care_order_missed",
-            data=data,
+            session, user_ids=dispatchers[row.provider_id], kind="care_order_missed", data=data
         )
     return len(rows)
 

@@ -38,7 +38,7 @@ def parse_subject(raw: str) -> UUID | None:
         raise AppError(404, "not_found") from None
 
 
-async def _elder_name(
+async def elder_name(
     session: AsyncSession, owner_id: UUID, member_id: UUID | None, *, data_key: bytes, now: datetime
 ) -> str:
     """The elder's name, once they are shown to be an elder of ``owner_id``'s household."""
@@ -67,6 +67,14 @@ def _subject(owner_id: UUID, member_id: UUID | None) -> ColumnElement[bool]:
     )
 
 
+async def profile_of(
+    session: AsyncSession, owner_id: UUID, member_id: UUID | None
+) -> CareProfile | None:
+    """The elder's profile, if the household has made one (orders need it)."""
+    found = await session.execute(select(CareProfile).where(_subject(owner_id, member_id)))
+    return found.scalar_one_or_none()
+
+
 async def _out(
     session: AsyncSession,
     row: CareProfile,
@@ -85,7 +93,7 @@ async def _out(
 async def get_profile(
     session: AsyncSession, owner_id: UUID, member_id: UUID | None, *, data_key: bytes, now: datetime
 ) -> CareProfileOut:
-    name = await _elder_name(session, owner_id, member_id, data_key=data_key, now=now)
+    name = await elder_name(session, owner_id, member_id, data_key=data_key, now=now)
     row = (
         await session.execute(select(CareProfile).where(_subject(owner_id, member_id)))
     ).scalar_one_or_none()
@@ -128,7 +136,7 @@ async def put_profile(
     now: datetime,
 ) -> CareProfileOut:
     """Create or replace the elder's care profile (the subsidy, a worker's, is kept)."""
-    name = await _elder_name(session, owner_id, member_id, data_key=data_key, now=now)
+    name = await elder_name(session, owner_id, member_id, data_key=data_key, now=now)
     address = clean_text(data.address, field="address", max_length=200)
     notes = _health_notes(data.health_notes)
     hour, minute = (int(part) for part in data.daily_check_in.due_by.split(":"))

@@ -25,13 +25,13 @@ from backend.eldercare import service
 from schemas.care_visits import (
     CareConfirmIn,
     CareDisputeIn,
-    CareOrderSettled,
     CareStatisticsOut,
     CareVisitOut,
     ElderCodeOut,
     VisitCheckIn,
     VisitCheckOut,
 )
+from schemas.eldercare import CareOrderOut
 
 TAG = "eldercare"
 OrderId = Annotated[UUID, PathParameter(name="orderId", description="the care order")]
@@ -60,7 +60,7 @@ class CaregiverVisitController(Controller):
         responses=problem_responses(
             404,
             codes={
-                409: ("visit_already_checked_in", "visit_missed", "care_order_wrong_status"),
+                409: ("visit_already_checked_in", "visit_missed", "care_order_invalid_status"),
                 422: ("too_early_to_check_in",),
             },
         ),
@@ -91,7 +91,7 @@ class CaregiverVisitController(Controller):
         summary="Check out with the tasks done",
         status_code=200,
         responses=problem_responses(
-            404, codes={409: ("visit_already_checked_out", "care_order_wrong_status")}
+            404, codes={409: ("visit_already_checked_out", "care_order_invalid_status")}
         ),
     )
     async def check_out_care_visit(
@@ -103,7 +103,7 @@ class CaregiverVisitController(Controller):
         settings: NamedDependency[Settings],
         clock: NamedDependency[Clock],
     ) -> CareVisitOut:
-        """The assigned caregiver, after checking in (before: 409 `care_order_wrong_status`):
+        """The assigned caregiver, after checking in (before: 409 `care_order_invalid_status`):
         `in_progress` → `awaiting_confirmation`, with the tasks done and notes (stored
         encrypted). Under half the service's planned minutes after the check-in the order
         gets the flag `short_visit`. Once only: 409 `visit_already_checked_out`. The household
@@ -141,7 +141,7 @@ class HouseholdVisitController(Controller):
         operation_id="confirmCareOrder",
         summary="Confirm and rate a visit",
         status_code=200,
-        responses=problem_responses(404, codes={409: ("care_order_wrong_status",)}),
+        responses=problem_responses(404, codes={409: ("care_order_invalid_status",)}),
     )
     async def confirm_care_order(
         self,
@@ -150,9 +150,9 @@ class HouseholdVisitController(Controller):
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[AuthUser],
         clock: NamedDependency[Clock],
-    ) -> CareOrderSettled:
+    ) -> CareOrderOut:
         """The household, once the caregiver checked out (otherwise 409
-        `care_order_wrong_status`): `awaiting_confirmation` → `completed` with a rating of 1
+        `care_order_invalid_status`): `awaiting_confirmation` → `completed` with a rating of 1
         to 5. The subsidy is taken from the elder's allowance of the visit's month at once;
         when the allowance no longer covers it, it gives what is left and `payable` rises by
         the rest — the allowance never goes below zero."""
@@ -163,7 +163,7 @@ class HouseholdVisitController(Controller):
         operation_id="disputeCareOrder",
         summary="Dispute a visit",
         status_code=200,
-        responses=problem_responses(404, codes={409: ("care_order_wrong_status",)}),
+        responses=problem_responses(404, codes={409: ("care_order_invalid_status",)}),
     )
     async def dispute_care_order(
         self,
@@ -172,7 +172,7 @@ class HouseholdVisitController(Controller):
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[AuthUser],
         clock: NamedDependency[Clock],
-    ) -> CareOrderSettled:
+    ) -> CareOrderOut:
         """The household, instead of confirming (same states as `confirmCareOrder`):
         `awaiting_confirmation` → `disputed` with the reason; the provider's dispatchers are
         told. Nothing is taken from the allowance."""

@@ -6,7 +6,10 @@ from backend.eldercare import messages as messages
 from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
 from backend.eldercare.confirmation import confirm, dispute, elder_code
+from backend.eldercare.dispatch import assign_order, board, caregiver_visits
 from backend.eldercare.missed import mark_missed
+from backend.eldercare.order_views import get_order, manage_orders, my_orders
+from backend.eldercare.orders import cancel_order, create_order
 from backend.eldercare.profiles import get_profile, parse_subject, put_profile, set_subsidy
 from backend.eldercare.providers import (
     CARE_STAFF_ROLES,
@@ -16,25 +19,42 @@ from backend.eldercare.providers import (
     provider_of,
     set_care_provider,
 )
+from backend.eldercare.reminders import (
+    REMINDER_LEAD,
+    due_caregiver_reminders,
+    due_household_reminders,
+    visit_reminder_data,
+)
 from backend.eldercare.statistics import statistics, statistics_csv, visits_csv
 from backend.eldercare.visits import check_in, check_out
 
 __all__ = [
     "CARE_STAFF_ROLES",
+    "REMINDER_LEAD",
+    "assign_order",
+    "board",
+    "cancel_order",
+    "caregiver_visits",
     "check_in",
     "check_out",
     "confirm",
+    "create_order",
     "create_provider",
     "debit",
     "dispute",
+    "due_caregiver_reminders",
+    "due_household_reminders",
     "elder_code",
+    "get_order",
     "get_profile",
     "left_this_month",
     "list_providers",
     "list_services",
+    "manage_orders",
     "mark_missed",
     "messages",
     "month_of",
+    "my_orders",
     "parse_subject",
     "provider_exists",
     "provider_of",
@@ -43,5 +63,6 @@ __all__ = [
     "set_subsidy",
     "statistics",
     "statistics_csv",
+    "visit_reminder_data",
     "visits_csv",
 ]

@@ -18,6 +18,7 @@ from backend.core.errors import AppError, FieldError
 from backend.core.security import decrypt, encrypt
 from backend.eldercare import visit_rules as rules
 from backend.eldercare.models import CareOrder, CareProfile, CareService, CareVisit
+from backend.eldercare.orders import message_data
 from backend.eldercare.visit_rules import CheckInTime
 from backend.identity.service import clean_text
 from backend.notifications.service import notify
@@ -96,7 +97,7 @@ async def check_in(
     if order.status == "missed":
         raise AppError(409, "visit_missed", {"minutes": rules.MISSED_AFTER.seconds // 60})
     if order.status != "assigned":
-        raise AppError(409, "care_order_wrong_status", {"status": order.status})
+        raise AppError(409, "care_order_invalid_status", {"status": order.status})
     timing = rules.check_in_time(order.starts_at, now)
     if timing is CheckInTime.TOO_EARLY:
         minutes = rules.CHECK_IN_OPENS_BEFORE.seconds // 60
@@ -122,12 +123,11 @@ async def check_in(
         add_flag(order, "far_from_home")
     order.updated_at = now
     await session.flush()
-    service = await service_of(session, order.service_code)
     await notify(
         session,
         user_id=order.household_id,
         kind="care_caregiver_arrived",
-        data={"orderId": order.id, "serviceName": service.name_zh, "checkedInAt": now},
+        data=await message_data(session, order.id, checkedInAt=now),
     )
     return visit_out(order, visit, data_key=data_key)
 
@@ -164,7 +164,7 @@ async def check_out(
     if order.status in ("awaiting_confirmation", "completed", "disputed"):
         raise AppError(409, "visit_already_checked_out")
     if order.status != "in_progress":
-        raise AppError(409, "care_order_wrong_status", {"status": order.status})
+        raise AppError(409, "care_order_invalid_status", {"status": order.status})
     visit = await session.get_one(CareVisit, order.id)
     service = await service_of(session, order.service_code)
     visit.check_out_at, visit.check_out_lat, visit.check_out_lng = now, data.lat, data.lng
@@ -179,6 +179,6 @@ async def check_out(
         session,
         user_id=order.household_id,
         kind="care_visit_completed",
-        data={"orderId": order.id, "serviceName": service.name_zh},
+        data=await message_data(session, order.id),
     )
     return visit_out(order, visit, data_key=data_key)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from backend.core.clock import to_local
 from backend.core.security import decrypt
-from backend.eldercare.models import CareProfile, CareProvider, CareService
+from backend.eldercare import order_rules
+from backend.eldercare.models import CareOrder, CareProfile, CareProvider, CareService
 from schemas.eldercare import (
+    CaregiverVisitOut,
+    CareOrderOut,
     CareProfileOut,
     CareProviderOut,
     CareServiceOut,
@@ -79,4 +84,71 @@ def care_profile(
         masked=not full,
         updated_at=row.updated_at,
         health_notes=notes,
+    )
+
+
+def order(row: Any, *, now: datetime, household: bool) -> CareOrderOut:
+    """A row of ``order_views.order_rows``. ``household``: the reader is the household, whose
+    answer says until when it may cancel."""
+    o: CareOrder = row[0]
+    return CareOrderOut(
+        id=o.id,
+        status=o.status,
+        service_code=o.service_code,
+        care_profile_id=o.care_profile_id,
+        member_id=o.member_id,
+        elder_name=row.elder_name,
+        address=row.address_masked,
+        provider_id=o.provider_id,
+        provider_name=row.provider_name,
+        caregiver_id=o.caregiver_id,
+        caregiver_name=row.caregiver_name,
+        starts_at=to_local(o.starts_at),
+        ends_at=to_local(o.ends_at),
+        note=o.note,
+        price=o.price,
+        subsidy=o.subsidy,
+        payable=o.payable,
+        flags=list(o.flags),
+        created_at=to_local(o.created_at),
+        cancellable_until=(
+            to_local(order_rules.cancellable_until(o.status, o.starts_at, now))
+            if household
+            else None
+        ),
+        assigned_at=to_local(o.assigned_at),
+        cancelled_at=to_local(o.cancelled_at),
+        cancel_reason=o.cancel_reason,
+        completed_at=to_local(o.completed_at),
+        rating=o.rating,
+        comment=o.comment,
+        dispute_reason=o.dispute_reason,
+        missed_at=to_local(o.missed_at),
+    )
+
+
+def visit(row: Any, *, full: bool, notes: bool, data_key: bytes) -> CaregiverVisitOut:
+    """A row of ``dispatch.visit_rows`` for the caregiver. ``full``: the address and phone
+    decrypted; ``notes``: the health notes too (a visit under way)."""
+    o: CareOrder = row[0]
+    profile: CareProfile = row.CareProfile
+    health = (
+        decrypt(data_key, HEALTH_NOTES, profile.health_notes_enc)
+        if notes and profile.health_notes_enc is not None
+        else None
+    )
+    return CaregiverVisitOut(
+        id=o.id,
+        status=o.status,
+        service_code=o.service_code,
+        elder_name=row.elder_name,
+        starts_at=to_local(o.starts_at),
+        ends_at=to_local(o.ends_at),
+        address=decrypt(data_key, ADDRESS, profile.address_enc) if full else profile.address_masked,
+        location=Location(lat=profile.lat, lng=profile.lng),
+        contact_phone=row.contact_phone if full else None,
+        note=o.note,
+        flags=list(o.flags),
+        masked=not full,
+        health_notes=health,
     )

@@ -97,18 +97,17 @@ async def test_a_visit_from_check_in_to_confirmation(
         headers=setup.household.headers,
     )
     assert confirmed.status_code == 200, confirmed.text
-    assert confirmed.json() | {"completedAt": None} == {
+    settled = confirmed.json()
+    assert {k: settled[k] for k in ("id", "status", "price", "subsidy", "payable", "flags")} == {
         "id": str(order_id),
         "status": "completed",
         "price": 8000,
         "subsidy": 4000,
         "payable": 4000,
         "flags": [],
-        "rating": 5,
-        "comment": "很细心",
-        "disputeReason": None,
-        "completedAt": None,
     }
+    assert (settled["rating"], settled["comment"]) == (5, "很细心")
+    assert settled["completedAt"].startswith("2027-03-15T12:00:00+08:00")
     profile = await client.get(
         f"{API}/me/care-profiles/{setup.elder_id}", headers=setup.household.headers
     )
@@ -192,7 +191,7 @@ async def test_refusals_of_check_in_and_check_out(
     clock.set(START - timedelta(minutes=60))
     # Not yet checked in: no check-out, no confirmation.
     premature = await check_out(client, setup.caregiver, order_id)
-    assert (premature.status_code, problem(premature)["code"]) == (409, "care_order_wrong_status")
+    assert (premature.status_code, problem(premature)["code"]) == (409, "care_order_invalid_status")
     # Another caregiver of the same provider, and an unknown order: not found alike.
     for caller, target in ((colleague, order_id), (setup.caregiver, UUID(int=7))):
         for attempt in (check_in(client, caller, target), check_out(client, caller, target)):
@@ -231,7 +230,7 @@ async def test_confirm_and_dispute_only_once_and_only_after_check_out(
     confirm_url = f"{API}/care/orders/{confirmed}/confirm"
     dispute_url = f"{API}/care/orders/{disputed}/dispute"
     early = await client.post(confirm_url, json={"rating": 4}, headers=setup.household.headers)
-    assert (early.status_code, problem(early)["code"]) == (409, "care_order_wrong_status")
+    assert (early.status_code, problem(early)["code"]) == (409, "care_order_invalid_status")
     assert problem(early)["status"] == 409
     for order_id, at in ((confirmed, START), (disputed, START + timedelta(hours=3))):
         clock.set(at)
@@ -246,7 +245,7 @@ async def test_confirm_and_dispute_only_once_and_only_after_check_out(
         (f"{API}/care/orders/{confirmed}/dispute", {"reason": "迟到"}),
     ):
         again = await client.post(url, json=body, headers=setup.household.headers)
-        assert (again.status_code, problem(again)["code"]) == (409, "care_order_wrong_status")
+        assert (again.status_code, problem(again)["code"]) == (409, "care_order_invalid_status")
 
     blank = await client.post(dispute_url, json={"reason": "  "}, headers=setup.household.headers)
     assert blank.status_code == 422
