@@ -16,6 +16,7 @@ from sqlalchemy import select
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.eldercare.models import CareAllowanceMonth, CareOrder, CareVisit
+from tests.api import care_support as care
 from tests.api.care_visit_support import (
     API,
     AWAY,
@@ -384,3 +385,50 @@ async def test_parallel_check_ins_of_one_visit_have_one_winner(
             "visit_already_checked_in"
         }
         assert await kinds(client, setup.household) == ["care_caregiver_arrived"] * (round_ + 1)
+
+
+async def test_request_assign_visit_confirm_through_http(
+    client: httpx.AsyncClient,
+    db: Sessions,
+    settings: Settings,
+    clock: FrozenClock,
+    make_user: MakeUser,
+) -> None:
+    """The whole way, each step by its own endpoint: the household requests, the dispatcher
+    assigns, the caregiver checks in far from home and leaves early, the dispatcher sees the
+    flags, the household confirms."""
+    clock.set(care.at(care.DAY, 8) - timedelta(days=1))
+    provider = await care.make_provider(db, settings, clock, caregivers=1)
+    household = await care.make_household(client, db, make_user)
+    starts = care.at(care.DAY, 9)
+    created = await care.ordered(client, household, starts)
+    order_id = created["id"]
+    caregiver = provider.caregivers[0]
+    assigned = await care.assign(client, provider.dispatcher, order_id, caregiver)
+    assert assigned.status_code == 200, assigned.text
+
+    clock.set(starts - timedelta(minutes=10))
+    home = care.PROFILE["location"]
+    away = (home["lat"] + 0.003, home["lng"])  # about 330 m north
+    arrived = await check_in(client, caregiver, order_id, away)
+    assert arrived.status_code == 200, arrived.text
+    clock.advance(minutes=40)
+    left = await check_out(client, caregiver, order_id)
+    assert left.json()["flags"] == ["far_from_home", "short_visit"]
+
+    seen = await client.get(f"{API}/care/orders/{order_id}", headers=provider.dispatcher.headers)
+    assert seen.json()["status"] == "awaiting_confirmation"
+    assert seen.json()["flags"] == ["far_from_home", "short_visit"]
+    confirmed = await client.post(
+        f"{API}/care/orders/{order_id}/confirm",
+        json={"rating": 2},
+        headers=household.resident.headers,
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    mine = await client.get(f"{API}/care/orders/{order_id}", headers=household.resident.headers)
+    assert (mine.json()["status"], mine.json()["rating"]) == ("completed", 2)
+    assert await kinds(client, household.resident) == [
+        "care_order_assigned",
+        "care_caregiver_arrived",
+        "care_visit_completed",
+    ]
