@@ -119,12 +119,23 @@ RULE_REFUSALS: dict[str, str] = {
     "unknown_member": "member ids of the caller's household",
     # A care profile is for a member aged 60 or more: the member's birth date is state.
     "not_an_elder": "care profiles of the household's elders",
+    # A care order needs the elder's care profile, a time relative to now, and a provider that
+    # offers the service (API.md, "Elderly care"): state no schema states.
+    "care_profile_missing": "care orders for elders with a care profile",
+    "too_soon": "care visits at least 30 minutes ahead",
+    "too_far": "care visits at most 60 days ahead",
+    "unknown_care_provider": "care providers that exist",
+    "service_not_offered": "a provider that offers the service",
+    "no_care_provider": "a service some provider offers",
+    # Cancelling depends on the order's status and the time left before the visit.
+    "cancel_too_late": "cancelling until two hours before the visit",
+    # ... and the steps of a visit: its status and the time of its start (visits).
+    "care_order_invalid_status": "the order's status allows the step",
     # A visit's steps follow its order's status and the time of its start: state and the clock.
     "too_early_to_check_in": "check-in from 60 minutes before the visit",
     "visit_missed": "check-in until 30 minutes after the start",
     "visit_already_checked_in": "one check-in per visit",
     "visit_already_checked_out": "one check-out per visit",
-    "care_order_invalid_status": "the order's status allows the step",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

@@ -17,6 +17,9 @@ from litestar import Litestar
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
+from backend.eldercare.dispatch import VISITS as CARE_VISITS
+from backend.eldercare.order_views import MANAGED_ORDERS as MANAGED_CARE_ORDERS
+from backend.eldercare.order_views import MY_ORDERS as MY_CARE_ORDERS
 from backend.eldercare.providers import PROVIDERS
 from backend.events.listing import EVENTS
 from backend.events.publishing import MANAGED_EVENTS
@@ -49,14 +52,17 @@ LISTS = (
     ListEndpoint("/admin/care-providers", PROVIDERS, "admin"),
     ListEndpoint("/admin/jobs", JOBS, "admin"),
     ListEndpoint("/admin/users", USERS, "admin"),
+    ListEndpoint("/caregiver/visits", CARE_VISITS, "caregiver"),
     ListEndpoint("/events", EVENTS, None),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
+    ListEndpoint("/manage/care/orders", MANAGED_CARE_ORDERS, "dispatcher"),
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
     ListEndpoint("/manage/events/{eventId}/registrations", ROSTER, "staff"),
     ListEndpoint("/manage/venues", VENUES, "admin"),
     ListEndpoint("/manage/venues/{venueId}/closures", CLOSURES, "admin"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
+    ListEndpoint("/me/care/orders", MY_CARE_ORDERS, "resident"),
     ListEndpoint("/me/members", MEMBERS, "resident"),
     ListEndpoint("/me/notifications", NOTIFICATIONS, "resident"),
     ListEndpoint("/me/registrations", MY_REGISTRATIONS, "resident"),
