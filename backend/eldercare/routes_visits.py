@@ -2,6 +2,7 @@
 
 - ``CaregiverVisitController``: check-in and check-out (the assigned caregiver);
 - ``HouseholdVisitController``: the elder's code, confirm and dispute (the household);
+- ``CareVisitRecordController``: the visit's record (whoever reads the order);
 - ``CareStatisticsController``: monthly statistics and the EVV export (dispatchers for their
   provider, community workers and admins for all).
 """
@@ -179,6 +180,32 @@ class HouseholdVisitController(Controller):
         return await service.dispute(db_session, user.id, order_id, data, now=clock.now())
 
 
+class CareVisitRecordController(Controller):
+    path = "/care/orders/{orderId:uuid}/visit"
+    tags = (TAG,)
+    guards = (requires(Role.RESIDENT, Role.DISPATCHER, Role.CAREGIVER),)
+
+    @get(
+        "/",
+        operation_id="getCareVisit",
+        summary="A visit's record",
+        responses=problem_responses(404),
+    )
+    async def get_care_visit(
+        self,
+        order_id: OrderId,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[AuthUser],
+        settings: NamedDependency[Settings],
+    ) -> CareVisitOut:
+        """Who reads the order (`getCareOrder`): the household, the provider's dispatcher, the
+        assigned caregiver. What the caregiver recorded: check-in time and distance from home,
+        whether the elder's code matched, check-out time, the tasks done, and the notes — which
+        a dispatcher does not read (they may describe the elder's health). Another's order, or
+        one not checked in yet: 404."""
+        return await service.get_visit(db_session, user, order_id, data_key=settings.data_key)
+
+
 class CareStatisticsController(Controller):
     path = "/manage/care"
     tags = (TAG,)
@@ -266,4 +293,9 @@ def _csv_answer(filename: str, content: bytes) -> Response[bytes]:
     )
 
 
-ROUTES = [CaregiverVisitController, HouseholdVisitController, CareStatisticsController]
+ROUTES = [
+    CaregiverVisitController,
+    HouseholdVisitController,
+    CareVisitRecordController,
+    CareStatisticsController,
+]

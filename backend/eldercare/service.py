@@ -26,7 +26,7 @@ from backend.eldercare.reminders import (
     visit_reminder_data,
 )
 from backend.eldercare.statistics import statistics, statistics_csv, visits_csv
-from backend.eldercare.visits import check_in, check_out
+from backend.eldercare.visits import check_in, check_out, get_visit
 
 __all__ = [
     "CARE_STAFF_ROLES",
@@ -47,6 +47,7 @@ __all__ = [
     "elder_code",
     "get_order",
     "get_profile",
+    "get_visit",
     "left_this_month",
     "list_providers",
     "list_services",

@@ -14,10 +14,13 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core.auth import AuthUser, Role
+from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
 from backend.core.security import decrypt, encrypt
 from backend.eldercare import visit_rules as rules
 from backend.eldercare.models import CareOrder, CareProfile, CareService, CareVisit
+from backend.eldercare.order_views import visible_to
 from backend.eldercare.orders import message_data
 from backend.eldercare.visit_rules import CheckInTime
 from backend.identity.service import clean_text
@@ -64,18 +67,41 @@ def add_flag(order: CareOrder, flag: str) -> None:
         order.flags = [*order.flags, flag]  # type: ignore[list-item]
 
 
-def visit_out(order: CareOrder, visit: CareVisit, *, data_key: bytes) -> CareVisitOut:
+def visit_out(
+    order: CareOrder, visit: CareVisit, *, data_key: bytes, notes: bool = True
+) -> CareVisitOut:
     return CareVisitOut(
         order_id=order.id,
         status=order.status,
         flags=list(order.flags),
-        check_in_at=visit.check_in_at,
+        check_in_at=to_local(visit.check_in_at),
         check_in_distance_m=visit.check_in_distance_m,
         elder_code_matched=visit.elder_code_matched,
         tasks=list(visit.tasks),
-        check_out_at=visit.check_out_at,
-        notes=decrypt(data_key, VISIT_NOTES, visit.notes_enc) if visit.notes_enc else None,
+        check_out_at=to_local(visit.check_out_at),
+        notes=(
+            decrypt(data_key, VISIT_NOTES, visit.notes_enc) if notes and visit.notes_enc else None
+        ),
     )
+
+
+async def get_visit(
+    session: AsyncSession, actor: AuthUser, order_id: UUID, *, data_key: bytes
+) -> CareVisitOut:
+    """The visit record of an order the actor may read (``order_views.visible_to``); 404 for
+    any other order and for one not checked in yet. The caregiver's notes may describe the
+    elder's health: the household and the caregiver read them, a dispatcher does not."""
+    row = (
+        await session.execute(
+            select(CareOrder, CareVisit)
+            .join(CareVisit, CareVisit.order_id == CareOrder.id)
+            .where(CareOrder.id == order_id, visible_to(actor))
+        )
+    ).one_or_none()
+    if row is None:
+        raise AppError(404, "not_found")
+    order, visit = row
+    return visit_out(order, visit, data_key=data_key, notes=actor.role != Role.DISPATCHER)
 
 
 async def check_in(

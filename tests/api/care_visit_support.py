@@ -14,6 +14,7 @@ from uuid import UUID
 
 import httpx
 from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
@@ -50,9 +51,10 @@ async def care_setup(
     provider_id: UUID | None = None,
     household: Account | None = None,
     caregiver: Account | None = None,
+    dispatcher: Account | None = None,
 ) -> CareSetup:
-    """``household`` and ``caregiver`` when given (the authorization matrix's callers) take
-    the places of new accounts; the caregiver is made to work for the provider."""
+    """``household``, ``caregiver`` and ``dispatcher``, when given (the authorization matrix's
+    callers), take the places of new accounts; the staff are made to work for the provider."""
     household = household or await make_user("resident")
     elder = await add_member(db, household.id, "张建国", date(1940, 5, 1))
     profile = {
@@ -77,13 +79,16 @@ async def care_setup(
         )
         assert subsidy.status_code == 200, subsidy.text
     provider = provider_id or await care_provider(db)
-    dispatcher = await care_staff(db, settings, clock, "dispatcher", provider)
+    if dispatcher is None:
+        dispatcher = await care_staff(db, settings, clock, "dispatcher", provider)
     if caregiver is None:
         caregiver = await care_staff(db, settings, clock, "caregiver", provider)
-    else:
-        async with db() as session, session.begin():
+    async with db() as session, session.begin():
+        for staff in (dispatcher, caregiver):
             await session.execute(
-                insert(CareProviderStaff).values(user_id=caregiver.id, provider_id=provider)
+                pg_insert(CareProviderStaff)
+                .values(user_id=staff.id, provider_id=provider)
+                .on_conflict_do_nothing()
             )
     return CareSetup(household, elder, profile_id, provider, dispatcher, caregiver)
 

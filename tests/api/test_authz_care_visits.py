@@ -25,6 +25,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/care/orders/{orderId:uuid}/elder-code"),
     ("POST", "/api/v1/care/orders/{orderId:uuid}/confirm"),
     ("POST", "/api/v1/care/orders/{orderId:uuid}/dispute"),
+    ("GET", "/api/v1/care/orders/{orderId:uuid}/visit"),
     ("GET", "/api/v1/manage/care/statistics"),
     ("GET", "/api/v1/manage/care/statistics.csv"),
     ("GET", "/api/v1/manage/care/visits.csv"),
@@ -45,9 +46,10 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ENDPOINTS[2]: HOUSEHOLD,
     ENDPOINTS[3]: HOUSEHOLD,
     ENDPOINTS[4]: HOUSEHOLD,
-    ENDPOINTS[5]: OVERSEERS,
+    ENDPOINTS[5]: _only("resident", "dispatcher", "caregiver"),
     ENDPOINTS[6]: OVERSEERS,
     ENDPOINTS[7]: OVERSEERS,
+    ENDPOINTS[8]: OVERSEERS,
 }
 
 Build = Callable[..., Awaitable[tuple[str, Any]]]
@@ -74,6 +76,7 @@ async def _visit(
         make_user,
         household=caller if role == "resident" else None,
         caregiver=caller if role == "caregiver" else None,
+        dispatcher=caller if role == "dispatcher" else None,
     )
     starts = clock.now() + timedelta(minutes=30)
     order_id = await order(db, setup, starts)
@@ -117,9 +120,10 @@ BUILDERS: dict[tuple[str, str], Build] = {
     ENDPOINTS[2]: _on_visit("assigned", "care/orders/{}/elder-code", None),
     ENDPOINTS[3]: _on_visit("awaiting_confirmation", "care/orders/{}/confirm", {"rating": 5}),
     ENDPOINTS[4]: _on_visit("awaiting_confirmation", "care/orders/{}/dispute", {"reason": "迟到"}),
-    ENDPOINTS[5]: _report("statistics"),
-    ENDPOINTS[6]: _report("statistics.csv"),
-    ENDPOINTS[7]: _report("visits.csv"),
+    ENDPOINTS[5]: _on_visit("in_progress", "care/orders/{}/visit", None),
+    ENDPOINTS[6]: _report("statistics"),
+    ENDPOINTS[7]: _report("statistics.csv"),
+    ENDPOINTS[8]: _report("visits.csv"),
 }
 
 

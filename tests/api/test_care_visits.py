@@ -406,15 +406,38 @@ async def test_request_assign_visit_confirm_through_http(
     caregiver = provider.caregivers[0]
     assigned = await care.assign(client, provider.dispatcher, order_id, caregiver)
     assert assigned.status_code == 200, assigned.text
+    before = await client.get(f"{API}/care/orders/{order_id}/visit", headers=caregiver.headers)
+    assert (before.status_code, problem(before)["code"]) == (404, "not_found")
 
     clock.set(starts - timedelta(minutes=10))
     home = care.PROFILE["location"]
     away = (home["lat"] + 0.003, home["lng"])  # about 330 m north
     arrived = await check_in(client, caregiver, order_id, away)
     assert arrived.status_code == 200, arrived.text
+    unvisited = await client.get(
+        f"{API}/care/orders/{order_id}/visit", headers=household.resident.headers
+    )
+    assert unvisited.status_code == 200
     clock.advance(minutes=40)
-    left = await check_out(client, caregiver, order_id)
+    left = await check_out(client, caregiver, order_id, notes="老人膝盖疼")
     assert left.json()["flags"] == ["far_from_home", "short_visit"]
+
+    record = await client.get(
+        f"{API}/care/orders/{order_id}/visit", headers=household.resident.headers
+    )
+    assert record.status_code == 200, record.text
+    assert record.json()["tasks"] == ["打扫厨房", "换洗床单"]
+    assert record.json()["notes"] == "老人膝盖疼"
+    assert record.json()["checkOutAt"].startswith("2027-03-01T09:30:00")
+    # The dispatcher reads the record but not the notes; another household nothing.
+    dispatched = await client.get(
+        f"{API}/care/orders/{order_id}/visit", headers=provider.dispatcher.headers
+    )
+    assert dispatched.json()["tasks"] == ["打扫厨房", "换洗床单"]
+    assert dispatched.json()["notes"] is None
+    stranger = await make_user("resident")
+    hidden = await client.get(f"{API}/care/orders/{order_id}/visit", headers=stranger.headers)
+    assert (hidden.status_code, problem(hidden)["code"]) == (404, "not_found")
 
     seen = await client.get(f"{API}/care/orders/{order_id}", headers=provider.dispatcher.headers)
     assert seen.json()["status"] == "awaiting_confirmation"
