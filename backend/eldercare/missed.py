@@ -13,6 +13,7 @@ job finds the orders no longer assigned and tells nobody twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, text, update
@@ -27,29 +28,28 @@ from backend.notifications.service import notify, notify_many
 MISSED_CRON = "* * * * *"
 
 
-async def mark_missed(session: AsyncSession, *, now: datetime) -> int:
-    """Mark every due order missed and tell those who must know; how many were marked."""
+def missed_update(now: datetime) -> Any:
+    """The one statement that marks every due order missed, returning what the messages need.
+    Its scan reads the partial index ``ix_care_orders_assigned_starts_at`` up to ``now − 30
+    min``, so its cost follows the assigned orders, never the history."""
     due = (
         select(CareOrder.id)
-        # Literal, so the planner matches the partial index ix_care_orders_assigned_starts_at.
+        # Literal, so the planner matches the partial index's predicate.
         .where(text("care_orders.status = 'assigned'"), CareOrder.starts_at <= now - MISSED_AFTER)
         .with_for_update(skip_locked=True)
     )
-    rows = (
-        await session.execute(
-            update(CareOrder)
-            .where(CareOrder.id.in_(due.scalar_subquery()), CareOrder.status == "assigned")
-            .values(status="missed", missed_at=now, updated_at=now)
-            .returning(
-                CareOrder.id,
-                CareOrder.household_id,
-                CareOrder.provider_id,
-                CareOrder.service_code,
-                CareOrder.starts_at,
-            )
-            .execution_options(synchronize_session=False)
-        )
-    ).all()
+    return (
+        update(CareOrder)
+        .where(CareOrder.id.in_(due.scalar_subquery()), CareOrder.status == "assigned")
+        .values(status="missed", missed_at=now, updated_at=now)
+        .returning(CareOrder.id, CareOrder.household_id, CareOrder.provider_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_missed(session: AsyncSession, *, now: datetime) -> int:
+    """Mark every due order missed and tell those who must know; how many were marked."""
+    rows = (await session.execute(missed_update(now))).all()
     if not rows:
         return 0
     dispatchers: dict[UUID, list[UUID]] = {}

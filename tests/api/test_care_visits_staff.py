@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import text
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
-from backend.eldercare import service
+from backend.eldercare import missed, service
 from backend.eldercare.models import CareOrder
 from backend.jobs.testing import drain
 from tests.api.care_visit_support import (
@@ -265,3 +266,15 @@ async def test_the_visit_verification_export(
         f"{API}/manage/care/visits.csv", params={"month": "2027-03"}, headers=outsider.headers
     )
     assert theirs.content.decode("utf-8-sig").splitlines() == [",".join(header)]
+
+
+async def test_the_missed_scan_reads_the_assigned_index(db: Sessions, clock: FrozenClock) -> None:
+    async with db() as session:
+        await session.execute(text("SET enable_seqscan = off"))
+        statement = missed.missed_update(clock.now()).compile(
+            dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}
+        )
+        plan = "\n".join((await session.execute(text(f"EXPLAIN {statement}"))).scalars().all())
+        await session.rollback()
+    assert "ix_care_orders_assigned_starts_at" in plan, plan
+    assert "Index Cond" in plan, plan
