@@ -20,7 +20,6 @@ from backend.config import Settings
 from tests.conftest import MakeUser, problem
 
 SPEC = json.loads((Path(__file__).parents[2] / "schemas" / "openapi.json").read_text())
-# Every signed-in role, so that each operation finds a caller its guard admits.
 ROLES = ("resident", "worker", "staff", "admin", "dispatcher", "caregiver")
 
 
