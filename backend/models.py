@@ -12,6 +12,7 @@ from backend.eldercare.models import (  # noqa: F401
     CareProviderService,
     CareProviderStaff,
     CareService,
+    CareVisit,
 )
 from backend.events.models import Event, Feedback, Registration  # noqa: F401
 from backend.hub.models import Booking, Closure, Room, Venue, WorkerVenue  # noqa: F401

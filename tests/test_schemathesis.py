@@ -133,7 +133,13 @@ RULE_REFUSALS: dict[str, str] = {
     "no_care_provider": "a service some provider offers",
     # Cancelling depends on the order's status and the time left before the visit.
     "cancel_too_late": "cancelling until two hours before the visit",
-    "care_order_invalid_status": "care orders not yet started",
+    # ... and the steps of a visit: its status and the time of its start (visits).
+    "care_order_invalid_status": "the order's status allows the step",
+    # A visit's steps follow its order's status and the time of its start: state and the clock.
+    "too_early_to_check_in": "check-in from 60 minutes before the visit",
+    "visit_missed": "check-in until 30 minutes after the start",
+    "visit_already_checked_in": "one check-in per visit",
+    "visit_already_checked_out": "one check-out per visit",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which

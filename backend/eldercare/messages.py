@@ -46,6 +46,34 @@ register(
     }
 )
 
+# Visits (check-in and check-out), confirmation, missed visits and the staff's statistics.
+register(
+    {
+        "too_early_to_check_in": {
+            "zh-CN": ("尚未到签到时间", "服务开始前 {minutes} 分钟起才能签到。"),
+            "en": (
+                "Too early to check in",
+                "Check-in opens {minutes} minutes before the visit starts.",
+            ),
+        },
+        "visit_missed": {
+            "zh-CN": ("服务已错过", "开始时间已过 {minutes} 分钟，此次上门已记为未到。"),
+            "en": (
+                "Visit missed",
+                "More than {minutes} minutes after the start: the visit counts as missed.",
+            ),
+        },
+        "visit_already_checked_in": {
+            "zh-CN": ("已签到", "此次上门已签到，不能重复签到。"),
+            "en": ("Already checked in", "This visit was already checked in."),
+        },
+        "visit_already_checked_out": {
+            "zh-CN": ("已签退", "此次上门已签退，不能重复签退。"),
+            "en": ("Already checked out", "This visit was already checked out."),
+        },
+    }
+)
+
 # Care orders (orders.py, dispatch.py).
 register(
     {
@@ -198,6 +226,44 @@ register_kinds(
             "en": (
                 "The elder was reached",
                 "{workerName} of the community reached {name} at {reachedAt}.",
+            ),
+        },
+        "care_caregiver_arrived": {
+            "zh-CN": (
+                "护理员已到达",
+                "护理员{caregiverName}已于 {checkedInAt} 到达，为{elderName}提供{serviceName}。",
+            ),
+            "en": (
+                "Caregiver arrived",
+                "{caregiverName} checked in at {checkedInAt} for {serviceNameEn} for {elderName}.",
+            ),
+        },
+        "care_visit_completed": {
+            "zh-CN": (
+                "服务已完成，请确认",
+                "{elderName}的{serviceName}已完成，请确认并评价；如有异议可申诉。",
+            ),
+            "en": (
+                "Visit done: please confirm",
+                "{serviceNameEn} for {elderName} is done. Please confirm and rate it, or "
+                "dispute it.",
+            ),
+        },
+        "care_order_missed": {
+            "zh-CN": (
+                "上门服务未到",
+                "{elderName}原定 {startsAt} 的{serviceName}，护理员未按时签到。",
+            ),
+            "en": (
+                "Visit missed",
+                "No caregiver checked in for {serviceNameEn} for {elderName} at {startsAt}.",
+            ),
+        },
+        "care_order_disputed": {
+            "zh-CN": ("服务被申诉", "{elderName}在 {startsAt} 的{serviceName}被家属申诉：{reason}"),
+            "en": (
+                "Visit disputed",
+                "The household disputes {serviceNameEn} for {elderName} at {startsAt}: {reason}",
             ),
         },
     }

@@ -315,3 +315,44 @@ class CareOrder(AuditedBase):
             postgresql_where=text("status = 'assigned'"),
         ),
     )
+
+
+class CareVisit(Base):
+    """The electronic-visit-verification record of one care order: with the order's service,
+    recipient and caregiver, the date, place, start and end of the visit. Written at check-in,
+    completed at check-out; the caregiver's notes only encrypted (they may describe the
+    elder's health)."""
+
+    __tablename__ = "care_visits"
+
+    order_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    caregiver_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    check_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    check_in_lat: Mapped[float] = mapped_column(Float)
+    check_in_lng: Mapped[float] = mapped_column(Float)
+    check_in_distance_m: Mapped[int] = mapped_column(Integer)
+    elder_code_matched: Mapped[bool] = mapped_column()
+    check_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    check_out_lat: Mapped[float | None] = mapped_column(Float)
+    check_out_lng: Mapped[float | None] = mapped_column(Float)
+    tasks: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        CheckConstraint(
+            "check_in_lat BETWEEN -90 AND 90 AND check_in_lng BETWEEN -180 AND 180",
+            name="check_in_place",
+        ),
+        CheckConstraint("check_in_distance_m >= 0", name="distance_not_negative"),
+        # A check-out is whole (time and place) and never before the check-in.
+        CheckConstraint(
+            "(check_out_at IS NULL AND check_out_lat IS NULL AND check_out_lng IS NULL) OR "
+            "(check_out_at >= check_in_at AND check_out_lat BETWEEN -90 AND 90 "
+            "AND check_out_lng BETWEEN -180 AND 180)",
+            name="check_out_whole",
+        ),
+    )

@@ -27,7 +27,14 @@ from backend.core.errors import problem_responses
 from backend.core.i18n import request_language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from backend.eldercare import routes_checkins, routes_dispatch, routes_orders, service
+from backend.eldercare import (
+    routes_checkins,
+    routes_dispatch,
+    routes_orders,
+    routes_statistics,
+    routes_visits,
+    service,
+)
 from schemas.common import Page
 from schemas.eldercare import (
     CareProfileIn,
@@ -222,6 +229,8 @@ class ElderSubsidyController(Controller):
 
 
 ROUTES = [
+    *routes_visits.ROUTES,
+    *routes_statistics.ROUTES,
     CareServicesController,
     CareProvidersController,
     CareStaffController,

@@ -7,8 +7,10 @@ from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
 from backend.eldercare.checkin_alerts import alert_missing, escalate, scan_check_ins
 from backend.eldercare.checkins import check_in, list_my_check_ins
+from backend.eldercare.confirmation import confirm, dispute, elder_code
 from backend.eldercare.dispatch import assign_order, board, caregiver_visits
 from backend.eldercare.elders import ElderRow, list_elders
+from backend.eldercare.missed import mark_missed
 from backend.eldercare.missed_check_ins import list_missed, record_reached
 from backend.eldercare.order_views import get_order, manage_orders, my_orders
 from backend.eldercare.orders import cancel_order, create_order
@@ -27,6 +29,8 @@ from backend.eldercare.reminders import (
     due_household_reminders,
     visit_reminder_data,
 )
+from backend.eldercare.statistics import statistics, statistics_csv, visits_csv
+from backend.eldercare.visits import check_in, check_out, get_visit
 
 __all__ = [
     "CARE_STAFF_ROLES",
@@ -38,14 +42,19 @@ __all__ = [
     "cancel_order",
     "caregiver_visits",
     "check_in",
+    "check_out",
+    "confirm",
     "create_order",
     "create_provider",
     "debit",
+    "dispute",
     "due_caregiver_reminders",
     "due_household_reminders",
+    "elder_code",
     "escalate",
     "get_order",
     "get_profile",
+    "get_visit",
     "left_this_month",
     "list_elders",
     "list_missed",
@@ -53,6 +62,7 @@ __all__ = [
     "list_providers",
     "list_services",
     "manage_orders",
+    "mark_missed",
     "messages",
     "month_of",
     "my_orders",
@@ -64,5 +74,8 @@ __all__ = [
     "scan_check_ins",
     "set_care_provider",
     "set_subsidy",
+    "statistics",
+    "statistics_csv",
     "visit_reminder_data",
+    "visits_csv",
 ]
