@@ -82,7 +82,7 @@ class CheckInsController(Controller):
         member_id = data.member_id if data is not None else None
 
         async def handler() -> tuple[int, CareCheckInOut]:
-            return await service.check_in(
+            return await service.daily_check_in(
                 db_session, user.id, member_id, data_key=settings.data_key, now=now
             )
 

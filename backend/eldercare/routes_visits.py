@@ -70,7 +70,7 @@ class CaregiverVisitController(Controller):
         `far_from_home`, unless `elderCode` is the code the household shows for this visit; a
         wrong code is not refused, it only earns no exemption (`elderCodeMatched: false`).
         Once only: 409 `visit_already_checked_in`. The household is told."""
-        return await service.check_in(
+        return await service.visit_check_in(
             db_session, user.id, order_id, data, data_key=settings.data_key, now=clock.now()
         )
 
@@ -97,7 +97,7 @@ class CaregiverVisitController(Controller):
         encrypted). Under half the service's planned minutes after the check-in the order
         gets the flag `short_visit`. Once only: 409 `visit_already_checked_out`. The household
         is asked to confirm."""
-        return await service.check_out(
+        return await service.visit_check_out(
             db_session, user.id, order_id, data, data_key=settings.data_key, now=clock.now()
         )
 

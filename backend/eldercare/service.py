@@ -6,7 +6,8 @@ from backend.eldercare import messages as messages
 from backend.eldercare.allowance import debit, left_this_month, month_of
 from backend.eldercare.catalogue import list_services
 from backend.eldercare.checkin_alerts import alert_missing, escalate, scan_check_ins
-from backend.eldercare.checkins import check_in, list_my_check_ins
+from backend.eldercare.checkins import check_in as daily_check_in
+from backend.eldercare.checkins import list_my_check_ins
 from backend.eldercare.confirmation import confirm, dispute, elder_code
 from backend.eldercare.dispatch import assign_order, board, caregiver_visits
 from backend.eldercare.elders import ElderRow, list_elders
@@ -30,7 +31,9 @@ from backend.eldercare.reminders import (
     visit_reminder_data,
 )
 from backend.eldercare.statistics import statistics, statistics_csv, visits_csv
-from backend.eldercare.visits import check_in, check_out, get_visit
+from backend.eldercare.visits import check_in as visit_check_in
+from backend.eldercare.visits import check_out as visit_check_out
+from backend.eldercare.visits import get_visit
 
 __all__ = [
     "CARE_STAFF_ROLES",
@@ -41,11 +44,10 @@ __all__ = [
     "board",
     "cancel_order",
     "caregiver_visits",
-    "check_in",
-    "check_out",
     "confirm",
     "create_order",
     "create_provider",
+    "daily_check_in",
     "debit",
     "dispute",
     "due_caregiver_reminders",
@@ -76,6 +78,8 @@ __all__ = [
     "set_subsidy",
     "statistics",
     "statistics_csv",
+    "visit_check_in",
+    "visit_check_out",
     "visit_reminder_data",
     "visits_csv",
 ]
