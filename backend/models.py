@@ -1,6 +1,13 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
 from backend.catalog.models import Program, ProgramService  # noqa: F401
+from backend.childcare.models import (  # noqa: F401
+    Application,
+    Draw,
+    ProgramTeacher,
+    Session,
+)
+from backend.childcare.models import Program as ChildcareProgram  # noqa: F401
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
 from backend.eldercare.models import (  # noqa: F401
