@@ -16,6 +16,9 @@ from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from backend.catalog import routes as catalog_routes
+from backend.childcare import late_pickup as _late_pickup  # noqa: F401  (registers its job)
+from backend.childcare import routes_attendance as childcare_attendance_routes
+from backend.childcare import routes_pickups as childcare_pickup_routes
 from backend.config import Settings
 from backend.core import health
 from backend.core.admission import admission_gate
@@ -74,6 +77,8 @@ def _api_router(settings: Settings) -> Router:
         *events_routes.ROUTES,
         *jobs_routes.ROUTES,
         *eldercare_routes.ROUTES,
+        *childcare_pickup_routes.ROUTES,
+        *childcare_attendance_routes.ROUTES,
     ]
     if settings.dev_routes_enabled:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
@@ -125,6 +130,11 @@ TAGS = [
         name="eldercare",
         description="优养 elderly care: care providers and their staff, the services "
         "catalogue, elders' care profiles and subsidies.",
+    ),
+    Tag(
+        name="childcare",
+        description="一小 childcare: programs, applications and the draw, trusted pickup "
+        "people, the session roster, check-in and check-out, absences and attendance.",
     ),
     Tag(
         name="development",

@@ -8,6 +8,13 @@ from backend.childcare.models import (  # noqa: F401
     Session,
 )
 from backend.childcare.models import Program as ChildcareProgram  # noqa: F401
+from backend.childcare.models_pickup import (  # noqa: F401
+    Absence,
+    Attendance,
+    ChildProfile,
+    LateAlert,
+    Pickup,
+)
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
 from backend.eldercare.models import (  # noqa: F401

@@ -11,8 +11,7 @@ register(
             "zh-CN": ("不是儿童", "接送人名单和托育健康信息只能为未满 18 岁的家庭成员填写。"),
             "en": (
                 "Not a child",
-                "Pickup people and childcare health notes are kept for household members "
-                "under 18.",
+                "Pickup people and childcare health notes are kept for household members under 18.",
             ),
         },
         "pickup_limit_reached": {
@@ -107,7 +106,10 @@ register_kinds(
             ),
         },
         "childcare_checked_out": {
-            "zh-CN": ("孩子已被接走", "{childName}已由{pickedUpBy}从{programName}接走（{checkedOutAt}）。"),
+            "zh-CN": (
+                "孩子已被接走",
+                "{childName}已由{pickedUpBy}从{programName}接走（{checkedOutAt}）。",
+            ),
             "en": (
                 "Picked up",
                 "{childName} was picked up from {programName} by {pickedUpBy} ({checkedOutAt}).",

@@ -13,13 +13,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.childcare import checkout_rules, wire_pickup
+from backend.childcare.models_pickup import ChildProfile, Pickup
 from backend.core.base import new_id
 from backend.core.clock import local_date_of
 from backend.core.errors import AppError, FieldError
 from backend.core.pagination import Keyset
 from backend.core.security import constant_time_equal, encrypt, keyed_hash
-from backend.childcare import checkout_rules, wire_pickup
-from backend.childcare.models_pickup import ChildProfile, Pickup
 from backend.identity import lookup
 from backend.identity.members import age_group
 from backend.identity.service import clean_text, normalize_phone
@@ -152,7 +152,9 @@ def _notes(raw: str | None, field: str) -> str | None:
     text = (raw or "").strip()
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in text) or "\x7f" in text:
         raise AppError(
-            422, "validation_error", errors=[FieldError(field, "must not contain control characters")]
+            422,
+            "validation_error",
+            errors=[FieldError(field, "must not contain control characters")],
         )
     return text or None
 

@@ -65,7 +65,8 @@ class ChildPickupsController(Controller):
         summary="Add a trusted or a blocked person for a child",
         status_code=201,
         responses=problem_responses(
-            404, codes={409: ("pickup_limit_reached",), 422: ("member_not_a_child", "invalid_phone")}
+            404,
+            codes={409: ("pickup_limit_reached",), 422: ("member_not_a_child", "invalid_phone")},
         ),
     )
     async def add_child_pickup(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from backend.childcare.models_pickup import ChildProfile, Pickup
 from backend.core.clock import to_local
 from backend.core.security import decrypt
-from backend.childcare.models_pickup import ChildProfile, Pickup
 from schemas.childcare_pickup import ChildcareProfileOut, PickupOut, RosterPickup
 
 ALLERGIES = "childcare-allergies"

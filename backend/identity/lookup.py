@@ -106,3 +106,18 @@ async def household(session: AsyncSession, owner_id: UUID) -> list[MemberInfo]:
         .order_by(HouseholdMember.created_at, HouseholdMember.id)
     )
     return [MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows]
+
+
+async def members_by_id(
+    session: AsyncSession, member_ids: Collection[UUID]
+) -> dict[UUID, MemberInfo]:
+    """Members by id whatever their household (a teacher's roster of enrolled children: the
+    caller has already shown why it may see them)."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(HouseholdMember.id, HouseholdMember.name, HouseholdMember.birth_date).where(
+            HouseholdMember.id.in_(list(member_ids))
+        )
+    )
+    return {r.id: MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows}
