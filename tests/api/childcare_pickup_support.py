@@ -139,3 +139,8 @@ async def add_session(db: Sessions, day: Day, on: date) -> UUID:
             )
         )
     return session_id
+
+
+async def add_teacher(db: Sessions, day: Day, user_id: UUID) -> None:
+    async with db() as s, s.begin():
+        await s.execute(insert(ProgramTeacher).values(program_id=day.program_id, user_id=user_id))

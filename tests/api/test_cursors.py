@@ -14,6 +14,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from backend.childcare.pickups import PICKUPS
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
@@ -32,7 +33,7 @@ from backend.jobs.admin import JOBS
 from backend.notifications.service import NOTIFICATIONS
 from tests.api.hub_support import ACTIVITY_ROOM, HOURS
 from tests.conftest import problem
-from tests.factories import Account, MakeUser, create_room, create_venue, draft
+from tests.factories import Account, MakeUser, add_member, create_room, create_venue, draft
 
 API = "/api/v1"
 
@@ -58,6 +59,7 @@ LISTS = (
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
     ListEndpoint("/me/members", MEMBERS, "resident"),
+    ListEndpoint("/me/members/{childId}/pickups", PICKUPS, "resident"),
     ListEndpoint("/me/notifications", NOTIFICATIONS, "resident"),
     ListEndpoint("/me/registrations", MY_REGISTRATIONS, "resident"),
     ListEndpoint("/me/sessions", SESSIONS, "resident"),
@@ -144,7 +146,7 @@ Setup = Callable[[ListEndpoint], Awaitable[tuple[str, dict[str, str]]]]
 
 
 @pytest.fixture
-def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) -> Setup:
+def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock, db: Any) -> Setup:
     async def prepare(endpoint: ListEndpoint) -> tuple[str, dict[str, str]]:
         clock.set(datetime(2027, 3, 1, 7, tzinfo=timezone(timedelta(hours=8))))
         account: Account | None = await make_user(endpoint.role) if endpoint.role else None
@@ -159,6 +161,9 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) ->
         if "{eventId}" in path:
             event = await draft(client, headers, clock)
             path = path.replace("{eventId}", event["id"])
+        if "{childId}" in path and account is not None:
+            child = await add_member(db, account.id, "小明", datetime(2020, 1, 1).date())
+            path = path.replace("{childId}", str(child))
         first = await client.get(f"{API}{path}", params=endpoint.params, headers=headers)
         assert first.status_code == 200, first.text
         return path, headers
