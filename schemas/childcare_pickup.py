@@ -47,8 +47,8 @@ Reason = Annotated[
     Meta(
         min_length=1,
         max_length=200,
-        description="free text; tabs and line breaks allowed, other control characters not",
-        extra_json_schema={"pattern": patterns.NOTES},
+        description="one line of text; no control or format characters",
+        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
     ),
 ]
 

@@ -119,6 +119,17 @@ RULE_REFUSALS: dict[str, str] = {
     "unknown_member": "member ids of the caller's household",
     # A care profile is for a member aged 60 or more: the member's birth date is state.
     "not_an_elder": "care profiles of the household's elders",
+    # Childcare's door: a child's age, the session's day, the enrolment, the check-in's code
+    # and the trusted person's ID digits are all state no schema states.
+    "member_not_a_child": "pickup lists and notes of the household's children",
+    "session_not_today": "check-in and check-out on the session's day",
+    "child_not_enrolled": "children enrolled in the program",
+    "security_code_mismatch": "the code the check-in issued",
+    "pickup_id_mismatch": "the ID digits the guardians registered",
+    "pickup_not_authorized": "people the guardians did not block",
+    "unknown_pickup": "people on the child's list",
+    "pickup_proof_required": "a code, or a trusted person with their ID digits",
+    "absence_date_invalid": "a coming session of the enrolment's program",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which
@@ -135,6 +146,8 @@ CROSS_FIELD_RULES = frozenset(
         "from",
         "to",
         "date",
+        # A trusted pickup person (not ``blocked``) has ID digits to prove (addChildPickup).
+        "idLast4",
     }
 )
 

@@ -14,20 +14,10 @@ from backend.childcare import wire_pickup
 from backend.childcare.models import Application, Session
 from backend.childcare.models_pickup import Absence
 from backend.core.clock import to_local
-from backend.core.errors import AppError, FieldError
+from backend.core.errors import AppError
 from backend.core.security import encrypt
+from backend.identity.service import clean_text
 from schemas.childcare_pickup import AbsenceIn, AbsenceOut
-
-
-def _reason(raw: str) -> str:
-    text = raw.strip()
-    if not text or any(ord(ch) < 32 and ch not in "\n\t" for ch in text) or "\x7f" in text:
-        raise AppError(
-            422,
-            "validation_error",
-            errors=[FieldError("reason", "must be text without control characters")],
-        )
-    return text
 
 
 async def report_absence(
@@ -52,7 +42,7 @@ async def report_absence(
     ).first()
     if enrolment is None:
         raise AppError(404, "not_found")
-    reason = _reason(data.reason)
+    reason = clean_text(data.reason, field="reason", max_length=200)
     target = (
         await session.execute(
             select(Session.id).where(
