@@ -16,6 +16,7 @@ from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from backend.catalog import routes as catalog_routes
+from backend.childcare import routes as childcare_routes
 from backend.config import Settings
 from backend.core import health
 from backend.core.admission import admission_gate
@@ -74,6 +75,7 @@ def _api_router(settings: Settings) -> Router:
         *events_routes.ROUTES,
         *jobs_routes.ROUTES,
         *eldercare_routes.ROUTES,
+        *childcare_routes.ROUTES,
     ]
     if settings.dev_routes_enabled:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
@@ -125,6 +127,11 @@ TAGS = [
         name="eldercare",
         description="优养 elderly care: care providers and their staff, the services "
         "catalogue, elders' care profiles and subsidies.",
+    ),
+    Tag(
+        name="childcare",
+        description="一小 · 优教 childcare: programs and their sessions, applications, "
+        "the lottery's draw, offers and the waitlist.",
     ),
     Tag(
         name="development",
