@@ -65,9 +65,11 @@ async def _render(session: AsyncSession, rows: Sequence[Application]) -> list[Ap
         return []
     program_ids = list({r.program_id for r in rows})
     programs = dict(
-        (await session.execute(select(Program.id, Program.name).where(Program.id.in_(program_ids))))
-        .tuples()
-        .all()
+        (
+            await session.execute(
+                select(Program.id, Program.name).where(Program.id.in_(program_ids))
+            )
+        ).all()
     )
     names = await lookup.member_names(session, [r.child_id for r in rows])
     waiting = [r for r in rows if r.status == "waitlisted"]

@@ -341,7 +341,7 @@ class ManagedChildcareProgramsController(Controller):
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[AuthUser],
         clock: NamedDependency[Clock],
-        data: JSONBody[DrawIn] | None = None,
+        data: JSONBody[DrawIn | None] = None,
     ) -> DrawOut:
         """Staff and admins, once, after applications close. Without a `seed` a random one
         (32 bytes) is drawn; a seed may be given (from a public source drawn in front of the

@@ -56,9 +56,7 @@ class SessionHolds:
                         Program.id.in_({c.program_id for c in cancelled})
                     )
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         for row in cancelled:
             guardians = (
