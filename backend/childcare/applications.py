@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -121,49 +121,86 @@ async def apply(
         raise AppError(422, "applications_not_open")
     if now >= program.application_closes_at:
         raise AppError(422, "applications_closed")
+    # The lottery's priority group: a brother or sister already enrolled in a program.
     sibling_enrolled = await session.execute(
         select(Application.id).where(
-            Application.program_id == program_id,
             Application.household_id == user_id,
             Application.child_id != child_id,
             Application.status == "enrolled",
         )
     )
-    # The program row's lock orders the arrivals: the queue is the order they get it in.
-    program = await locked_program(session, program_id)
-    if program.status != "published":
-        raise AppError(404, "not_found")
-    status: ApplicationStatus = "applied"
-    seq: int | None = None
-    if program.allocation == "first_come":
-        program.queue_seq += 1
-        seq = program.queue_seq
-        if program.enrolled < program.capacity:
-            program.enrolled += 1
-            status = "enrolled"
-        else:
-            status = "waitlisted"
     row = Application(
         id=new_id(),
         program_id=program_id,
         child_id=child_id,
         household_id=user_id,
-        status=status,
+        status="applied",
         priority=sibling_enrolled.first() is not None,
-        queue_seq=seq,
-        decided_at=now if status == "enrolled" else None,
         created_at=now,
         updated_at=now,
     )
+    values = {c: getattr(row, c) for c in _INSERTED}
     try:
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
+        if program.allocation == "lottery":
+            await session.execute(
+                insert(Application).values(**values, status="applied", updated_at=now)
+            )
+        else:
+            decided = (await session.execute(_FIRST_COME, {**values, "now": now})).one_or_none()
+            if decided is None:
+                raise AppError(404, "not_found")  # no longer published
+            row.status, row.queue_seq = decided.status, decided.queue_seq
+            row.decided_at = now if row.status == "enrolled" else None
     except IntegrityError as exc:
         if violated_constraint(exc) == "uq_childcare_applications_one_live":
             raise AppError(409, "already_applied") from exc
         raise
-    return await _one(session, row)
+    position = None
+    if row.status == "waitlisted":
+        position = await session.scalar(
+            select(func.count()).where(
+                Application.program_id == program_id,
+                Application.status == "waitlisted",
+                Application.queue_seq <= row.queue_seq,
+            )
+        )
+    return wire.application_out(
+        row, program_name=program.name, child_name=members[0].name, waitlist_position=position
+    )
+
+
+_INSERTED = ("id", "program_id", "child_id", "household_id", "priority", "created_at")
+# First come, decided in one statement: the program row's lock orders the arrivals (the queue
+# is the order they get it in), and the lock is held for this statement and the commit only,
+# so three hundred guardians at once queue for milliseconds each. ``took`` is read under the
+# lock (FOR UPDATE returns the newest version of the row), so ``enrolled`` never passes
+# ``capacity``; the table's CHECK would refuse it if it did.
+_FIRST_COME = text(
+    """
+    WITH locked AS (
+        SELECT id, enrolled < capacity AS took FROM childcare_programs
+        WHERE id = :program_id AND status = 'published'
+        FOR UPDATE
+    ), program AS (
+        UPDATE childcare_programs AS p
+        SET queue_seq = p.queue_seq + 1,
+            enrolled = p.enrolled + CASE WHEN locked.took THEN 1 ELSE 0 END,
+            updated_at = :now
+        FROM locked WHERE p.id = locked.id
+        RETURNING p.queue_seq, locked.took
+    )
+    INSERT INTO childcare_applications (
+        id, program_id, child_id, household_id, status, priority, queue_seq, decided_at,
+        created_at, updated_at
+    )
+    SELECT :id, :program_id, :child_id, :household_id,
+        CASE WHEN program.took THEN 'enrolled' ELSE 'waitlisted' END, :priority,
+        program.queue_seq, CASE WHEN program.took THEN CAST(:now AS timestamptz) END,
+        :created_at, :created_at
+    FROM program
+    RETURNING status, queue_seq
+    """
+)
 
 
 async def _locked_own(

@@ -6,8 +6,8 @@ published seed and their ids, so that anyone holding the seed and the list can r
 1. the seed is 32 bytes, written as 64 lower-case hex digits;
 2. each application's ticket is HMAC-SHA256(key = the seed's bytes, message = the
    application id as its 36-character lower-case text, ASCII), as 64 hex digits;
-3. priority applications (a sibling of a child enrolled in the program when they applied)
-   come first, then the rest; within each group, tickets in ascending order.
+3. priority applications (a brother or sister was enrolled in a childcare program when
+   they applied) come first, then the rest; within each group, tickets in ascending order.
 
 The first ``capacity − places taken`` are offered a place, the others wait in that order.
 """
