@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from backend.catalog import routes as catalog_routes
 from backend.childcare import late_pickup as _late_pickup  # noqa: F401  (registers its job)
+from backend.childcare import routes as childcare_routes
 from backend.childcare import routes_attendance as childcare_attendance_routes
 from backend.childcare import routes_pickups as childcare_pickup_routes
 from backend.config import Settings
@@ -77,6 +78,7 @@ def _api_router(settings: Settings) -> Router:
         *events_routes.ROUTES,
         *jobs_routes.ROUTES,
         *eldercare_routes.ROUTES,
+        *childcare_routes.ROUTES,
         *childcare_pickup_routes.ROUTES,
         *childcare_attendance_routes.ROUTES,
     ]
@@ -133,8 +135,9 @@ TAGS = [
     ),
     Tag(
         name="childcare",
-        description="一小 childcare: programs, applications and the draw, trusted pickup "
-        "people, the session roster, check-in and check-out, absences and attendance.",
+        description="一小 · 优教 childcare: programs and their sessions, applications, "
+        "the lottery's draw, offers and the waitlist; trusted pickup people, the session "
+        "roster, check-in and check-out, absences and attendance.",
     ),
     Tag(
         name="development",

@@ -45,6 +45,7 @@ ClockTime = Annotated[
 Capacity = Annotated[int, Meta(ge=1, le=10_000)]
 Fen = Annotated[int, Meta(ge=0, le=100_000_000, description="an amount in fen (0.01 yuan)")]
 OfferHours = Annotated[int, Meta(ge=1, le=720, description="hours an offer stays open")]
+Instant = Annotated[datetime, Meta(tz=True, description="RFC 3339 with offset")]
 Seed = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$", description="32 bytes, lower-case hex")]
 
 
@@ -69,8 +70,8 @@ class ProgramIn(Wire):
     term_starts: date
     term_ends: date
     capacity: Capacity
-    application_opens_at: datetime
-    application_closes_at: datetime
+    application_opens_at: Instant
+    application_closes_at: Instant
     allocation: Allocation
     description: Description = ""
     fee: Fen = 0
@@ -88,8 +89,8 @@ class ProgramPatch(Wire):
     term_ends: date | UnsetType = UNSET
     capacity: Capacity | UnsetType = UNSET
     fee: Fen | UnsetType = UNSET
-    application_opens_at: datetime | UnsetType = UNSET
-    application_closes_at: datetime | UnsetType = UNSET
+    application_opens_at: Instant | UnsetType = UNSET
+    application_closes_at: Instant | UnsetType = UNSET
     allocation: Allocation | UnsetType = UNSET
     offer_hours: OfferHours | UnsetType = UNSET
 

@@ -54,7 +54,7 @@ async def roster(
     row = await session_on(session, program_id, day)
     children = await enrolled(session, program_id)
     ids = [c.child_id for c in children]
-    members = await lookup.members_by_id(session, ids)
+    names = await lookup.member_names(session, ids)
     present = {
         a.child_id: a
         for a in await session.scalars(select(Attendance).where(Attendance.session_id == row.id))
@@ -84,12 +84,11 @@ async def roster(
             status = "picked_up" if seen.checked_out_at is not None else "present"
         else:
             status = "excused" if absence is not None else "absent"
-        member = members.get(child.child_id)
         out.append(
             RosterChild(
                 child_id=child.child_id,
                 enrollment_id=child.enrollment_id,
-                name=member.name if member else "",
+                name=names.get(child.child_id, ""),
                 status=status,
                 pickups=[wire_pickup.roster_pickup(p) for p in people.get(child.child_id, [])],
                 checked_in_at=to_local(seen.checked_in_at) if seen else None,
@@ -137,8 +136,7 @@ async def _todays_session(
 
 
 async def _child_name(session: AsyncSession, child_id: UUID) -> str:
-    member = (await lookup.members_by_id(session, [child_id])).get(child_id)
-    return member.name if member else ""
+    return (await lookup.member_names(session, [child_id])).get(child_id, "")
 
 
 async def check_in(

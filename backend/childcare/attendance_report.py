@@ -69,10 +69,8 @@ async def _month(
         )
     )
     children = await enrolled(session, program_id)
-    members = await lookup.members_by_id(session, [c.child_id for c in children])
-    names = {
-        c.child_id: members[c.child_id].name if c.child_id in members else "" for c in children
-    }
+    found = await lookup.member_names(session, [c.child_id for c in children])
+    names = {c.child_id: found.get(c.child_id, "") for c in children}
     ids = [s.id for s in sessions]
     seen = {
         (a.session_id, a.child_id): a

@@ -87,7 +87,7 @@ async def send_due(session: AsyncSession, stage: AlertStage, *, now: datetime) -
     rows = (await session.execute(_record_due(stage, now))).all()
     if not rows:
         return 0
-    names = await lookup.members_by_id(session, {r.child_id for r in rows})
+    names = await lookup.member_names(session, {r.child_id for r in rows})
     teachers: dict[Any, list[Any]] = {}
     if stage == "teachers":
         for program_id, user_id in await session.execute(
@@ -97,7 +97,6 @@ async def send_due(session: AsyncSession, stage: AlertStage, *, now: datetime) -
         ):
             teachers.setdefault(program_id, []).append(user_id)
     for r in rows:
-        member = names.get(r.child_id)
         recipients = [r.household_id] if stage == "guardians" else teachers.get(r.program_id, [])
         await notify_many(
             session,
@@ -105,7 +104,7 @@ async def send_due(session: AsyncSession, stage: AlertStage, *, now: datetime) -
             kind="childcare_late_pickup",
             data={
                 "childId": str(r.child_id),
-                "childName": member.name if member else "",
+                "childName": names.get(r.child_id, ""),
                 "programId": str(r.program_id),
                 "programName": r.program_name,
                 "endsAt": r.ends_at,

@@ -147,7 +147,7 @@ class Application(AuditedBase):
     # The guardian's account: the household the child is a member of.
     household_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[ApplicationStatus] = mapped_column(String(14))
-    # Drawn first in a lottery (a sibling of a child already enrolled in the program).
+    # Drawn first in a lottery: a brother or sister was enrolled in a program when it applied.
     priority: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # 1-based place in the draw's order (lottery), null before the draw or for first come.
     draw_rank: Mapped[int | None] = mapped_column(Integer)

@@ -18,7 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.childcare import pickup_service as service
+from backend.childcare import service
 from backend.config import Settings
 from backend.core.auth import AuthUser, Role, requires, resident_only
 from backend.core.clock import Clock

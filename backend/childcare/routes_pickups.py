@@ -12,7 +12,7 @@ from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.childcare import pickup_service as service
+from backend.childcare import service
 from backend.config import Settings
 from backend.core.auth import AuthUser, resident_only
 from backend.core.clock import Clock

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.childcare.models import Application, Program, ProgramTeacher, Session
+from backend.childcare.models import Application, Program, Session
+from backend.childcare.programs import is_teacher
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
 
@@ -24,13 +25,6 @@ class Enrolled:
     enrollment_id: UUID
     child_id: UUID
     household_id: UUID
-
-
-async def teacher_ids(session: AsyncSession, program_id: UUID) -> list[UUID]:
-    rows = await session.scalars(
-        select(ProgramTeacher.user_id).where(ProgramTeacher.program_id == program_id)
-    )
-    return list(rows)
 
 
 async def require_program(
@@ -43,14 +37,7 @@ async def require_program(
         raise AppError(404, "not_found")
     if actor.role in others:
         return program
-    teaches = await session.scalar(
-        select(
-            exists().where(
-                ProgramTeacher.program_id == program_id, ProgramTeacher.user_id == actor.id
-            )
-        )
-    )
-    if not teaches:
+    if not await is_teacher(session, program_id, actor.id):
         raise AppError(403, "forbidden")
     return program
 

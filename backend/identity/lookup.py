@@ -108,16 +108,19 @@ async def household(session: AsyncSession, owner_id: UUID) -> list[MemberInfo]:
     return [MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows]
 
 
-async def members_by_id(
-    session: AsyncSession, member_ids: Collection[UUID]
-) -> dict[UUID, MemberInfo]:
-    """Members by id whatever their household (a teacher's roster of enrolled children: the
-    caller has already shown why it may see them)."""
+async def member_names(session: AsyncSession, member_ids: Collection[UUID]) -> dict[UUID, str]:
+    """Members' names by id, whoever's household (for messages about a child's place)."""
     if not member_ids:
         return {}
     rows = await session.execute(
-        select(HouseholdMember.id, HouseholdMember.name, HouseholdMember.birth_date).where(
+        select(HouseholdMember.id, HouseholdMember.name).where(
             HouseholdMember.id.in_(list(member_ids))
         )
     )
-    return {r.id: MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows}
+    return {r.id: r.name for r in rows}
+
+
+async def is_verified(session: AsyncSession, user_id: UUID) -> bool:
+    """Whether the account passed real-name verification."""
+    found = await session.execute(select(User.verified_at).where(User.id == user_id))
+    return found.scalar_one_or_none() is not None
