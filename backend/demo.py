@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.childcare import demo as childcare_demo
 from backend.config import Settings
 from backend.eldercare import demo as eldercare_demo
 from backend.events import demo as events_demo
@@ -20,6 +21,7 @@ LOADERS: list[Loader] = [
     hub_demo.load,
     events_demo.load,
     eldercare_demo.load,
+    childcare_demo.load,
 ]
 
 

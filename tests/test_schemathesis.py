@@ -130,6 +130,13 @@ RULE_REFUSALS: dict[str, str] = {
     "unknown_pickup": "people on the child's list",
     "pickup_proof_required": "a code, or a trusted person with their ID digits",
     "absence_date_invalid": "a coming session of the enrolment's program",
+    # Childcare applications: the caller's verification, the child's birth date against the
+    # program's ages, and the program's window are state no schema states.
+    "verification_required": "applications by verified residents",
+    "not_a_child": "applications for the household's children",
+    "age_not_eligible": "children of the program's ages",
+    "applications_not_open": "applications inside the program's window",
+    "applications_closed": "applications inside the program's window",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which
@@ -148,6 +155,17 @@ CROSS_FIELD_RULES = frozenset(
         "date",
         # A trusted pickup person (not ``blocked``) has ID digits to prove (addChildPickup).
         "idLast4",
+        # A childcare program: a hub room of the named venue (state), ordered ages, term and
+        # window, each slot ending after it starts, dates within 2000-2199 (createChildcareProgram).
+        "roomId",
+        "venueId",
+        "maxAgeMonths",
+        "ageOn",
+        "termStarts",
+        "termEnds",
+        "applicationOpensAt",
+        "applicationClosesAt",
+        "schedule",
     }
 )
 

@@ -81,10 +81,9 @@ def _check(values: dict[str, Any]) -> list[calendar.Day]:
     if values["application_closes_at"] <= values["application_opens_at"]:
         errors.append(FieldError("applicationClosesAt", "must be after applicationOpensAt"))
     slots = calendar.parse_slots(values["schedule"])
-    for i, slot in enumerate(slots):
-        if slot.ends <= slot.starts:
-            errors.append(FieldError(f"schedule[{i}].ends", "must be after starts"))
-    if len({s.weekday for s in slots}) != len(slots):
+    if any(slot.ends <= slot.starts for slot in slots):
+        errors.append(FieldError("schedule", "each slot must end after it starts"))
+    elif len({s.weekday for s in slots}) != len(slots):
         errors.append(FieldError("schedule", "names a weekday twice"))
     if errors:
         raise AppError(422, "validation_error", errors=errors)

@@ -14,7 +14,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from backend.childcare.applications import MY_APPLICATIONS, PROGRAM_APPLICATIONS
 from backend.childcare.pickups import PICKUPS
+from backend.childcare.programs import PROGRAMS as CHILDCARE_PROGRAMS
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
@@ -31,6 +33,7 @@ from backend.identity.members import MEMBERS
 from backend.identity.sessions import SESSIONS
 from backend.jobs.admin import JOBS
 from backend.notifications.service import NOTIFICATIONS
+from tests.api.childcare_support import Complex, draft_program
 from tests.api.hub_support import ACTIVITY_ROOM, HOURS
 from tests.conftest import problem
 from tests.factories import Account, MakeUser, add_member, create_room, create_venue, draft
@@ -50,14 +53,20 @@ LISTS = (
     ListEndpoint("/admin/care-providers", PROVIDERS, "admin"),
     ListEndpoint("/admin/jobs", JOBS, "admin"),
     ListEndpoint("/admin/users", USERS, "admin"),
+    ListEndpoint("/childcare/programs", CHILDCARE_PROGRAMS, None),
     ListEndpoint("/events", EVENTS, None),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
+    ListEndpoint("/manage/childcare/programs", CHILDCARE_PROGRAMS, "staff"),
+    ListEndpoint(
+        "/manage/childcare/programs/{programId}/applications", PROGRAM_APPLICATIONS, "admin"
+    ),
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
     ListEndpoint("/manage/events/{eventId}/registrations", ROSTER, "staff"),
     ListEndpoint("/manage/venues", VENUES, "admin"),
     ListEndpoint("/manage/venues/{venueId}/closures", CLOSURES, "admin"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
+    ListEndpoint("/me/childcare/applications", MY_APPLICATIONS, "resident"),
     ListEndpoint("/me/members", MEMBERS, "resident"),
     ListEndpoint("/me/members/{childId}/pickups", PICKUPS, "resident"),
     ListEndpoint("/me/notifications", NOTIFICATIONS, "resident"),
@@ -164,6 +173,13 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock, db
         if "{childId}" in path and account is not None:
             child = await add_member(db, account.id, "小明", datetime(2020, 1, 1).date())
             path = path.replace("{childId}", str(child))
+        if "{programId}" in path:
+            assert account is not None  # an admin: makes the room and drafts the program
+            venue = await create_venue(client, headers, address="高照街道", opening_hours=HOURS)
+            room = await create_room(client, headers, venue["id"], ACTIVITY_ROOM)
+            where = Complex(account, account, venue["id"], room["id"])
+            program = await draft_program(client, where, clock)
+            path = path.replace("{programId}", program["id"])
         first = await client.get(f"{API}{path}", params=endpoint.params, headers=headers)
         assert first.status_code == 200, first.text
         return path, headers
