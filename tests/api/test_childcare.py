@@ -63,6 +63,12 @@ async def test_a_program_is_drafted_with_sessions_and_published_holding_its_room
         holds = (await session.scalars(select(Booking).where(Booking.kind == "childcare"))).all()
     assert len(holds) == 10
     assert {h.status for h in holds} == {"confirmed"}
+    # Nobody releases a session's hold booking by booking: the program would not know.
+    refused = await client.post(
+        f"{API}/bookings/{holds[0].id}/cancel", json={"reason": "x"}, headers=where.admin.headers
+    )
+    assert refused.status_code == 409
+    assert problem(refused)["code"] == "booking_held_by_event"
     again = await client.post(f"{MANAGE}/{draft['id']}/publish", headers=where.staff.headers)
     assert problem(again)["code"] == "program_not_draft"
     listed = await client.get(PUBLIC)
