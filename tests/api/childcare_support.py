@@ -156,3 +156,22 @@ async def apply(
     return await client.post(
         f"{PUBLIC}/{program_id}/applications", json={"childId": child_id}, headers=who.headers
     )
+
+
+async def drawn_lottery(
+    client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock
+) -> dict[str, Any]:
+    """A published lottery whose window has closed, drawn (no applications: nobody offered)."""
+    where = await make_complex(client, make_user)
+    now = clock.now()
+    program = await published_program(
+        client,
+        where,
+        clock,
+        allocation="lottery",
+        applicationOpensAt=(now - timedelta(days=2)).isoformat(),
+        applicationClosesAt=(now - timedelta(hours=1)).isoformat(),
+    )
+    drawn = await client.post(f"{MANAGE}/{program['id']}/draw", headers=where.staff.headers)
+    assert drawn.status_code == 200, drawn.text
+    return program

@@ -63,6 +63,12 @@ async def test_a_program_is_drafted_with_sessions_and_published_holding_its_room
         holds = (await session.scalars(select(Booking).where(Booking.kind == "childcare"))).all()
     assert len(holds) == 10
     assert {h.status for h in holds} == {"confirmed"}
+    # Nobody releases a session's hold booking by booking: the program would not know.
+    refused = await client.post(
+        f"{API}/bookings/{holds[0].id}/cancel", json={"reason": "x"}, headers=where.admin.headers
+    )
+    assert refused.status_code == 409
+    assert problem(refused)["code"] == "booking_held_by_event"
     again = await client.post(f"{MANAGE}/{draft['id']}/publish", headers=where.staff.headers)
     assert problem(again)["code"] == "program_not_draft"
     listed = await client.get(PUBLIC)
@@ -332,3 +338,33 @@ async def test_the_offer_job_leaves_open_offers_alone(
     await client.post(f"{APPLICATIONS}/{first['id']}/withdraw", headers=a.headers)
     await drain(app, now=clock.now() + timedelta(hours=47))
     assert (await client.get(MINE, headers=b.headers)).json()["items"][0]["status"] == "offered"
+
+
+async def test_creating_posts_retried_with_their_key_create_once(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    where = await make_complex(client, make_user)
+    body = program_body(where, clock)
+    keyed = {**where.staff.headers, "Idempotency-Key": "program-1"}
+    first = await client.post(MANAGE, json=body, headers=keyed)
+    again = await client.post(MANAGE, json=body, headers=keyed)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    reused = await client.post(MANAGE, json={**body, "name": "另一个"}, headers=keyed)
+    assert problem(reused)["code"] == "idempotency_key_reused"
+    listed = await client.get(MANAGE, headers=where.staff.headers)
+    assert len(listed.json()["items"]) == 1
+    await client.post(f"{MANAGE}/{first.json()['id']}/publish", headers=where.staff.headers)
+    parent, child = await guardian(db, make_user)
+    url = f"{PUBLIC}/{first.json()['id']}/applications"
+    keyed = {**parent.headers, "Idempotency-Key": "apply-1"}
+    applied = [await client.post(url, json={"childId": child}, headers=keyed) for _ in range(2)]
+    assert [a.status_code for a in applied] == [201, 201]
+    assert applied[0].json() == applied[1].json()
+    mine = await client.get(MINE, headers=parent.headers)
+    assert len(mine.json()["items"]) == 1
+    assert (await client.get(f"{PUBLIC}/{first.json()['id']}")).json()["enrolled"] == 1
