@@ -129,6 +129,9 @@ class RosterPickup(Wire):
 
 
 class RosterChild(Wire):
+    """``absenceReason``, ``allergies`` and ``healthNotes`` are answered to the program's
+    teachers only (null for an admin)."""
+
     child_id: UUID
     enrollment_id: UUID
     name: str

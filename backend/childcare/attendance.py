@@ -48,9 +48,11 @@ async def roster(
     *,
     data_key: bytes,
 ) -> RosterOut:
-    """The enrolled children and where each stands; their allergies and health notes, which a
-    teacher of the program needs for the day, and the people the guardians named."""
+    """The enrolled children and where each stands, and the people the guardians named. The
+    allergies, health notes and absence reasons only to the program's teachers, who care for
+    the children that day; an admin reads the roster without them."""
     await require_program(session, actor, program_id, others=(Role.ADMIN,))
+    teacher = actor.role == Role.WORKER
     row = await session_on(session, program_id, day)
     children = await enrolled(session, program_id)
     ids = [c.child_id for c in children]
@@ -63,10 +65,16 @@ async def roster(
         a.enrollment_id: a
         for a in await session.scalars(select(Absence).where(Absence.session_id == row.id))
     }
-    profiles = {
-        p.child_id: p
-        for p in await session.scalars(select(ChildProfile).where(ChildProfile.child_id.in_(ids)))
-    }
+    profiles = (
+        {
+            p.child_id: p
+            for p in await session.scalars(
+                select(ChildProfile).where(ChildProfile.child_id.in_(ids))
+            )
+        }
+        if teacher
+        else {}
+    )
     people: dict[UUID, list[Pickup]] = {}
     for p in await session.scalars(
         select(Pickup).where(Pickup.child_id.in_(ids)).order_by(Pickup.id)
@@ -97,7 +105,7 @@ async def roster(
                 picked_up_by=seen.picked_up_by if seen else None,
                 absence_reason=(
                     wire_pickup.opened(data_key, wire_pickup.ABSENCE_REASON, absence.reason_enc)
-                    if absence
+                    if absence and teacher
                     else None
                 ),
                 allergies=(

@@ -73,9 +73,10 @@ class SessionDoorController(Controller):
         settings: NamedDependency[Settings],
     ) -> RosterOut:
         """The program's teachers (a worker who does not teach it: 403) and admins. Every
-        enrolled child with their status, who brought and took them, the absence reason, their
-        allergies and health notes (for the day's care), and the people the guardians named,
-        blocked ones marked. No session that day: 404."""
+        enrolled child with their status, who brought and took them, the people the guardians
+        named (blocked ones marked), and, to the teachers only (not to admins), the absence
+        reason and the allergies and health notes for the day's care. No session that day:
+        404."""
         return await service.roster(
             db_session, user, program_id, session_date, data_key=settings.data_key
         )

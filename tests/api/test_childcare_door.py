@@ -259,6 +259,11 @@ async def test_a_teacher_of_another_program_is_refused(
         )
         assert answer.status_code == 403, (method, path, answer.text)
         assert "花生" not in answer.text
+    # An admin reads the roster, not the notes.
+    admin = await make_user("admin")
+    seen_by_admin = await client.get(day.url, headers=admin.headers)
+    assert seen_by_admin.status_code == 200
+    assert "花生" not in seen_by_admin.text
     # The teacher of the child's program reads the allergy for the day.
     roster = (await client.get(day.url, headers=day.teacher.headers)).json()
     assert next(c for c in roster["children"] if c["childId"] == str(child.id))["allergies"] == (
