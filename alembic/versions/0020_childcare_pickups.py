@@ -144,6 +144,7 @@ def upgrade() -> None:
         sa.Column("pickup_method", sa.String(length=16), nullable=True),
         sa.Column("pickup_id", sa.Uuid(), nullable=True),
         sa.Column("picked_up_by", sa.String(length=50), nullable=True),
+        sa.Column("failed_checkouts", sa.SmallInteger(), server_default="0", nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column(
             "created_at",

@@ -257,6 +257,12 @@ async def check_out(
     guardian_id = await session.scalar(
         select(Application.household_id).where(Application.id == seen.enrollment_id)
     )
+    about = {
+        "childId": str(data.child_id),
+        "childName": child_name,
+        "programId": str(program.id),
+        "programName": program.name,
+    }
     if verdict is Verdict.BLOCKED:
         assert person is not None
         if guardian_id is not None:
@@ -264,22 +270,31 @@ async def check_out(
                 session,
                 user_id=guardian_id,
                 kind="pickup_not_authorized",
-                data={
-                    "childId": str(data.child_id),
-                    "childName": child_name,
-                    "programId": str(program.id),
-                    "programName": program.name,
-                    "personName": person.name,
-                    "attemptedAt": now,
-                },
+                data={**about, "personName": person.name, "attemptedAt": now},
             )
         # Committed here: the 403 below rolls the request's transaction back, and the alert
         # must reach the guardians whatever the answer.
         await session.commit()
         raise AppError(403, "pickup_not_authorized")
-    if verdict is Verdict.WRONG_CODE:
-        raise AppError(403, "security_code_mismatch")
-    if verdict is Verdict.WRONG_ID:
+    if verdict is Verdict.WRONG_CODE or verdict is Verdict.WRONG_ID:
+        failures = await session.scalar(
+            update(Attendance)
+            .where(Attendance.id == seen.id)
+            .values(failed_checkouts=Attendance.failed_checkouts + 1)
+            .returning(Attendance.failed_checkouts)
+            .execution_options(synchronize_session=False)
+        )
+        if failures == checkout_rules.ALERT_AFTER_FAILURES and guardian_id is not None:
+            await notify(
+                session,
+                user_id=guardian_id,
+                kind="childcare_pickup_failures",
+                data={**about, "failures": failures, "attemptedAt": now},
+            )
+        # Committed as the blocked person's alert is: the count outlives the 403.
+        await session.commit()
+        if verdict is Verdict.WRONG_CODE:
+            raise AppError(403, "security_code_mismatch")
         raise AppError(403, "pickup_id_mismatch")
     if verdict is Verdict.UNKNOWN_PICKUP:
         raise AppError(422, "unknown_pickup")
@@ -314,14 +329,7 @@ async def check_out(
             session,
             user_id=guardian_id,
             kind="childcare_checked_out",
-            data={
-                "childId": str(data.child_id),
-                "childName": child_name,
-                "programId": str(program.id),
-                "programName": program.name,
-                "pickedUpBy": taker or "",
-                "checkedOutAt": now,
-            },
+            data={**about, "pickedUpBy": taker or "", "checkedOutAt": now},
         )
     return CheckOutOut(
         child_id=data.child_id,

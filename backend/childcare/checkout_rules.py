@@ -15,6 +15,10 @@ from schemas.childcare_pickup import AlertStage
 CODE_ALPHABET = "ACEFHJKMNPRTUVWXY3479"
 CODE_LENGTH = 4
 
+# Wrong codes or ID digits for one check-in before the guardians are alerted (once): a typo
+# or two is normal at a busy desk, a run of them is someone guessing.
+ALERT_AFTER_FAILURES = 3
+
 GUARDIANS_AFTER = timedelta(minutes=15)
 TEACHERS_AFTER = timedelta(minutes=30)
 

@@ -126,6 +126,18 @@ register_kinds(
                 "and was refused.",
             ),
         },
+        "childcare_pickup_failures": {
+            "zh-CN": (
+                "接孩子时多次核验失败",
+                "有人在{programName}接{childName}时已{failures}次输错接送码或证件号（{attemptedAt}），"
+                "孩子仍在园。",
+            ),
+            "en": (
+                "Repeated failed pickup checks",
+                "Someone picking up {childName} at {programName} gave a wrong code or ID "
+                "{failures} times ({attemptedAt}); the child is still in care.",
+            ),
+        },
         "childcare_late_pickup": {
             "zh-CN": (
                 "孩子还未被接走",

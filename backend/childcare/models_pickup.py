@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
+    SmallInteger,
     String,
     UniqueConstraint,
     Uuid,
@@ -98,6 +99,8 @@ class Attendance(UUIDv7Base):
         Uuid, ForeignKey("childcare_pickups.id", ondelete="SET NULL")
     )
     picked_up_by: Mapped[str | None] = mapped_column(String(50))
+    # Wrong codes and ID digits tried for this check-in: the guardians hear of a run of them.
+    failed_checkouts: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("session_id", "child_id"),

@@ -151,8 +151,9 @@ class SessionDoorController(Controller):
         (`pickupId`) is refused whatever they bring: 403 `pickup_not_authorized`, and the
         guardians are alerted at once. Otherwise the `securityCode` of this check-in (wrong:
         403 `security_code_mismatch`), or a trusted person of the child (`pickupId`) with the
-        last four of their ID (wrong: 403 `pickup_id_mismatch`). Records who took the child
-        and when, and tells the guardians. Not checked in, or already out: 409."""
+        last four of their ID (wrong: 403 `pickup_id_mismatch`); the third wrong try for a
+        check-in alerts the guardians. Records who took the child and when, and tells the
+        guardians. Not checked in, or already out: 409."""
         return await service.check_out(
             db_session,
             user,

@@ -17,6 +17,7 @@ SAFETY_KINDS = frozenset(
     {
         "care_check_in_missed",
         "childcare_late_pickup",
+        "childcare_pickup_failures",
         "pickup_not_authorized",
     }
 )

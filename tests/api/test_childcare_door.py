@@ -110,7 +110,9 @@ async def test_a_wrong_code_never_checks_out(
 ) -> None:
     child = day.children[0]
     code = await _check_in(client, day, child)
-    for wrong in ("".join("A" if ch != "A" else "C" for ch in code), "", "ACEFH"):
+    for attempt, wrong in enumerate(
+        ("".join("A" if ch != "A" else "C" for ch in code), "", "ACEFH"), start=1
+    ):
         refused = await client.post(
             f"{day.url}/check-out",
             json={"childId": str(child.id), "securityCode": wrong or " "},
@@ -118,6 +120,9 @@ async def test_a_wrong_code_never_checks_out(
         )
         assert refused.status_code == 403, refused.text
         assert problem(refused)["code"] == "security_code_mismatch"
+        # A typo or two is normal; the third wrong try alerts the guardians, once.
+        alerted = ["childcare_pickup_failures"] if attempt >= 3 else []
+        assert await _kinds(db, child.guardian.id) == ["childcare_checked_in", *alerted]
     # Another child's code is not this child's.
     other = await _check_in(client, day, day.children[1])
     if other != code:
@@ -129,6 +134,8 @@ async def test_a_wrong_code_never_checks_out(
         assert crossed.status_code == 403
     async with db() as s:
         assert list(await s.scalars(select(Attendance.checked_out_at))) == [None, None]
+    kinds = await _kinds(db, child.guardian.id)
+    assert kinds.count("childcare_pickup_failures") == 1
 
 
 async def test_a_trusted_person_proves_their_id(client: httpx.AsyncClient, day: Day) -> None:
