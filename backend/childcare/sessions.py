@@ -46,7 +46,8 @@ class SessionHolds:
         await session.execute(
             update(Session)
             .where(Session.id.in_([c.id for c in cancelled]))
-            .values(status="cancelled", cancel_reason="room closed", room_hold_id=None)
+            # One closure, one reason: every hold it reached carries the same.
+            .values(status="cancelled", cancel_reason=holds[0].reason[:200], room_hold_id=None)
             .execution_options(synchronize_session=False)
         )
         programs = dict(

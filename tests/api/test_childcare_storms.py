@@ -34,7 +34,7 @@ async def _statuses(db: async_sessionmaker[AsyncSession], program_id: str) -> Co
             .where(Application.program_id == program_id)
             .group_by(Application.status)
         )
-        return Counter(dict(rows))
+        return Counter(dict(rows.all()))
 
 
 async def _taken(db: async_sessionmaker[AsyncSession], program_id: str) -> int:
