@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from backend.assisted import audit as assisted_audit
 from backend.assisted import routes as assisted_routes
 from backend.catalog import routes as catalog_routes
+from backend.childcare import late_pickup as _late_pickup  # noqa: F401  (registers its job)
+from backend.childcare import routes as childcare_routes
+from backend.childcare import routes_attendance as childcare_attendance_routes
+from backend.childcare import routes_pickups as childcare_pickup_routes
 from backend.config import Settings
 from backend.core import health
 from backend.core.admission import admission_gate
@@ -77,6 +81,9 @@ def _api_router(settings: Settings) -> Router:
         *jobs_routes.ROUTES,
         *eldercare_routes.ROUTES,
         *assisted_routes.ROUTES,
+        *childcare_routes.ROUTES,
+        *childcare_pickup_routes.ROUTES,
+        *childcare_attendance_routes.ROUTES,
     ]
     if settings.dev_routes_enabled:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
@@ -134,6 +141,12 @@ TAGS = [
         name="assisted",
         description="Elders without a phone: assisted resident accounts, community workers "
         "acting for them, and the record of who acted for whom.",
+    ),
+    Tag(
+        name="childcare",
+        description="一小 · 优教 childcare: programs and their sessions, applications, "
+        "the lottery's draw, offers and the waitlist; trusted pickup people, the session "
+        "roster, check-in and check-out, absences and attendance.",
     ),
     Tag(
         name="development",

@@ -2,6 +2,20 @@
 
 from backend.assisted.models import ActedFor, AssistedResident  # noqa: F401
 from backend.catalog.models import Program, ProgramService  # noqa: F401
+from backend.childcare.models import (  # noqa: F401
+    Application,
+    Draw,
+    ProgramTeacher,
+    Session,
+)
+from backend.childcare.models import Program as ChildcareProgram  # noqa: F401
+from backend.childcare.models_pickup import (  # noqa: F401
+    Absence,
+    Attendance,
+    ChildProfile,
+    LateAlert,
+    Pickup,
+)
 from backend.core.base import metadata
 from backend.core.models import IdempotencyKey
 from backend.eldercare.models import (  # noqa: F401

@@ -140,6 +140,24 @@ RULE_REFUSALS: dict[str, str] = {
     "visit_missed": "check-in until 30 minutes after the start",
     "visit_already_checked_in": "one check-in per visit",
     "visit_already_checked_out": "one check-out per visit",
+    # Childcare's door: a child's age, the session's day, the enrolment, the check-in's code
+    # and the trusted person's ID digits are all state no schema states.
+    "member_not_a_child": "pickup lists and notes of the household's children",
+    "session_not_today": "check-in and check-out on the session's day",
+    "child_not_enrolled": "children enrolled in the program",
+    "security_code_mismatch": "the code the check-in issued",
+    "pickup_id_mismatch": "the ID digits the guardians registered",
+    "pickup_not_authorized": "people the guardians did not block",
+    "unknown_pickup": "people on the child's list",
+    "pickup_proof_required": "a code, or a trusted person with their ID digits",
+    "absence_date_invalid": "a coming session of the enrolment's program",
+    # Childcare applications: the caller's verification, the child's birth date against the
+    # program's ages, and the program's window are state no schema states.
+    "verification_required": "applications by verified residents",
+    "not_a_child": "applications for the household's children",
+    "age_not_eligible": "children of the program's ages",
+    "applications_not_open": "applications inside the program's window",
+    "applications_closed": "applications inside the program's window",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which
@@ -156,6 +174,19 @@ CROSS_FIELD_RULES = frozenset(
         "from",
         "to",
         "date",
+        # A trusted pickup person (not ``blocked``) has ID digits to prove (addChildPickup).
+        "idLast4",
+        # A childcare program: a hub room of the named venue (state), ordered ages, term and
+        # window, each slot ending after it starts, dates within 2000-2199 (createChildcareProgram).
+        "roomId",
+        "venueId",
+        "maxAgeMonths",
+        "ageOn",
+        "termStarts",
+        "termEnds",
+        "applicationOpensAt",
+        "applicationClosesAt",
+        "schedule",
     }
 )
 

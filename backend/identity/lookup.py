@@ -140,3 +140,9 @@ async def member_names(session: AsyncSession, member_ids: Collection[UUID]) -> d
         )
     )
     return {r.id: r.name for r in rows}
+
+
+async def is_verified(session: AsyncSession, user_id: UUID) -> bool:
+    """Whether the account passed real-name verification."""
+    found = await session.execute(select(User.verified_at).where(User.id == user_id))
+    return found.scalar_one_or_none() is not None

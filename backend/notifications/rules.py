@@ -18,6 +18,7 @@ SAFETY_KINDS = frozenset(
         "care_check_in_missed",
         "care_check_in_escalated",
         "childcare_late_pickup",
+        "childcare_pickup_failures",
         "pickup_not_authorized",
     }
 )

@@ -296,7 +296,9 @@ async def test_a_check_in_in_flight_is_never_alerted(
     clock.set(at(10))
     key = bytes(range(32))
     async with db() as tapping, tapping.begin():
-        status, _ = await service.daily_check_in(tapping, owner.id, member, data_key=key, now=at(9, 59))
+        status, _ = await service.daily_check_in(
+            tapping, owner.id, member, data_key=key, now=at(9, 59)
+        )
         assert status == 201
         # The scan meets the tap's uncommitted transaction: it skips the elder this minute.
         async with db() as scanning, scanning.begin():
