@@ -154,8 +154,8 @@ async def caregiver_visits(
     cursor: str | None,
 ) -> Page[CaregiverVisitOut]:
     """The caregiver's visits starting on ``day`` in visiting order. The address and the
-    household's phone in full only on the day itself for a visit assigned or under way; the
-    health notes only for the visit under way (docs/eldercare.md, data protection)."""
+    household's phone and the health notes only on the day itself, for a visit assigned or under
+    way: what issue 14 allows a caregiver (docs/eldercare.md, data protection)."""
     after = VISITS.decode(cursor)
     query = _visit_rows().where(CareOrder.caregiver_id == actor.id, order_views.on_day(day))
     if after is not None:
@@ -170,7 +170,7 @@ async def caregiver_visits(
             wire.visit(
                 row,
                 full=today and row[0].status in _ON_DUTY,
-                notes=row[0].status == "in_progress",
+                notes=today and row[0].status in _ON_DUTY,
                 data_key=data_key,
             )
             for row in rows

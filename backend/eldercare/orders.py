@@ -157,7 +157,8 @@ async def create_order(
         price=catalogue.price,
         subsidy=subsidy,
         payable=catalogue.price - subsidy,
-        requested_by=actor.id,
+        # A community worker acting for an assisted elder is who asked (RFC 8693 ``act``).
+        requested_by=actor.actor or actor.id,
         created_at=now,
         updated_at=now,
     )

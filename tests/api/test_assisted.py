@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.assisted.models import ActedFor, AssistedResident
 from backend.config import Settings
 from backend.core.clock import FrozenClock
+from backend.eldercare.models import CareOrder
 from backend.identity.models import User
 from tests.api import assisted_support as support
 from tests.api.events_support import register
@@ -375,3 +376,40 @@ async def test_a_refusal_that_held_the_elders_row_is_recorded_without_waiting(
             await session.execute(select(ActedFor).order_by(ActedFor.id.desc()).limit(1))
         ).scalar_one()
     assert (last.operation, last.status) == ("createMember", 409)
+
+
+async def test_a_care_order_made_for_an_elder_names_the_worker_who_asked(
+    client: httpx.AsyncClient, db: Sessions, make_user: MakeUser, clock: FrozenClock
+) -> None:
+    admin, worker = await make_user("admin"), await make_user("worker")
+    provider = await client.post(
+        "/api/v1/admin/care-providers",
+        json={"name": "禾康居家养老", "phone": "13912345678", "serviceCodes": ["haircut"]},
+        headers=admin.headers,
+    )
+    assert provider.status_code == 201, provider.text
+    elder = await support.create(client, worker)
+    acting = await support.act(client, worker, elder["id"])
+    profile = await client.put("/api/v1/me/care-profiles/self", json=PROFILE, headers=acting)
+    assert profile.status_code == 200, profile.text
+    starts = (clock.now() + timedelta(days=1)).replace(microsecond=0)
+    order = await client.post(
+        "/api/v1/care/orders",
+        json={"serviceCode": "haircut", "startsAt": starts.isoformat(), "note": ""},
+        headers=acting,
+    )
+    assert order.status_code == 201, order.text
+    async with db() as session:
+        row = (
+            await session.execute(
+                select(CareOrder.household_id, CareOrder.requested_by).where(
+                    CareOrder.id == UUID(order.json()["id"])
+                )
+            )
+        ).one()
+    # The order is the elder's; who asked for it is the worker (the acting token's ``act``).
+    assert (str(row.household_id), row.requested_by) == (elder["id"], worker.id)
+    recorded = await client.get(
+        "/api/v1/admin/acted-for", params={"subjectId": elder["id"]}, headers=admin.headers
+    )
+    assert "createCareOrder" in {i["operation"] for i in recorded.json()["items"]}

@@ -231,7 +231,8 @@ async def test_the_caregivers_day_shows_the_address_on_the_day_only(
     assert day[0]["address"] == ADDRESS
     assert day[0]["masked"] is False
     assert day[0]["contactPhone"] == household.resident.phone
-    assert day[0]["healthNotes"] is None
+    # Issue 14: the address and the notes for the day of an assigned visit, not before.
+    assert day[0]["healthNotes"] == "糖尿病，注意饮食"
     assert day[0]["location"] == {"lat": 30.77, "lng": 120.76}
 
     ahead = await client.get(
@@ -241,8 +242,9 @@ async def test_the_caregivers_day_shows_the_address_on_the_day_only(
     assert next_day["masked"] is True
     assert "302" not in next_day["address"]
     assert next_day["contactPhone"] is None
+    assert next_day["healthNotes"] is None
 
-    # Under way: the health notes too; over: masked again.
+    # Under way: still shown; over: masked again, the notes gone.
     await _set(db, early["id"], status="in_progress")
     await _set(db, late["id"], status="completed")
     day = (await client.get(VISITS, headers=caregiver.headers)).json()["items"]
