@@ -15,8 +15,14 @@ from litestar.openapi.spec import Components, Contact, License, SecurityScheme, 
 from litestar.types import ASGIApp
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from backend.assisted import audit as assisted_audit
+from backend.assisted import routes as assisted_routes
 from backend.canteen import routes as canteen_routes
 from backend.catalog import routes as catalog_routes
+from backend.childcare import late_pickup as _late_pickup  # noqa: F401  (registers its job)
+from backend.childcare import routes as childcare_routes
+from backend.childcare import routes_attendance as childcare_attendance_routes
+from backend.childcare import routes_pickups as childcare_pickup_routes
 from backend.config import Settings
 from backend.core import health
 from backend.core.admission import admission_gate
@@ -76,6 +82,10 @@ def _api_router(settings: Settings) -> Router:
         *jobs_routes.ROUTES,
         *eldercare_routes.ROUTES,
         *canteen_routes.ROUTES,
+        *assisted_routes.ROUTES,
+        *childcare_routes.ROUTES,
+        *childcare_pickup_routes.ROUTES,
+        *childcare_attendance_routes.ROUTES,
     ]
     if settings.dev_routes_enabled:
         # Development helpers (the SMS outbox: anyone's login code) exist only where the mode
@@ -126,7 +136,19 @@ TAGS = [
     Tag(
         name="eldercare",
         description="优养 elderly care: care providers and their staff, the services "
-        "catalogue, elders' care profiles and subsidies.",
+        "catalogue, elders' care profiles and subsidies, the daily check-in (平安报) and "
+        "its alerts.",
+    ),
+    Tag(
+        name="assisted",
+        description="Elders without a phone: assisted resident accounts, community workers "
+        "acting for them, and the record of who acted for whom.",
+    ),
+    Tag(
+        name="childcare",
+        description="一小 · 优教 childcare: programs and their sessions, applications, "
+        "the lottery's draw, offers and the waitlist; trusted pickup people, the session "
+        "roster, check-in and check-out, absences and attendance.",
     ),
     Tag(
         name="canteen",
@@ -212,7 +234,8 @@ def create_app(
     settings = settings or Settings.from_env()
     clock = clock or Clock()
     url = database_url or resolve_database_url(settings)
-    db_config = build_sqlalchemy_config(settings, url)
+    # Every write made with an acting token is recorded beside the action (backend/assisted).
+    db_config = build_sqlalchemy_config(settings, url, before_commit=assisted_audit.record)
     jwt_auth = build_jwt_auth(settings)
     engine = db_config.get_engine()
     reader = Reader(build_read_pool(settings, engine))

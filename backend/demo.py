@@ -6,7 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.assisted import demo as assisted_demo
 from backend.canteen import demo as canteen_demo
+from backend.childcare import demo as childcare_demo
+from backend.childcare import demo_pickup as childcare_pickup_demo
 from backend.config import Settings
 from backend.eldercare import demo as eldercare_demo
 from backend.events import demo as events_demo
@@ -22,6 +25,9 @@ LOADERS: list[Loader] = [
     events_demo.load,
     eldercare_demo.load,
     canteen_demo.load,
+    assisted_demo.load,
+    childcare_demo.load,
+    childcare_pickup_demo.load,
 ]
 
 

@@ -44,7 +44,7 @@ RoomKind = Literal[
     "other",
 ]  # fmt: skip
 BookingStatus = Literal["pending", "confirmed", "rejected", "cancelled", "checked_in", "no_show"]
-BookingKind = Literal["resident", "group", "event"]
+BookingKind = Literal["resident", "group", "event", "childcare"]
 SlotState = Literal["free", "booked", "closed", "past", "not_yet_bookable"]
 BookingScope = Literal["upcoming", "past"]
 

@@ -100,7 +100,8 @@ RealName = Annotated[
 
 class UserOut(Wire):
     id: UUID
-    phone: str
+    # null only for an assisted resident (an elder without a phone, read with an acting token)
+    phone: str | None
     display_name: str
     roles: list[str]
     verified: bool

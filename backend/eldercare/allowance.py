@@ -41,14 +41,19 @@ async def _open_month(session: AsyncSession, profile_id: UUID, month: date) -> N
 
 
 async def debit(
-    session: AsyncSession, profile_id: UUID, amount: int, *, now: datetime
+    session: AsyncSession,
+    profile_id: UUID,
+    amount: int,
+    *,
+    now: datetime,
+    during: datetime | None = None,
 ) -> int | None:
-    """Take ``amount`` fen from this month's allowance: the allowance left after it, or None
-    (nothing taken) when it does not fit. All or nothing; the caller decides what a refusal
-    means (the orders slice: the household pays the rest)."""
+    """Take ``amount`` fen from this month's allowance (the month of ``during`` when given):
+    the allowance left after it, or None (nothing taken) when it does not fit. All or
+    nothing; the caller decides what a refusal means (``take_up_to``)."""
     if amount < 0:
         raise ValueError("a debit is not negative")
-    month = month_of(now)
+    month = month_of(during or now)
     await _open_month(session, profile_id, month)
     left = await session.execute(
         update(CareAllowanceMonth)
@@ -61,6 +66,26 @@ async def debit(
         .returning(CareAllowanceMonth.allowance - CareAllowanceMonth.spent)
     )
     return left.scalar_one_or_none()
+
+
+async def take_up_to(
+    session: AsyncSession, profile_id: UUID, amount: int, *, now: datetime, during: datetime
+) -> int:
+    """Take as much of ``amount`` as the allowance of ``during``'s month still holds: what
+    was taken (``amount`` or less, never below zero left). The month's row is locked before it
+    is read, so parallel takers queue on it and each finds what the one before left; the take
+    itself is ``debit``, whose condition the lock guarantees."""
+    month = month_of(during)
+    await _open_month(session, profile_id, month)
+    left = await session.scalar(
+        select(CareAllowanceMonth.allowance - CareAllowanceMonth.spent)
+        .where(CareAllowanceMonth.care_profile_id == profile_id, CareAllowanceMonth.month == month)
+        .with_for_update()
+    )
+    taken = max(0, min(amount, left or 0))
+    if taken and await debit(session, profile_id, taken, now=now, during=during) is None:
+        raise RuntimeError("the locked allowance refused what it held")
+    return taken
 
 
 async def reset_allowance(

@@ -1,21 +1,25 @@
-"""Demo data of elderly care: two providers, each with a dispatcher and two caregivers, and
-care profiles for the elders of the demo households. Safe to run twice: nothing is added twice."""
+"""Demo data of elderly care: two providers, each with a dispatcher and two caregivers, care
+profiles for the elders of the demo households, and a few care orders for them (one assigned).
+Safe to run twice: nothing is added twice."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
-from backend.eldercare import profiles, providers
-from backend.eldercare.models import CareProfile, CareProvider, CareProviderService
+from backend.core.auth import AuthUser, Role
+from backend.core.clock import LOCAL_TZ, local_date_of
+from backend.eldercare import dispatch, orders, profiles, providers
+from backend.eldercare.models import CareOrder, CareProfile, CareProvider, CareProviderService
 from backend.identity import service as identity
 from backend.identity.demo import DEMO_PASSWORD
 from backend.identity.models import HouseholdMember
 from schemas.eldercare import (
+    CareOrderIn,
     CareProfileIn,
     DailyCheckIn,
     EmergencyContact,
@@ -129,9 +133,69 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
                 session, profile.id, subsidy, data_key=settings.data_key, now=now
             )
         made += 1
+    placed = await _orders(session, settings, now)
     return [
         f"care providers: {len(PROVIDERS)}, with their dispatchers and caregivers "
         f"(password {DEMO_PASSWORD})",
         *staff_lines,
         f"care profiles: {made} new",
+        f"care orders: {placed} new",
     ]
+
+
+# (household phone, member, service, days ahead, local time, assign to this caregiver's phone)
+ORDERS = [
+    ("13900000011", "张建国", "cleaning", 1, time(9, 0), "13900000102"),
+    ("13900000011", "张建国", "visit_chat", 2, time(15, 0), None),
+    ("13900000012", "陈桂英", "meal_delivery", 1, time(11, 30), None),
+]
+_DISPATCHER_OF = {"13900000102": "13900000101"}
+
+
+def _acting(user_id: object, role: Role) -> AuthUser:
+    # The demo acts through the services as these accounts would, without a login session.
+    return AuthUser(id=UUID(str(user_id)), role=role, session_id=UUID(int=0))
+
+
+async def _orders(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Orders through the services (their rules, prices and notifications), for households
+    that have none yet; times are days ahead of today, so the demo stays current."""
+    placed = 0
+    # Households that had orders before this run get no more (the demo loads twice safely).
+    had_orders = set(await session.scalars(select(CareOrder.household_id).distinct()))
+    for phone, member_name, code, days, at, caregiver_phone in ORDERS:
+        owner = await identity.find_user_by_phone(session, phone)
+        if owner is None or owner.id in had_orders:
+            continue
+        member_id = await session.scalar(
+            select(HouseholdMember.id).where(
+                HouseholdMember.owner_id == owner.id, HouseholdMember.name == member_name
+            )
+        )
+        if member_id is None:
+            continue
+        day = local_date_of(now) + timedelta(days=days)
+        data = CareOrderIn(
+            service_code=code,  # type: ignore[arg-type]
+            starts_at=datetime.combine(day, at, tzinfo=LOCAL_TZ),
+            note="",
+            member_id=member_id,
+        )
+        order = await orders.create_order(
+            session, _acting(owner.id, Role.RESIDENT), data, data_key=settings.data_key, now=now
+        )
+        placed += 1
+        if caregiver_phone is None:
+            continue
+        caregiver = await identity.find_user_by_phone(session, caregiver_phone)
+        dispatcher = await identity.find_user_by_phone(session, _DISPATCHER_OF[caregiver_phone])
+        if (
+            caregiver is None
+            or dispatcher is None
+            or order.provider_id != await providers.provider_of(session, dispatcher.id)
+        ):
+            continue
+        await dispatch.assign_order(
+            session, _acting(dispatcher.id, Role.DISPATCHER), order.id, caregiver.id, now=now
+        )
+    return placed

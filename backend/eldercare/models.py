@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 from sqlalchemy import (
@@ -23,11 +23,11 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.core.base import AuditedBase, Base, one_of
-from schemas.eldercare import ServiceCode, SubsidyTier
+from backend.core.base import ONE_OF, AuditedBase, Base, UUIDv7Base, one_of
+from schemas.eldercare import CareOrderFlag, CareOrderStatus, ServiceCode, SubsidyTier
 
 
 class CareService(Base):
@@ -112,6 +112,13 @@ class CareProfile(AuditedBase):
     health_notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     check_in_enabled: Mapped[bool] = mapped_column(server_default=text("false"))
     check_in_due_by: Mapped[time] = mapped_column(Time, server_default=text("'10:00'"))
+    # When the daily check-in was last switched on (null while off): a day whose dueBy came
+    # before it was never expected, so it is never reported missing (migration 0016).
+    check_in_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The latest day checked in, written by the check-in itself: the missed-check-in scan
+    # re-reads it on the row it locks, which a check-in committed during the scan has changed
+    # (checkin_alerts.alert_missing).
+    last_check_in_on: Mapped[date | None] = mapped_column(Date)
     subsidy_tier: Mapped[SubsidyTier | None] = mapped_column(String(20))
     monthly_allowance: Mapped[int] = mapped_column(Integer, server_default="0")
 
@@ -120,6 +127,9 @@ class CareProfile(AuditedBase):
         CheckConstraint("lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="location"),
         CheckConstraint("monthly_allowance >= 0", name="allowance_not_negative"),
         one_of("subsidy_tier", SubsidyTier, name="subsidy_tier_known"),
+        CheckConstraint(
+            "check_in_enabled = (check_in_since IS NOT NULL)", name="check_in_since_when_enabled"
+        ),
         # One profile per member, and one for the resident themself.
         Index(
             "uq_care_profiles_member",
@@ -158,4 +168,191 @@ class CareAllowanceMonth(Base):
         CheckConstraint("spent >= 0", name="spent_not_negative"),
         CheckConstraint("spent <= allowance", name="within_allowance"),
         CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+    )
+
+
+class CareCheckIn(UUIDv7Base):
+    """An elder's "I am safe" (平安报) of one Asia/Shanghai day: one per elder and day, the
+    primary key's, so parallel taps make one row."""
+
+    __tablename__ = "care_check_ins"
+
+    care_profile_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_profiles.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checked_in_by: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (
+        Index("uq_care_check_ins_profile_day", "care_profile_id", "day", unique=True),
+    )
+
+
+class CareCheckInAlert(UUIDv7Base):
+    """A day an elder's check-in was missing at its ``dueBy``: the household and emergency
+    contacts were told when the row was made (one per elder and day, so once, whatever the
+    number of workers scanning); ``escalated_at`` when the community workers were told;
+    ``resolved_at`` when a late check-in came; ``reached_*`` when a worker reached the elder."""
+
+    __tablename__ = "care_check_in_alerts"
+
+    care_profile_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_profiles.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reached_by: Mapped[UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reached_note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("uq_care_check_in_alerts_profile_day", "care_profile_id", "day", unique=True),
+        Index("ix_care_check_in_alerts_day", "day"),
+        # The escalation scan reads only the alerts still open.
+        Index(
+            "ix_care_check_in_alerts_open_due_at",
+            "due_at",
+            postgresql_where=text(
+                "escalated_at IS NULL AND resolved_at IS NULL AND reached_at IS NULL"
+            ),
+        ),
+        CheckConstraint("(reached_at IS NULL) = (reached_note IS NULL)", name="reached_with_note"),
+    )
+
+
+# A caregiver's visits may not overlap while they are booked or under way; the other statuses
+# have freed (or never held) the caregiver's time.
+_BUSY_SQL = "status IN ('assigned', 'in_progress')"
+
+
+def _flags_known() -> CheckConstraint:
+    # ``one_of`` for an array column: every element is one of the Literal's values. The values
+    # ride in ``info`` so tests/unit/test_enumerations.py compares them with the database's.
+    values: tuple[str, ...] = get_args(CareOrderFlag)
+    listed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(
+        f"flags <@ ARRAY[{listed}]::text[]", name="flags_known", info={ONE_OF: values}
+    )
+
+
+class CareOrder(AuditedBase):
+    """A home-care order: one visit of one service to one elder (docs/eldercare.md).
+
+    ``household_id`` is the account whose household the elder belongs to; ``requested_by`` the
+    account that asked (a community worker acting for an assisted resident, or the household
+    itself). The price is fixed when the order is made: ``price = subsidy + payable``; the
+    subsidy is taken from the elder's allowance only at confirmation."""
+
+    __tablename__ = "care_orders"
+
+    household_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    # No cascade: a profile (or a member) with orders is a record that stays.
+    care_profile_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("care_profiles.id"))
+    member_id: Mapped[UUID | None] = mapped_column(Uuid, ForeignKey("household_members.id"))
+    service_code: Mapped[ServiceCode] = mapped_column(String(32), ForeignKey("care_services.code"))
+    provider_id: Mapped[UUID] = mapped_column(Uuid, ForeignKey("care_providers.id"))
+    caregiver_id: Mapped[UUID | None] = mapped_column(Uuid, ForeignKey("users.id"))
+    status: Mapped[CareOrderStatus] = mapped_column(String(24))
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(Text, server_default="")
+    price: Mapped[int] = mapped_column(Integer)
+    subsidy: Mapped[int] = mapped_column(Integer)
+    payable: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[list[CareOrderFlag]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+    requested_by: Mapped[UUID] = mapped_column(Uuid)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[UUID | None] = mapped_column(Uuid)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    dispute_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    missed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        one_of("status", CareOrderStatus, name="status_known"),
+        _flags_known(),
+        CheckConstraint("ends_at > starts_at", name="time_range"),
+        CheckConstraint(
+            "price >= 0 AND subsidy >= 0 AND payable >= 0 AND price = subsidy + payable",
+            name="amounts",
+        ),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        # An assigned or started order names its caregiver.
+        CheckConstraint(
+            "caregiver_id IS NOT NULL OR (status <> 'assigned' AND status <> 'in_progress')",
+            name="busy_has_caregiver",
+        ),
+        ExcludeConstraint(
+            ("caregiver_id", "="),
+            (func.tstzrange(text("starts_at"), text("ends_at"), text("'[)'")), "&&"),
+            name="ex_care_orders_caregiver_busy",
+            using="gist",
+            where=text(_BUSY_SQL),
+        ),
+        # The dispatcher's board and list: one provider's orders of a day.
+        Index("ix_care_orders_provider_id_starts_at", "provider_id", "starts_at"),
+        # A caregiver's day.
+        Index("ix_care_orders_caregiver_id_starts_at", "caregiver_id", "starts_at"),
+        # The household's list, newest first (a backward scan of the index).
+        Index("ix_care_orders_household_id_starts_at", "household_id", "starts_at", "id"),
+        Index("ix_care_orders_care_profile_id", "care_profile_id"),
+        # The periodic scans over assigned visits starting soon (reminders) or overdue (missed).
+        Index(
+            "ix_care_orders_assigned_starts_at",
+            "starts_at",
+            postgresql_where=text("status = 'assigned'"),
+        ),
+    )
+
+
+class CareVisit(Base):
+    """The electronic-visit-verification record of one care order: with the order's service,
+    recipient and caregiver, the date, place, start and end of the visit. Written at check-in,
+    completed at check-out; the caregiver's notes only encrypted (they may describe the
+    elder's health)."""
+
+    __tablename__ = "care_visits"
+
+    order_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("care_orders.id", ondelete="CASCADE"), primary_key=True
+    )
+    caregiver_id: Mapped[UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    check_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    check_in_lat: Mapped[float] = mapped_column(Float)
+    check_in_lng: Mapped[float] = mapped_column(Float)
+    check_in_distance_m: Mapped[int] = mapped_column(Integer)
+    elder_code_matched: Mapped[bool] = mapped_column()
+    check_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    check_out_lat: Mapped[float | None] = mapped_column(Float)
+    check_out_lng: Mapped[float | None] = mapped_column(Float)
+    tasks: Mapped[list[str]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    notes_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        CheckConstraint(
+            "check_in_lat BETWEEN -90 AND 90 AND check_in_lng BETWEEN -180 AND 180",
+            name="check_in_place",
+        ),
+        CheckConstraint("check_in_distance_m >= 0", name="distance_not_negative"),
+        # A check-out is whole (time and place) and never before the check-in.
+        CheckConstraint(
+            "(check_out_at IS NULL AND check_out_lat IS NULL AND check_out_lng IS NULL) OR "
+            "(check_out_at >= check_in_at AND check_out_lat BETWEEN -90 AND 90 "
+            "AND check_out_lng BETWEEN -180 AND 180)",
+            name="check_out_whole",
+        ),
     )

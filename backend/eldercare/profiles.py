@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +38,7 @@ def parse_subject(raw: str) -> UUID | None:
         raise AppError(404, "not_found") from None
 
 
-async def _elder_name(
+async def elder_name(
     session: AsyncSession, owner_id: UUID, member_id: UUID | None, *, data_key: bytes, now: datetime
 ) -> str:
     """The elder's name, once they are shown to be an elder of ``owner_id``'s household."""
@@ -59,12 +59,20 @@ async def _elder_name(
     return members[0].name
 
 
-def _subject(owner_id: UUID, member_id: UUID | None) -> ColumnElement[bool]:
+def subject(owner_id: UUID, member_id: UUID | None) -> ColumnElement[bool]:
     member = CareProfile.member_id
     return and_(
         CareProfile.owner_id == owner_id,
         member.is_(None) if member_id is None else member == member_id,
     )
+
+
+async def profile_of(
+    session: AsyncSession, owner_id: UUID, member_id: UUID | None
+) -> CareProfile | None:
+    """The elder's profile, if the household has made one (orders need it)."""
+    found = await session.execute(select(CareProfile).where(subject(owner_id, member_id)))
+    return found.scalar_one_or_none()
 
 
 async def _out(
@@ -85,22 +93,24 @@ async def _out(
 async def get_profile(
     session: AsyncSession, owner_id: UUID, member_id: UUID | None, *, data_key: bytes, now: datetime
 ) -> CareProfileOut:
-    name = await _elder_name(session, owner_id, member_id, data_key=data_key, now=now)
+    name = await elder_name(session, owner_id, member_id, data_key=data_key, now=now)
     row = (
-        await session.execute(select(CareProfile).where(_subject(owner_id, member_id)))
+        await session.execute(select(CareProfile).where(subject(owner_id, member_id)))
     ).scalar_one_or_none()
     if row is None:
         raise AppError(404, "not_found")
     return await _out(session, row, name, data_key=data_key, now=now, full=True)
 
 
-def _health_notes(raw: str | None) -> str | None:
+def clean_notes(raw: str | None, *, field: str) -> str | None:
+    """Free text (tabs and line breaks allowed, no other control character), stripped; None
+    when blank."""
     text = (raw or "").strip()
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in text) or "\x7f" in text:
         raise AppError(
             422,
             "validation_error",
-            errors=[FieldError("healthNotes", "must not contain control characters")],
+            errors=[FieldError(field, "must not contain control characters")],
         )
     return text or None
 
@@ -128,9 +138,9 @@ async def put_profile(
     now: datetime,
 ) -> CareProfileOut:
     """Create or replace the elder's care profile (the subsidy, a worker's, is kept)."""
-    name = await _elder_name(session, owner_id, member_id, data_key=data_key, now=now)
+    name = await elder_name(session, owner_id, member_id, data_key=data_key, now=now)
     address = clean_text(data.address, field="address", max_length=200)
-    notes = _health_notes(data.health_notes)
+    notes = clean_notes(data.health_notes, field="healthNotes")
     hour, minute = (int(part) for part in data.daily_check_in.due_by.split(":"))
     values = {
         "address_enc": encrypt(data_key, wire.ADDRESS, address),
@@ -145,21 +155,31 @@ async def put_profile(
         "check_in_due_by": time(hour, minute),
         "updated_at": now,
     }
+    enabled = data.daily_check_in.enabled
     statement = pg_insert(CareProfile).values(
-        owner_id=owner_id, member_id=member_id, created_at=now, **values
+        owner_id=owner_id,
+        member_id=member_id,
+        created_at=now,
+        check_in_since=now if enabled else None,
+        **values,
     )
+    # Switched on now, or on already since earlier: days due before then are never missing.
+    replaced = {
+        **values,
+        "check_in_since": func.coalesce(CareProfile.check_in_since, now) if enabled else None,
+    }
     # The partial unique index that holds one profile per elder (models.CareProfile).
     if member_id is None:
         upsert = statement.on_conflict_do_update(
             index_elements=[CareProfile.owner_id],
             index_where=CareProfile.member_id.is_(None),
-            set_=values,
+            set_=replaced,
         )
     else:
         upsert = statement.on_conflict_do_update(
             index_elements=[CareProfile.member_id],
             index_where=CareProfile.member_id.is_not(None),
-            set_=values,
+            set_=replaced,
         )
     row = (
         await session.scalars(

@@ -4,7 +4,10 @@
 - ``CareProvidersController``: care providers (admins);
 - ``CareStaffController``: which provider a dispatcher or caregiver works for (admins);
 - ``CareProfilesController``: an elder's care profile (the household, residents);
-- ``ElderSubsidyController``: an elder's subsidy (community workers, admins).
+- ``ElderSubsidyController``: an elder's subsidy (community workers, admins);
+- the daily check-in's controllers, in ``routes_checkins``.
+- care orders: ``routes_orders`` (the household's side) and ``routes_dispatch`` (the
+  provider's), whose controllers ``ROUTES`` adds.
 """
 
 from __future__ import annotations
@@ -24,7 +27,14 @@ from backend.core.errors import problem_responses
 from backend.core.i18n import request_language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from backend.eldercare import service
+from backend.eldercare import (
+    routes_checkins,
+    routes_dispatch,
+    routes_orders,
+    routes_statistics,
+    routes_visits,
+    service,
+)
 from schemas.common import Page
 from schemas.eldercare import (
     CareProfileIn,
@@ -219,9 +229,14 @@ class ElderSubsidyController(Controller):
 
 
 ROUTES = [
+    *routes_visits.ROUTES,
+    *routes_statistics.ROUTES,
     CareServicesController,
     CareProvidersController,
     CareStaffController,
     CareProfilesController,
     ElderSubsidyController,
+    *routes_checkins.ROUTES,
+    *routes_orders.ROUTES,
+    *routes_dispatch.ROUTES,
 ]

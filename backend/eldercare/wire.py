@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+from backend.core.clock import LOCAL_TZ, to_local
 from backend.core.security import decrypt
-from backend.eldercare.models import CareProfile, CareProvider, CareService
+from backend.eldercare import order_rules
+from backend.eldercare.models import (
+    CareCheckIn,
+    CareCheckInAlert,
+    CareOrder,
+    CareProfile,
+    CareProvider,
+    CareService,
+)
 from schemas.eldercare import (
+    CareCheckInOut,
+    CaregiverVisitOut,
+    CareOrderOut,
     CareProfileOut,
     CareProviderOut,
     CareServiceOut,
+    CareWorkerRef,
+    CheckInAlertStatus,
     DailyCheckIn,
     EmergencyContact,
     Location,
+    MissedCareCheckInOut,
 )
 
 ADDRESS = "care-address"
@@ -66,10 +83,7 @@ def care_profile(
         location=Location(lat=row.lat, lng=row.lng),
         lives_alone=row.lives_alone,
         care_level=row.care_level,
-        emergency_contacts=[
-            EmergencyContact(name=c["name"], phone=c["phone"], relation=c["relation"])
-            for c in row.emergency_contacts
-        ],
+        emergency_contacts=contacts(row.emergency_contacts),
         daily_check_in=DailyCheckIn(
             enabled=row.check_in_enabled, due_by=row.check_in_due_by.strftime("%H:%M")
         ),
@@ -79,4 +93,128 @@ def care_profile(
         masked=not full,
         updated_at=row.updated_at,
         health_notes=notes,
+    )
+
+
+def due_at(day: date, due_by: time) -> datetime:
+    """The moment a day's check-in is due: ``dueBy`` on that day in Asia/Shanghai."""
+    return datetime.combine(day, due_by, tzinfo=LOCAL_TZ)
+
+
+def check_in(
+    row: CareCheckIn, *, member_id: UUID | None, name: str, due_by: time
+) -> CareCheckInOut:
+    return CareCheckInOut(
+        id=row.id,
+        care_profile_id=row.care_profile_id,
+        member_id=member_id,
+        name=name,
+        date=row.day,
+        checked_in_at=to_local(row.checked_in_at),
+        late=row.checked_in_at > due_at(row.day, due_by),
+    )
+
+
+def contacts(raw: list[dict[str, Any]]) -> list[EmergencyContact]:
+    return [EmergencyContact(name=c["name"], phone=c["phone"], relation=c["relation"]) for c in raw]
+
+
+def missed_check_in(
+    alert: CareCheckInAlert,
+    profile: CareProfile,
+    *,
+    name: str,
+    reached_by: CareWorkerRef | None,
+) -> MissedCareCheckInOut:
+    """An alert as a community worker reads it: the address masked (the list needs no key)."""
+    if alert.resolved_at is not None:
+        status: CheckInAlertStatus = "checked_in"
+    elif alert.reached_at is not None:
+        status = "reached"
+    else:
+        status = "open"
+    return MissedCareCheckInOut(
+        id=alert.id,
+        care_profile_id=profile.id,
+        name=name,
+        address=profile.address_masked,
+        lives_alone=profile.lives_alone,
+        emergency_contacts=contacts(profile.emergency_contacts),
+        date=alert.day,
+        due_at=to_local(alert.due_at),
+        alerted_at=to_local(alert.created_at),
+        escalated=alert.escalated_at is not None,
+        status=status,
+        escalated_at=to_local(alert.escalated_at),
+        checked_in_at=to_local(alert.resolved_at),
+        reached_at=to_local(alert.reached_at),
+        reached_by=reached_by,
+        reached_note=alert.reached_note,
+    )
+
+
+def order(row: Any, *, now: datetime, household: bool) -> CareOrderOut:
+    """A row of ``order_views.order_rows``. ``household``: the reader is the household, whose
+    answer says until when it may cancel."""
+    o: CareOrder = row[0]
+    return CareOrderOut(
+        id=o.id,
+        status=o.status,
+        service_code=o.service_code,
+        care_profile_id=o.care_profile_id,
+        member_id=o.member_id,
+        elder_name=row.elder_name,
+        address=row.address_masked,
+        provider_id=o.provider_id,
+        provider_name=row.provider_name,
+        caregiver_id=o.caregiver_id,
+        caregiver_name=row.caregiver_name,
+        starts_at=to_local(o.starts_at),
+        ends_at=to_local(o.ends_at),
+        note=o.note,
+        price=o.price,
+        subsidy=o.subsidy,
+        payable=o.payable,
+        flags=list(o.flags),
+        created_at=to_local(o.created_at),
+        cancellable_until=(
+            to_local(order_rules.cancellable_until(o.status, o.starts_at, now))
+            if household
+            else None
+        ),
+        assigned_at=to_local(o.assigned_at),
+        cancelled_at=to_local(o.cancelled_at),
+        cancel_reason=o.cancel_reason,
+        completed_at=to_local(o.completed_at),
+        rating=o.rating,
+        comment=o.comment,
+        dispute_reason=o.dispute_reason,
+        missed_at=to_local(o.missed_at),
+    )
+
+
+def visit(row: Any, *, full: bool, notes: bool, data_key: bytes) -> CaregiverVisitOut:
+    """A row of ``dispatch.visit_rows`` for the caregiver. ``full``: the address and phone
+    decrypted; ``notes``: the health notes too (a visit under way)."""
+    o: CareOrder = row[0]
+    profile: CareProfile = row.CareProfile
+    health = (
+        decrypt(data_key, HEALTH_NOTES, profile.health_notes_enc)
+        if notes and profile.health_notes_enc is not None
+        else None
+    )
+    return CaregiverVisitOut(
+        id=o.id,
+        status=o.status,
+        service_code=o.service_code,
+        elder_name=row.elder_name,
+        starts_at=to_local(o.starts_at),
+        ends_at=to_local(o.ends_at),
+        address=decrypt(data_key, ADDRESS, profile.address_enc) if full else profile.address_masked,
+        location=Location(lat=profile.lat, lng=profile.lng),
+        contact_phone=row.contact_phone if full else None,
+        note=o.note,
+        flags=list(o.flags),
+        masked=not full,
+        health_notes=health,
     )

@@ -20,7 +20,7 @@ from backend.hub.common import (
     overlaps,
     require_manager,
 )
-from backend.hub.holds import LostHold, event_holds
+from backend.hub.holds import LostHold, LostRoomHold, event_holds, room_holders
 from backend.hub.models import Booking, Closure, Room
 from backend.hub.wire import closure_out, label
 from backend.notifications.service import notify
@@ -39,6 +39,9 @@ async def create_closure(
 ) -> ClosureOut:
     """Close a room (``room_id``) or a whole venue; pending and confirmed bookings inside are
     cancelled and their owners told why, in this transaction.
+
+    Other domains' holds inside (childcare's sessions) are cancelled with the rest and their
+    domain is told (``RoomHolds.lost``), which tells its people.
 
     A published event's room hold inside refuses the closure (409 ``closure_conflicts_event``,
     naming the events) unless an admin sends ``force``: then the events lose their room and keep
@@ -66,6 +69,18 @@ async def create_closure(
             .where(scope, inside, Booking.kind == "event")
         )
         await event_holds().lock(session, sorted({e for e in held if e is not None}))
+    # The other domains' holds likewise: each locks its own rows first, as its changes do.
+    holders = room_holders()
+    if holders:
+        reached = (
+            await session.execute(
+                select(Booking.kind, Booking.id)
+                .join(Room, Room.id == Booking.room_id)
+                .where(scope, inside, Booking.kind.in_(list(holders)))
+            )
+        ).all()
+        for kind, handler in holders.items():
+            await handler.lock(session, sorted(r.id for r in reached if r.kind == kind))
     # Exclusive room locks, in id order: bookings being made in these rooms finish first (their
     # trigger shares the lock), and those that come after see this closure and are refused.
     locked = (
@@ -119,7 +134,7 @@ async def create_closure(
             },
         )
     for row in cancelled:
-        if row.event_id is not None:
+        if row.event_id is not None or row.kind in holders:
             continue
         await notify(
             session,
@@ -147,6 +162,16 @@ async def create_closure(
             ],
             now=now,
         )
+    for kind, handler in holders.items():
+        lost = [
+            LostRoomHold(
+                booking_id=r.id, room=label(venue.name, room_names[r.room_id]), reason=data.reason
+            )
+            for r in cancelled
+            if r.kind == kind
+        ]
+        if lost:
+            await handler.lost(session, lost, now=now)
     closure = Closure(
         venue_id=venue.id,
         room_id=room_id,

@@ -1,5 +1,6 @@
-"""Event holds: the events domain holds and frees rooms through these, inside its own
-transaction, and hears through ``EventHolds`` when a closure takes a held room away."""
+"""Room holds: the events domain holds and frees rooms through these, inside its own
+transaction, and hears through ``EventHolds`` when a closure takes a held room away; other
+domains (childcare) hold rooms for many spans and hear through ``RoomHolds``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from backend.hub import rules
 from backend.hub.bookings import closures_overlapping, insert_bookings
 from backend.hub.common import check_in_columns, load_room
 from backend.hub.models import ACTIVE_STATUSES, Booking
+from schemas.hub import BookingKind
 
 
 async def hold_room_for_event(
@@ -130,3 +132,112 @@ def event_holds() -> EventHolds:
         # A closure must never cancel a hold silently, leaving its event on a room it lost.
         raise RuntimeError("no handler of event holds: import backend.events.service")
     return _event_holds[0]
+
+
+# --- holds of other domains --------------------------------------------------------------------
+#
+# A domain other than events (childcare's sessions) holds a room for many spans at once, and a
+# closure that reaches those holds cancels them and tells that domain, which reacts as its own
+# rules say (childcare cancels the sessions and tells the families). The kind of the booking says
+# which domain holds it; each kind registers one handler.
+
+
+async def hold_room_spans(
+    session: AsyncSession,
+    *,
+    kind: BookingKind,
+    room_id: UUID,
+    spans: Sequence[tuple[datetime, datetime]],
+    title: str,
+    held_by: UUID,
+    now: datetime,
+    data_key: bytes,
+) -> list[UUID | None]:
+    """Hold ``room_id`` for each span as a confirmed booking of ``kind``; returns the booking
+    ids in the order of ``spans``, None for a span a closure already covers (not held: the
+    holder decides what that means for it). Overlap with any other booking: 409
+    ``booking_conflict``, nothing held."""
+    if kind not in _room_holds:
+        raise RuntimeError(f"no handler of {kind} holds registered")
+    room, _ = await load_room(session, room_id, lock="update")
+    closed = await closures_overlapping(session, room, spans) if spans else []
+    ids: list[UUID | None] = []
+    bookings = []
+    for starts_at, ends_at in spans:
+        rules.check_time_range(starts_at, ends_at)
+        if any(s < ends_at and starts_at < e for s, e in closed):
+            ids.append(None)
+            continue
+        booking = Booking(
+            id=new_id(),
+            room_id=room.id,
+            user_id=held_by,
+            kind=kind,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            status="confirmed",
+            purpose=title[:200],
+            attendees=1,
+            contact_name=title[:100],
+            **check_in_columns(data_key),
+            decided_by=held_by,
+            decided_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        bookings.append(booking)
+        ids.append(booking.id)
+    if bookings:
+        await insert_bookings(session, bookings)
+    return ids
+
+
+async def release_room_holds(
+    session: AsyncSession, *, kind: BookingKind, booking_ids: Sequence[UUID], now: datetime
+) -> None:
+    """Free holds of ``kind``; those already gone are left alone."""
+    if not booking_ids:
+        return
+    await session.execute(
+        update(Booking)
+        .where(
+            Booking.id.in_(list(booking_ids)),
+            Booking.kind == kind,
+            Booking.status.in_(ACTIVE_STATUSES),
+        )
+        .values(status="cancelled", cancelled_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class LostRoomHold:
+    """A hold of another domain that a closure cancelled."""
+
+    booking_id: UUID
+    room: str  # "venue · room"
+    reason: str  # the closure's
+
+
+class RoomHolds(Protocol):
+    """What a holding domain does when a closure cancels its holds. ``lock`` runs before the
+    closure locks its rooms, with the holds the closure is about to reach, so that the domain
+    takes its own locks first, in the order its own changes do (its rows, then the room)."""
+
+    async def lock(self, session: AsyncSession, booking_ids: Sequence[UUID]) -> None: ...
+
+    async def lost(
+        self, session: AsyncSession, holds: Sequence[LostRoomHold], *, now: datetime
+    ) -> None: ...
+
+
+_room_holds: dict[str, RoomHolds] = {}
+
+
+def on_room_holds(kind: BookingKind, handler: RoomHolds) -> None:
+    """Register the handler of ``kind``'s holds (once, at import of the holding domain)."""
+    _room_holds[kind] = handler
+
+
+def room_holders() -> dict[str, RoomHolds]:
+    return dict(_room_holds)

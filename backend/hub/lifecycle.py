@@ -42,7 +42,9 @@ async def _for_change(session: AsyncSession, booking_id: UUID) -> tuple[Booking,
 
 
 def _require_status(booking: Booking, *allowed: str) -> None:
-    if booking.kind == "event":
+    # A hold is released by its event or childcare program, never booking by booking: the
+    # holder would go on believing it has the room.
+    if booking.kind in ("event", "childcare"):
         raise AppError(409, "booking_held_by_event")
     if booking.status not in allowed:
         raise AppError(409, "invalid_status_transition", {"status": booking.status})

@@ -111,10 +111,14 @@ register(
             "en": ("Booking is over", "The booking's time has already ended."),
         },
         "booking_held_by_event": {
-            "zh-CN": ("活动占用", "该时段由活动占用，请通过取消或修改活动来释放。"),
+            "zh-CN": (
+                "活动占用",
+                "该时段由活动或托管项目占用，请通过取消或修改活动（项目）来释放。",
+            ),
             "en": (
                 "Held by an event",
-                "This hold belongs to an event; change or cancel the event to release it.",
+                "This hold belongs to an event or a childcare program; change or cancel that "
+                "to release it.",
             ),
         },
         "not_a_worker": {

@@ -8,7 +8,7 @@ modules that hold each part of the domain:
 - ``availability.py``: a room's or a venue's slots on a day
 - ``bookings.py``: creating a resident's booking, and how any booking is inserted
 - ``recurring.py``: a group's weekly booking, all or nothing
-- ``holds.py``: the rooms events hold, for the events domain
+- ``holds.py``: the rooms events and other domains (childcare) hold
 - ``booking_views.py``: bookings as their owner or the venue's staff see them
 - ``lifecycle.py``: approve, reject, cancel, check in, no-show
 - ``reminders.py``: the confirmed bookings due a reminder, for the notifications' job
@@ -43,9 +43,14 @@ from backend.hub.common import manages_venue
 from backend.hub.holds import (
     EventHolds,
     LostHold,
+    LostRoomHold,
+    RoomHolds,
     hold_room_for_event,
+    hold_room_spans,
     on_event_holds,
+    on_room_holds,
     release_event_hold,
+    release_room_holds,
 )
 from backend.hub.lifecycle import approve, cancel, check_in, check_in_by_code, no_show, reject
 from backend.hub.recurring import create_recurring
@@ -68,6 +73,8 @@ from backend.hub.wire import label
 __all__ = [
     "EventHolds",
     "LostHold",
+    "LostRoomHold",
+    "RoomHolds",
     "approve",
     "booking_reminder_data",
     "cancel",
@@ -84,6 +91,7 @@ __all__ = [
     "get_room",
     "get_venue",
     "hold_room_for_event",
+    "hold_room_spans",
     "label",
     "list_closures",
     "list_venues",
@@ -94,8 +102,10 @@ __all__ = [
     "next_booking_lateral",
     "no_show",
     "on_event_holds",
+    "on_room_holds",
     "reject",
     "release_event_hold",
+    "release_room_holds",
     "room_availability",
     "room_label",
     "room_label_of",

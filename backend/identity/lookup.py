@@ -91,7 +91,10 @@ async def people(session: AsyncSession, user_ids: Collection[UUID]) -> dict[UUID
     rows = await session.execute(
         select(User.id, User.display_name, User.phone).where(User.id.in_(list(user_ids)))
     )
-    return {r.id: PersonInfo(id=r.id, display_name=r.display_name, phone=r.phone) for r in rows}
+    # An assisted resident has no phone of its own; staff lists show none rather than null.
+    return {
+        r.id: PersonInfo(id=r.id, display_name=r.display_name, phone=r.phone or "") for r in rows
+    }
 
 
 async def user_id_by_phone(session: AsyncSession, phone: str) -> UUID | None:
@@ -106,3 +109,40 @@ async def household(session: AsyncSession, owner_id: UUID) -> list[MemberInfo]:
         .order_by(HouseholdMember.created_at, HouseholdMember.id)
     )
     return [MemberInfo(id=r.id, name=r.name, birth_date=r.birth_date) for r in rows]
+
+
+async def active_ids_by_phone(session: AsyncSession, phones: Collection[str]) -> dict[str, UUID]:
+    """The active accounts of (normalised) phone numbers, by phone; numbers without one are left
+    out (an elder's emergency contacts who have the app)."""
+    if not phones:
+        return {}
+    rows = await session.execute(
+        select(User.phone, User.id).where(User.phone.in_(list(phones)), User.is_active.is_(True))
+    )
+    return {r.phone: r.id for r in rows}
+
+
+async def active_ids_with_role(session: AsyncSession, role: str) -> list[UUID]:
+    """Every active account of one role (the community workers an alert escalates to)."""
+    rows = await session.scalars(
+        select(User.id).where(User.role == role, User.is_active.is_(True)).order_by(User.id)
+    )
+    return list(rows.all())
+
+
+async def member_names(session: AsyncSession, member_ids: Collection[UUID]) -> dict[UUID, str]:
+    """Household members' names by id, whatever the household (a staff list page)."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(HouseholdMember.id, HouseholdMember.name).where(
+            HouseholdMember.id.in_(list(member_ids))
+        )
+    )
+    return {r.id: r.name for r in rows}
+
+
+async def is_verified(session: AsyncSession, user_id: UUID) -> bool:
+    """Whether the account passed real-name verification."""
+    found = await session.execute(select(User.verified_at).where(User.id == user_id))
+    return found.scalar_one_or_none() is not None

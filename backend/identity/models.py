@@ -27,7 +27,10 @@ from schemas.identity import Gender, Relation, Role, SmsPurpose
 class User(AuditedBase):
     __tablename__ = "users"
 
-    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    # NULL only for an assisted resident (backend/assisted): an elder without a phone, whose
+    # account a community worker acts for. No phone means no login by SMS or password; the
+    # CHECK holds that such an account never has a password either.
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(50))
     # str, not Role: the code compares it with backend.core.auth.Role, the StrEnum of the same
@@ -46,7 +49,10 @@ class User(AuditedBase):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    __table_args__ = (one_of("role", Role, name="role_known"),)
+    __table_args__ = (
+        one_of("role", Role, name="role_known"),
+        CheckConstraint("phone IS NOT NULL OR password_hash IS NULL", name="no_phone_no_password"),
+    )
 
 
 class AuthSession(UUIDv7Base):

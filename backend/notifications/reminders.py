@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.eldercare import service as eldercare
 from backend.events import service as events
 from backend.hub import service as hub
 from backend.jobs import JobContext, periodic
@@ -68,6 +69,20 @@ KINDS: tuple[ReminderKind, ...] = (
         events.due_event_reminders,
         events.event_reminder_data,
         lambda settings: timedelta(minutes=settings.event_reminder_minutes),
+    ),
+    # An assigned care visit: the household and the caregiver, each under a kind of their own
+    # (a reminder's key holds one recipient).
+    ReminderKind(
+        "care_visit_reminder",
+        eldercare.due_household_reminders,
+        eldercare.visit_reminder_data,
+        lambda _: eldercare.REMINDER_LEAD,
+    ),
+    ReminderKind(
+        "care_visit_upcoming",
+        eldercare.due_caregiver_reminders,
+        eldercare.visit_reminder_data,
+        lambda _: eldercare.REMINDER_LEAD,
     ),
 )
 

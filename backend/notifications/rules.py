@@ -16,7 +16,9 @@ from backend.core.clock import LOCAL_TZ
 SAFETY_KINDS = frozenset(
     {
         "care_check_in_missed",
+        "care_check_in_escalated",
         "childcare_late_pickup",
+        "childcare_pickup_failures",
         "pickup_not_authorized",
     }
 )

@@ -14,12 +14,23 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from backend.assisted.accounts import ASSISTED
+from backend.assisted.acting import ACTED_FOR
 from backend.canteen.canteens import CANTEENS, MEALS
 from backend.canteen.counter import DELIVERIES
 from backend.canteen.ordering import MY_ORDERS
+from backend.childcare.applications import MY_APPLICATIONS, PROGRAM_APPLICATIONS
+from backend.childcare.pickups import PICKUPS
+from backend.childcare.programs import PROGRAMS as CHILDCARE_PROGRAMS
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
 from backend.core.pagination import Keyset
+from backend.eldercare.checkins import MY_CHECK_INS
+from backend.eldercare.dispatch import VISITS as CARE_VISITS
+from backend.eldercare.elders import ELDERS
+from backend.eldercare.missed_check_ins import MISSED_CHECK_INS
+from backend.eldercare.order_views import MANAGED_ORDERS as MANAGED_CARE_ORDERS
+from backend.eldercare.order_views import MY_ORDERS as MY_CARE_ORDERS
 from backend.eldercare.providers import PROVIDERS
 from backend.events.listing import EVENTS
 from backend.events.publishing import MANAGED_EVENTS
@@ -33,9 +44,10 @@ from backend.identity.members import MEMBERS
 from backend.identity.sessions import SESSIONS
 from backend.jobs.admin import JOBS
 from backend.notifications.service import NOTIFICATIONS
+from tests.api.childcare_support import Complex, draft_program
 from tests.api.hub_support import ACTIVITY_ROOM, HOURS
 from tests.conftest import problem
-from tests.factories import Account, MakeUser, create_room, create_venue, draft
+from tests.factories import Account, MakeUser, add_member, create_room, create_venue, draft
 
 API = "/api/v1"
 
@@ -49,6 +61,7 @@ class ListEndpoint:
 
 
 LISTS = (
+    ListEndpoint("/admin/acted-for", ACTED_FOR, "admin"),
     ListEndpoint("/admin/care-providers", PROVIDERS, "admin"),
     ListEndpoint("/admin/jobs", JOBS, "admin"),
     ListEndpoint("/admin/users", USERS, "admin"),
@@ -56,15 +69,30 @@ LISTS = (
     ListEndpoint("/canteens/{canteenId}/meals", MEALS, None),
     ListEndpoint("/manage/canteens/{canteenId}/deliveries", DELIVERIES, "admin"),
     ListEndpoint("/me/meal-orders", MY_ORDERS, "resident"),
+    ListEndpoint("/caregiver/visits", CARE_VISITS, "caregiver"),
+    ListEndpoint("/childcare/programs", CHILDCARE_PROGRAMS, None),
     ListEndpoint("/events", EVENTS, None),
+    ListEndpoint("/manage/assisted-residents", ASSISTED, "worker"),
     ListEndpoint("/manage/bookings", MANAGED_BOOKINGS, "admin"),
+    ListEndpoint("/manage/elders", ELDERS, "worker"),
+    ListEndpoint("/manage/care/check-ins/missing", MISSED_CHECK_INS, "worker"),
+    ListEndpoint("/manage/care/orders", MANAGED_CARE_ORDERS, "dispatcher"),
+    ListEndpoint("/manage/childcare/programs", CHILDCARE_PROGRAMS, "staff"),
+    ListEndpoint(
+        "/manage/childcare/programs/{programId}/applications", PROGRAM_APPLICATIONS, "admin"
+    ),
     ListEndpoint("/manage/events", MANAGED_EVENTS, "staff"),
     ListEndpoint("/manage/events/{eventId}/registrations", ROSTER, "staff"),
     ListEndpoint("/manage/venues", VENUES, "admin"),
     ListEndpoint("/manage/venues/{venueId}/closures", CLOSURES, "admin"),
+    ListEndpoint("/me/acted-for", ACTED_FOR, "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["upcoming"], "resident"),
     ListEndpoint("/me/bookings", MY_BOOKINGS["past"], "resident", (("scope", "past"),)),
+    ListEndpoint("/me/care/check-ins", MY_CHECK_INS, "resident"),
+    ListEndpoint("/me/care/orders", MY_CARE_ORDERS, "resident"),
+    ListEndpoint("/me/childcare/applications", MY_APPLICATIONS, "resident"),
     ListEndpoint("/me/members", MEMBERS, "resident"),
+    ListEndpoint("/me/members/{childId}/pickups", PICKUPS, "resident"),
     ListEndpoint("/me/notifications", NOTIFICATIONS, "resident"),
     ListEndpoint("/me/registrations", MY_REGISTRATIONS, "resident"),
     ListEndpoint("/me/sessions", SESSIONS, "resident"),
@@ -151,7 +179,7 @@ Setup = Callable[[ListEndpoint], Awaitable[tuple[str, dict[str, str]]]]
 
 
 @pytest.fixture
-def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) -> Setup:
+def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock, db: Any) -> Setup:
     async def prepare(endpoint: ListEndpoint) -> tuple[str, dict[str, str]]:
         clock.set(datetime(2027, 3, 1, 7, tzinfo=timezone(timedelta(hours=8))))
         account: Account | None = await make_user(endpoint.role) if endpoint.role else None
@@ -172,6 +200,16 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock) ->
         if "{eventId}" in path:
             event = await draft(client, headers, clock)
             path = path.replace("{eventId}", event["id"])
+        if "{childId}" in path and account is not None:
+            child = await add_member(db, account.id, "小明", datetime(2020, 1, 1).date())
+            path = path.replace("{childId}", str(child))
+        if "{programId}" in path:
+            assert account is not None  # an admin: makes the room and drafts the program
+            venue = await create_venue(client, headers, address="高照街道", opening_hours=HOURS)
+            room = await create_room(client, headers, venue["id"], ACTIVITY_ROOM)
+            where = Complex(account, account, venue["id"], room["id"])
+            program = await draft_program(client, where, clock)
+            path = path.replace("{programId}", program["id"])
         first = await client.get(f"{API}{path}", params=endpoint.params, headers=headers)
         assert first.status_code == 200, first.text
         return path, headers

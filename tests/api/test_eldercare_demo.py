@@ -1,4 +1,5 @@
-"""Elderly care's part of ``qiyou demo``: providers, their staff and elders' profiles, once."""
+"""Elderly care's part of ``qiyou demo``: providers, their staff, elders' profiles and a few
+care orders, once."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend import demo
 from backend.config import Settings
 from backend.eldercare import demo as eldercare_demo
-from backend.eldercare.models import CareProfile, CareProvider, CareProviderStaff
+from backend.eldercare.models import CareOrder, CareProfile, CareProvider, CareProviderStaff
 from backend.identity.demo import DEMO_PASSWORD
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -31,6 +32,9 @@ async def test_the_demo_loads_once_and_the_staff_log_in(
         async with db() as session, session.begin():
             await demo.load(session, settings)
         assert await _counts(db) == (2, 6, 2)
+        async with db() as session:
+            statuses = sorted((await session.scalars(select(CareOrder.status))).all())
+        assert statuses == ["assigned", "requested", "requested"]
     for _, _, _, staff in eldercare_demo.PROVIDERS:
         for phone, role, _ in staff:
             login = await client.post(

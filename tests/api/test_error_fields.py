@@ -20,7 +20,7 @@ from backend.config import Settings
 from tests.conftest import MakeUser, problem
 
 SPEC = json.loads((Path(__file__).parents[2] / "schemas" / "openapi.json").read_text())
-ROLES = ("resident", "worker", "staff", "admin")
+ROLES = ("resident", "worker", "staff", "admin", "dispatcher", "caregiver")
 
 
 def _schema(parameter: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import pytest
 from backend.core.clock import FrozenClock
 from backend.core.compression import PUBLIC_READS
 from backend.core.openapi_schema import IF_NONE_MATCH
+from tests.api.childcare_support import drawn_lottery
 from tests.api.hub_support import make_hub
 from tests.conftest import MakeUser
 from tests.factories import published
@@ -104,6 +105,7 @@ async def test_every_public_read_is_tagged(
     hub = await make_hub(client, make_user, clock)
     staff = await make_user("staff")
     event = await published(client, staff.headers, clock)
+    program = await drawn_lottery(client, make_user, clock)
     day = clock.today().isoformat()
     reads = {
         "listEvents": "/api/v1/events",
@@ -115,6 +117,9 @@ async def test_every_public_read_is_tagged(
         "getRoom": f"/api/v1/rooms/{hub.room_id}",
         "getVenueAvailability": f"/api/v1/venues/{hub.venue_id}/availability?date={day}",
         "getRoomAvailability": f"/api/v1/rooms/{hub.room_id}/availability?date={day}",
+        "listChildcarePrograms": "/api/v1/childcare/programs",
+        "getChildcareProgram": f"/api/v1/childcare/programs/{program['id']}",
+        "getChildcareDraw": f"/api/v1/childcare/programs/{program['id']}/draw",
     }
     assert set(reads) == PUBLIC_READS
     for operation, url in reads.items():

@@ -131,16 +131,7 @@ async def test_safety_alerts_are_pushed_inside_quiet_hours(
     settings: Settings,
     clock: FrozenClock,
 ) -> None:
-    from backend.notifications.messages import register_kinds
-
-    register_kinds(
-        {
-            "care_check_in_missed": {
-                "zh-CN": ("平安报未签到", "{name}今天还没有报平安。"),
-                "en": ("Check-in missed", "{name} has not checked in today."),
-            }
-        }
-    )
+    # The kind's texts are eldercare's (backend/eldercare/messages.py).
     resident = await make_user("resident")
     await add_device(db, resident.id, "log", "night-phone")
     await client.put(

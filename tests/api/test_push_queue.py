@@ -140,20 +140,18 @@ async def test_a_failed_push_is_retried_with_backoff_and_sent_once(
 async def test_safety_alerts_are_pushed_by_the_job_that_runs_first(
     app: Litestar, client: httpx.AsyncClient, make_user: MakeUser, db: Sessions
 ) -> None:
-    from backend.notifications.messages import register_kinds
-
-    register_kinds(
-        {
-            "childcare_late_pickup": {
-                "zh-CN": ("孩子尚未接走", "{name}还没有被接走。"),
-                "en": ("Not picked up", "{name} has not been picked up."),
-            }
-        }
-    )
+    # The kind's texts are childcare's (backend/childcare/messages_pickup.py).
     guardian = await make_user("resident")
     await add_device(db, guardian.id, "log", "guardian")
     await notify(db, [guardian.id])  # an ordinary message, queued first
-    await notify(db, [guardian.id], kind="childcare_late_pickup", name="小明")
+    await notify(
+        db,
+        [guardian.id],
+        kind="childcare_late_pickup",
+        childName="小明",
+        programName="四点半课堂",
+        endsAt="2027-03-01T18:00:00+08:00",
+    )
     ran = [name for name in await drain(app) if name.startswith("notifications.")]
     assert ran == [PUSH_SAFETY_TASK, PUSH_TASK]
     assert await _pushed(client, "guardian") == ["childcare_late_pickup", "test_push"]

@@ -458,6 +458,9 @@ async def test_the_scans_read_the_start_time_indexes(db: Sessions, clock: Frozen
             (
                 ("ix_bookings_confirmed_starts_at",),
                 ("ix_events_status_starts_at", "ix_events_starts_at"),
+                # Care visits, the household's and the caregiver's (backend/eldercare/reminders.py).
+                ("ix_care_orders_assigned_starts_at",),
+                ("ix_care_orders_assigned_starts_at",),
             ),
             strict=True,
         ):

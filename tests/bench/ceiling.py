@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tests.bench import canteen
+from tests.bench import canteen, care_ceiling
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -470,6 +470,15 @@ class Ceiling:
                     )
                 if parts == ["home"]:
                     return await self.home(scope)
+                if parts in (["me", "care", "orders"], ["manage", "care", "board"]):
+                    user_id = _bearer_subject(scope)
+                    if user_id is None:
+                        return _problem("unauthorized")
+                    if parts[0] == "me":
+                        limit = int(query.get("limit", 20))
+                        return 200, await care_ceiling.my_orders(self.pool, user_id, limit), JSON
+                    day = date.fromisoformat(query["date"])
+                    return 200, await care_ceiling.board(self.pool, user_id, day), JSON
                 if scope["path"] == "/health/live":
                     return 200, b'{"status":"ok"}', JSON
             elif method == "POST":

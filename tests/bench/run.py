@@ -102,6 +102,8 @@ READS = {
     "event": "GET /api/v1/events/{id}",
     "availability": "GET /api/v1/rooms/{id}/availability?date=",
     "home": "GET /api/v1/home (authenticated)",
+    "care_orders": "GET /api/v1/me/care/orders (a household's care orders)",
+    "care_board": "GET /api/v1/manage/care/board?date= (a dispatcher's day)",
 }
 
 
@@ -117,11 +119,11 @@ class Tokens:
         self.settings = Settings(env="production", jwt_secret=jwt_secret)
         self.sessions = sessions
 
-    def __call__(self, user_id: UUID) -> str:
+    def __call__(self, user_id: UUID, role: str = "resident") -> str:
         return issue_access_token(
             self.settings,
             user_id=user_id,
-            role="resident",
+            role=role,
             session_id=self.sessions[user_id],
             now=datetime.now(UTC),
         )
@@ -254,6 +256,18 @@ class Bench:
         if endpoint == "home":
             return [
                 Request("GET", f"{API}/home", self.tokens(u)) for u in self.seeded.home_residents
+            ]
+        if endpoint == "care_orders":
+            households = list(self.seeded.care_households)
+            rng.shuffle(households)
+            return [Request("GET", f"{API}/me/care/orders", self.tokens(u)) for u in households]
+        if endpoint == "care_board":
+            today = datetime.now(LOCAL_TZ).date()
+            return [
+                Request(
+                    "GET", f"{API}/manage/care/board?date={today}", self.tokens(d, "dispatcher")
+                )
+                for d in self.seeded.dispatchers
             ]
         raise ValueError(endpoint)
 

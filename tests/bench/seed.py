@@ -39,6 +39,7 @@ from backend.hub import demo as hub_demo
 from backend.hub import rules
 from backend.hub.common import new_check_in_code
 from schemas.hub import RoomIn
+from tests.bench import care
 
 BENCH_PASSWORD = "Bench-Pass-2026"
 SEED = 20261125
@@ -108,6 +109,9 @@ class Seeded:
     home_residents: list[UUID]
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # Elderly care (tests/bench/care.py): households with care orders, the two dispatchers.
+    care_households: list[UUID] = field(default_factory=list)
+    dispatchers: list[UUID] = field(default_factory=list)
 
 
 # --- reference data ----------------------------------------------------------------------------
@@ -1030,15 +1034,19 @@ async def seed(dsn: str, scale: DataScale, data_key: bytes) -> Seeded:
     builder.registrations()
     builder.event_rows()
     builder.notifications()
+    # A tenth of the households have an elder in care, a dozen orders each.
+    cared = care.build(builder, households=scale.residents // 10, orders_each=12)
+    columns = {**COLUMNS, **care.COLUMNS}
     conn = await asyncpg.connect(dsn)
     try:
-        for table in LOAD_ORDER:
+        for table in (*LOAD_ORDER, *care.LOAD_ORDER):
             await conn.copy_records_to_table(
-                table, records=builder.rows[table], columns=list(COLUMNS[table])
+                table, records=builder.rows[table], columns=list(columns[table])
             )
         await conn.execute("VACUUM ANALYZE")
         counts = {
-            table: int(await conn.fetchval(f"SELECT count(*) FROM {table}")) for table in LOAD_ORDER
+            table: int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
+            for table in (*LOAD_ORDER, *care.LOAD_ORDER)
         }
     finally:
         await conn.close()
@@ -1064,6 +1072,8 @@ async def seed(dsn: str, scale: DataScale, data_key: bytes) -> Seeded:
         home_residents=rng.sample(residents, min(5_000, len(residents))),
         counts=counts,
         seconds=clock.perf_counter() - started,
+        care_households=cared.households,
+        dispatchers=cared.dispatchers,
     )
 
 

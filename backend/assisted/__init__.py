@@ -1,0 +1,1 @@
+"""Assisted residents: elders without a phone, and community workers acting for them."""

@@ -1,0 +1,341 @@
+"""A session's day at the door: the teachers' roster, check-in with a fresh security code, and
+check-out to someone the guardians trust — never to someone they blocked.
+
+Lock order: the attendance row (``FOR UPDATE``) and nothing else; the notification is written
+in the same transaction. A refused blocked person is the one refusal that leaves a trace: the
+guardians' alert is committed before the 403 is raised (the request's rollback finds nothing
+left to undo).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.childcare import checkout_rules, pickups, wire_pickup
+from backend.childcare.checkout_rules import Verdict
+from backend.childcare.models import Application, Program, Session
+from backend.childcare.models_pickup import Absence, Attendance, ChildProfile, Pickup
+from backend.childcare.teaching import enrolled, require_program, session_on
+from backend.core.auth import AuthUser, Role
+from backend.core.clock import local_date_of, to_local
+from backend.core.errors import AppError
+from backend.core.security import code_digest, constant_time_equal, seal_code
+from backend.identity import lookup
+from backend.identity.service import clean_text
+from backend.notifications.service import notify
+from schemas.childcare_pickup import (
+    CheckInIn,
+    CheckInOut,
+    CheckOutIn,
+    CheckOutOut,
+    PickupMethod,
+    RosterChild,
+    RosterOut,
+    RosterStatus,
+)
+
+
+async def roster(
+    session: AsyncSession,
+    actor: AuthUser,
+    program_id: UUID,
+    day: date,
+    *,
+    data_key: bytes,
+) -> RosterOut:
+    """The enrolled children and where each stands, and the people the guardians named. The
+    allergies, health notes and absence reasons only to the program's teachers, who care for
+    the children that day; an admin reads the roster without them."""
+    await require_program(session, actor, program_id, others=(Role.ADMIN,))
+    teacher = actor.role == Role.WORKER
+    row = await session_on(session, program_id, day)
+    children = await enrolled(session, program_id)
+    ids = [c.child_id for c in children]
+    names = await lookup.member_names(session, ids)
+    present = {
+        a.child_id: a
+        for a in await session.scalars(select(Attendance).where(Attendance.session_id == row.id))
+    }
+    absences = {
+        a.enrollment_id: a
+        for a in await session.scalars(select(Absence).where(Absence.session_id == row.id))
+    }
+    profiles = (
+        {
+            p.child_id: p
+            for p in await session.scalars(
+                select(ChildProfile).where(ChildProfile.child_id.in_(ids))
+            )
+        }
+        if teacher
+        else {}
+    )
+    people: dict[UUID, list[Pickup]] = {}
+    for p in await session.scalars(
+        select(Pickup).where(Pickup.child_id.in_(ids)).order_by(Pickup.id)
+    ):
+        people.setdefault(p.child_id, []).append(p)
+    out: list[RosterChild] = []
+    for child in children:
+        seen, absence, profile = (
+            present.get(child.child_id),
+            absences.get(child.enrollment_id),
+            profiles.get(child.child_id),
+        )
+        status: RosterStatus
+        if seen is not None:
+            status = "picked_up" if seen.checked_out_at is not None else "present"
+        else:
+            status = "excused" if absence is not None else "absent"
+        out.append(
+            RosterChild(
+                child_id=child.child_id,
+                enrollment_id=child.enrollment_id,
+                name=names.get(child.child_id, ""),
+                status=status,
+                pickups=[wire_pickup.roster_pickup(p) for p in people.get(child.child_id, [])],
+                checked_in_at=to_local(seen.checked_in_at) if seen else None,
+                brought_by=seen.brought_by if seen else None,
+                checked_out_at=to_local(seen.checked_out_at) if seen else None,
+                picked_up_by=seen.picked_up_by if seen else None,
+                absence_reason=(
+                    wire_pickup.opened(data_key, wire_pickup.ABSENCE_REASON, absence.reason_enc)
+                    if absence and teacher
+                    else None
+                ),
+                allergies=(
+                    wire_pickup.opened(data_key, wire_pickup.ALLERGIES, profile.allergies_enc)
+                    if profile
+                    else None
+                ),
+                health_notes=(
+                    wire_pickup.opened(data_key, wire_pickup.HEALTH_NOTES, profile.health_notes_enc)
+                    if profile
+                    else None
+                ),
+            )
+        )
+    out.sort(key=lambda c: (c.name, str(c.child_id)))
+    return RosterOut(
+        program_id=program_id,
+        date=day,
+        session_status=row.status,
+        starts_at=to_local(row.starts_at),
+        ends_at=to_local(row.ends_at),
+        children=out,
+    )
+
+
+async def _todays_session(
+    session: AsyncSession, actor: AuthUser, program_id: UUID, day: date, now: datetime
+) -> tuple[Program, Session]:
+    program = await require_program(session, actor, program_id, others=())
+    row = await session_on(session, program_id, day)
+    if row.status == "cancelled":
+        raise AppError(409, "childcare_session_cancelled")
+    if local_date_of(now) != day:
+        raise AppError(422, "session_not_today")
+    return program, row
+
+
+async def _child_name(session: AsyncSession, child_id: UUID) -> str:
+    return (await lookup.member_names(session, [child_id])).get(child_id, "")
+
+
+async def check_in(
+    session: AsyncSession,
+    actor: AuthUser,
+    program_id: UUID,
+    day: date,
+    data: CheckInIn,
+    *,
+    data_key: bytes,
+    now: datetime,
+) -> CheckInOut:
+    """A teacher of the program, on the session's day: the child arrives. A fresh code for the
+    guardians; a second check-in of the child for the same session is a 409."""
+    program, row = await _todays_session(session, actor, program_id, day, now)
+    found = await enrolled(session, program_id, data.child_id)
+    if not found:
+        raise AppError(422, "child_not_enrolled")
+    brought_by = (
+        clean_text(data.brought_by, field="broughtBy", max_length=50) if data.brought_by else None
+    )
+    code = checkout_rules.new_security_code()
+    sealed = seal_code(data_key, wire_pickup.SECURITY_CODE, code)
+    # The (session, child) key decides a double check-in, not a look beforehand.
+    inserted = await session.scalar(
+        pg_insert(Attendance)
+        .values(
+            session_id=row.id,
+            child_id=data.child_id,
+            enrollment_id=found[0].enrollment_id,
+            checked_in_at=now,
+            checked_in_by=actor.id,
+            brought_by=brought_by,
+            code_digest=sealed.digest,
+            code_sealed=sealed.sealed,
+        )
+        .on_conflict_do_nothing(index_elements=[Attendance.session_id, Attendance.child_id])
+        .returning(Attendance.id)
+    )
+    if inserted is None:
+        raise AppError(409, "child_already_checked_in")
+    await notify(
+        session,
+        user_id=found[0].household_id,
+        kind="childcare_checked_in",
+        data={
+            "childId": str(data.child_id),
+            "childName": await _child_name(session, data.child_id),
+            "programId": str(program.id),
+            "programName": program.name,
+            "securityCode": code,
+            "checkedInAt": now,
+        },
+    )
+    return CheckInOut(
+        child_id=data.child_id, session_date=day, checked_in_at=to_local(now), security_code=code
+    )
+
+
+async def check_out(
+    session: AsyncSession,
+    actor: AuthUser,
+    program_id: UUID,
+    day: date,
+    data: CheckOutIn,
+    *,
+    data_key: bytes,
+    now: datetime,
+) -> CheckOutOut:
+    """A teacher of the program hands the child over (checkout_rules.decide_checkout)."""
+    program, row = await _todays_session(session, actor, program_id, day, now)
+    seen = (
+        await session.execute(
+            select(Attendance)
+            .where(Attendance.session_id == row.id, Attendance.child_id == data.child_id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if seen is None:
+        raise AppError(409, "child_not_checked_in")
+    if seen.checked_out_at is not None:
+        raise AppError(409, "child_already_checked_out")
+    person = None
+    if data.pickup_id is not None:
+        person = (
+            await session.execute(
+                select(Pickup).where(Pickup.id == data.pickup_id, Pickup.child_id == data.child_id)
+            )
+        ).scalar_one_or_none()
+    code_matches = data.security_code is not None and constant_time_equal(
+        code_digest(
+            data_key, wire_pickup.SECURITY_CODE, checkout_rules.normalize_code(data.security_code)
+        ),
+        seen.code_digest,
+    )
+    verdict = checkout_rules.decide_checkout(
+        code_given=data.security_code is not None,
+        code_matches=code_matches,
+        pickup_named=data.pickup_id is not None,
+        pickup_found=person is not None,
+        pickup_blocked=person is not None and person.blocked,
+        id_given=data.id_last4 is not None,
+        id_matches=(
+            person is not None
+            and data.id_last4 is not None
+            and pickups.id_matches(data_key, person, data.id_last4)
+        ),
+    )
+    child_name = await _child_name(session, data.child_id)
+    guardian_id = await session.scalar(
+        select(Application.household_id).where(Application.id == seen.enrollment_id)
+    )
+    about = {
+        "childId": str(data.child_id),
+        "childName": child_name,
+        "programId": str(program.id),
+        "programName": program.name,
+    }
+    if verdict is Verdict.BLOCKED:
+        assert person is not None
+        if guardian_id is not None:
+            await notify(
+                session,
+                user_id=guardian_id,
+                kind="pickup_not_authorized",
+                data={**about, "personName": person.name, "attemptedAt": now},
+            )
+        # Committed here: the 403 below rolls the request's transaction back, and the alert
+        # must reach the guardians whatever the answer.
+        await session.commit()
+        raise AppError(403, "pickup_not_authorized")
+    if verdict is Verdict.WRONG_CODE or verdict is Verdict.WRONG_ID:
+        failures = await session.scalar(
+            update(Attendance)
+            .where(Attendance.id == seen.id)
+            .values(failed_checkouts=Attendance.failed_checkouts + 1)
+            .returning(Attendance.failed_checkouts)
+            .execution_options(synchronize_session=False)
+        )
+        if failures == checkout_rules.ALERT_AFTER_FAILURES and guardian_id is not None:
+            await notify(
+                session,
+                user_id=guardian_id,
+                kind="childcare_pickup_failures",
+                data={**about, "failures": failures, "attemptedAt": now},
+            )
+        # Committed as the blocked person's alert is: the count outlives the 403.
+        await session.commit()
+        if verdict is Verdict.WRONG_CODE:
+            raise AppError(403, "security_code_mismatch")
+        raise AppError(403, "pickup_id_mismatch")
+    if verdict is Verdict.UNKNOWN_PICKUP:
+        raise AppError(422, "unknown_pickup")
+    if verdict is Verdict.NO_PROOF:
+        raise AppError(422, "pickup_proof_required")
+    if person is not None:
+        taker: str | None = person.name
+    elif data.picked_up_by:
+        taker = clean_text(data.picked_up_by, field="pickedUpBy", max_length=50)
+    else:
+        taker = None
+    method: PickupMethod = "security_code" if verdict is Verdict.BY_CODE else "trusted_id"
+    # Conditional on the row still in care: the lock above already holds it, and the
+    # condition keeps the rule in the statement that writes it.
+    done = await session.scalar(
+        update(Attendance)
+        .where(Attendance.id == seen.id, Attendance.checked_out_at.is_(None))
+        .values(
+            checked_out_at=now,
+            checked_out_by=actor.id,
+            pickup_method=method,
+            pickup_id=person.id if person else None,
+            picked_up_by=taker,
+        )
+        .returning(Attendance.id)
+        .execution_options(synchronize_session=False)
+    )
+    if done is None:
+        raise AppError(409, "child_already_checked_out")
+    if guardian_id is not None:
+        await notify(
+            session,
+            user_id=guardian_id,
+            kind="childcare_checked_out",
+            data={**about, "pickedUpBy": taker or "", "checkedOutAt": now},
+        )
+    return CheckOutOut(
+        child_id=data.child_id,
+        session_date=day,
+        checked_out_at=to_local(now),
+        method=method,
+        picked_up_by=taker,
+        pickup_id=person.id if person else None,
+    )

@@ -1,0 +1,135 @@
+"""Reading care orders: who may see which (the one place that decides it), the household's
+list, one order, and the staff's list.
+
+Who sees an order: its household (the resident account that owns it), the dispatchers of its
+provider, and its assigned caregiver. Anyone else is answered 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, select, true, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.core.auth import AuthUser, Role
+from backend.core.errors import AppError
+from backend.core.pagination import Keyset
+from backend.eldercare import order_rules, wire
+from backend.eldercare.models import CareOrder, CareProfile, CareProvider, CareProviderStaff
+from backend.identity import lookup
+from backend.identity.models import HouseholdMember
+from schemas.common import Page
+from schemas.eldercare import CareOrderOut
+
+MY_ORDERS = Keyset("my-care-orders", (datetime, UUID))
+MANAGED_ORDERS = Keyset("managed-care-orders", (datetime, UUID))
+
+
+def elder_name_of_order() -> ColumnElement[str]:
+    """The elder's name as a column: the member's, or the resident's own (``member_id`` null)."""
+    member_name = (
+        select(HouseholdMember.name)
+        .where(HouseholdMember.id == CareOrder.member_id)
+        .scalar_subquery()
+    )
+    return func.coalesce(member_name, lookup.display_name_of(CareOrder.household_id))
+
+
+def order_rows() -> Select[*tuple[Any, ...]]:
+    """An order with what its answer shows beside its own columns, in one statement: the
+    elder's name, the masked address, the provider's and the caregiver's names. Read rows back
+    with :func:`wire.order`."""
+    return (
+        select(
+            CareOrder,
+            elder_name_of_order().label("elder_name"),
+            CareProfile.address_masked,
+            CareProvider.name.label("provider_name"),
+            lookup.display_name_of(CareOrder.caregiver_id).label("caregiver_name"),
+        )
+        .join(CareProfile, CareProfile.id == CareOrder.care_profile_id)
+        .join(CareProvider, CareProvider.id == CareOrder.provider_id)
+    )
+
+
+def visible_to(actor: AuthUser) -> ColumnElement[bool]:
+    """The orders ``actor`` may read, as a condition every reading and changing statement
+    carries (a dispatcher's provider is a subquery: no round trip of its own)."""
+    if actor.role == Role.RESIDENT:
+        return CareOrder.household_id == actor.id
+    if actor.role == Role.CAREGIVER:
+        return CareOrder.caregiver_id == actor.id
+    if actor.role == Role.DISPATCHER:
+        return CareOrder.provider_id.in_(
+            select(CareProviderStaff.provider_id).where(CareProviderStaff.user_id == actor.id)
+        )
+    if actor.role == Role.ADMIN:
+        return true()
+    return false()
+
+
+async def get_order(
+    session: AsyncSession, actor: AuthUser, order_id: UUID, *, now: datetime
+) -> CareOrderOut:
+    row = (
+        await session.execute(order_rows().where(CareOrder.id == order_id, visible_to(actor)))
+    ).one_or_none()
+    if row is None:
+        raise AppError(404, "not_found")
+    return wire.order(row, now=now, household=actor.id == row[0].household_id)
+
+
+async def my_orders(
+    session: AsyncSession, actor: AuthUser, *, now: datetime, limit: int, cursor: str | None
+) -> Page[CareOrderOut]:
+    """The household's orders in every status, the latest visit first."""
+    after = MY_ORDERS.decode(cursor)
+    query = order_rows().where(CareOrder.household_id == actor.id)
+    if after is not None:
+        query = query.where(tuple_(CareOrder.starts_at, CareOrder.id) < tuple_(*after))
+    query = query.order_by(CareOrder.starts_at.desc(), CareOrder.id.desc()).limit(limit + 1)
+    rows, next_cursor = MY_ORDERS.paginate(
+        (await session.execute(query)).all(), limit, lambda r: [r[0].starts_at, r[0].id]
+    )
+    return Page(
+        items=[wire.order(r, now=now, household=True) for r in rows], next_cursor=next_cursor
+    )
+
+
+async def manage_orders(
+    session: AsyncSession,
+    actor: AuthUser,
+    *,
+    status: str | None,
+    day: date | None,
+    now: datetime,
+    limit: int,
+    cursor: str | None,
+) -> Page[CareOrderOut]:
+    """A dispatcher's orders (their provider's; an admin's: every provider's), by start,
+    narrowed to a status or an Asia/Shanghai day."""
+    after = MANAGED_ORDERS.decode(cursor)
+    query = order_rows().where(visible_to(actor))
+    if status is not None:
+        query = query.where(CareOrder.status == status)
+    if day is not None:
+        query = query.where(on_day(day))
+    if after is not None:
+        query = query.where(tuple_(CareOrder.starts_at, CareOrder.id) > tuple_(*after))
+    query = query.order_by(CareOrder.starts_at, CareOrder.id).limit(limit + 1)
+    rows, next_cursor = MANAGED_ORDERS.paginate(
+        (await session.execute(query)).all(), limit, lambda r: [r[0].starts_at, r[0].id]
+    )
+    return Page(
+        items=[wire.order(r, now=now, household=False) for r in rows], next_cursor=next_cursor
+    )
+
+
+def on_day(day: date) -> ColumnElement[bool]:
+    """Orders whose visit starts on the Asia/Shanghai ``day`` (a range on the start index)."""
+    order_rules.check_day(day)
+    start, end = order_rules.day_bounds(day)
+    return and_(CareOrder.starts_at >= start, CareOrder.starts_at < end)

@@ -1,0 +1,118 @@
+"""The ceiling's elderly-care reads (see ``ceiling.py``): one SQL statement each, answered with
+the same JSON as Qiyou's ``listMyCareOrders`` and ``getCareBoard``. Self-contained like the
+ceiling: nothing from ``backend``."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import msgspec
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# As schemas.eldercare.CareOrderStatus, in its order (the board's columns).
+STATUSES = (
+    "requested", "assigned", "in_progress", "awaiting_confirmation", "completed", "disputed",
+    "cancelled", "missed",
+)  # fmt: skip
+OPEN = ("requested", "assigned")
+CANCEL_BEFORE = timedelta(hours=2)
+
+_ROWS = """
+SELECT o.*, coalesce(m.name, h.display_name) AS elder_name, p.address_masked,
+       pr.name AS provider_name, c.display_name AS caregiver_name
+FROM care_orders o
+JOIN care_profiles p ON p.id = o.care_profile_id
+JOIN care_providers pr ON pr.id = o.provider_id
+LEFT JOIN household_members m ON m.id = o.member_id
+LEFT JOIN users h ON h.id = o.household_id
+LEFT JOIN users c ON c.id = o.caregiver_id
+"""
+MY_ORDERS = _ROWS + "WHERE o.household_id = $1 ORDER BY o.starts_at DESC, o.id DESC LIMIT $2"
+BOARD = (
+    _ROWS
+    + "WHERE o.provider_id IN (SELECT provider_id FROM care_provider_staff WHERE user_id = $1) "
+    "AND o.starts_at >= $2 AND o.starts_at < $3 ORDER BY o.starts_at, o.id"
+)
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(LOCAL_TZ) if moment is not None else None
+
+
+def _cursor(kind: str, *values: Any) -> str:
+    tagged = [{"t": v.isoformat()} if isinstance(v, datetime) else {"u": str(v)} for v in values]
+    return base64.urlsafe_b64encode(msgspec.json.encode([kind, *tagged])).decode().rstrip("=")
+
+
+def _order(row: asyncpg.Record, now: datetime, *, household: bool) -> dict[str, Any]:
+    deadline = row["starts_at"] - CANCEL_BEFORE
+    until = deadline if household and row["status"] in OPEN and now <= deadline else None
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "serviceCode": row["service_code"],
+        "careProfileId": row["care_profile_id"],
+        "memberId": row["member_id"],
+        "elderName": row["elder_name"],
+        "address": row["address_masked"],
+        "providerId": row["provider_id"],
+        "providerName": row["provider_name"],
+        "caregiverId": row["caregiver_id"],
+        "caregiverName": row["caregiver_name"],
+        "startsAt": _local(row["starts_at"]),
+        "endsAt": _local(row["ends_at"]),
+        "note": row["note"],
+        "price": row["price"],
+        "subsidy": row["subsidy"],
+        "payable": row["payable"],
+        "flags": list(row["flags"]),
+        "createdAt": _local(row["created_at"]),
+        "cancellableUntil": _local(until),
+        "assignedAt": _local(row["assigned_at"]),
+        "cancelledAt": _local(row["cancelled_at"]),
+        "cancelReason": row["cancel_reason"],
+        "completedAt": _local(row["completed_at"]),
+        "rating": row["rating"],
+        "comment": row["comment"],
+        "disputeReason": row["dispute_reason"],
+        "missedAt": _local(row["missed_at"]),
+    }
+
+
+async def my_orders(pool: asyncpg.Pool, user_id: UUID, limit: int) -> bytes:
+    now = datetime.now(UTC)
+    rows = await pool.fetch(MY_ORDERS, user_id, limit + 1)
+    page = rows[:limit]
+    cursor = (
+        _cursor("my-care-orders", page[-1]["starts_at"], page[-1]["id"])
+        if len(rows) > limit
+        else None
+    )
+    items = [_order(row, now, household=True) for row in page]
+    return msgspec.json.encode({"items": items, "nextCursor": cursor})
+
+
+async def board(pool: asyncpg.Pool, user_id: UUID, day: date) -> bytes:
+    now = datetime.now(UTC)
+    start = datetime.combine(day, time(0), LOCAL_TZ)
+    rows = await pool.fetch(BOARD, user_id, start, start + timedelta(days=1))
+    orders = [_order(row, now, household=False) for row in rows]
+    columns = []
+    for status in STATUSES:
+        items = [o for o in orders if o["status"] == status]
+        columns.append({"status": status, "count": len(items), "orders": items})
+    unassigned = [o for o in orders if o["status"] == "requested"]
+    flagged = [o for o in orders if o["flags"]]
+    return msgspec.json.encode(
+        {
+            "date": day,
+            "columns": columns,
+            "unassigned": {"count": len(unassigned), "orders": unassigned},
+            "flagged": {"count": len(flagged), "orders": flagged},
+        }
+    )
