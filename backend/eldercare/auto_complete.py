@@ -86,7 +86,7 @@ async def complete_unconfirmed(session: AsyncSession, *, now: datetime) -> int:
             data=await message_data(
                 session,
                 order.id,
-                hours=CONFIRM_WITHIN.seconds // 3600 + CONFIRM_WITHIN.days * 24,
+                hours=int(CONFIRM_WITHIN.total_seconds() // 3600),
                 subsidy=order.subsidy,
                 payable=order.payable,
             ),

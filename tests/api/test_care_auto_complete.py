@@ -109,8 +109,12 @@ async def test_the_job_completes_after_48_hours_and_charges_as_a_confirmation(
     assert (done.status, done.subsidy, done.payable) == ("completed", 2000, 6000)
     assert (await _order(db, disputed)).status == "disputed"
     assert await _spent(db, setup) == 6000
-    told = await kinds(client, setup.household)
-    assert told.count("care_order_auto_completed") == 2
+    inbox = await client.get(f"{API}/me/notifications", headers=setup.household.headers)
+    auto = [n for n in inbox.json()["items"] if n["kind"] == "care_order_auto_completed"]
+    assert sorted((n["data"]["hours"], n["data"]["subsidy"]) for n in auto) == [
+        (48, 2000),
+        (48, 4000),
+    ]
     mine = await client.get(f"{API}/care/orders/{second}", headers=setup.household.headers)
     assert (mine.json()["status"], mine.json()["subsidy"], mine.json()["rating"]) == (
         "completed",
