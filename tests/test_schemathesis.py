@@ -162,6 +162,8 @@ RULE_REFUSALS: dict[str, str] = {
     "visit_missed": "check-in until 30 minutes after the start",
     "visit_already_checked_in": "one check-in per visit",
     "visit_already_checked_out": "one check-out per visit",
+    "too_early_to_set_out": "on the way from two hours before the visit",
+    "already_on_the_way": "on the way once per assignment",
     # Childcare's door: a child's age, the session's day, the enrolment, the check-in's code
     # and the trusted person's ID digits are all state no schema states.
     "member_not_a_child": "pickup lists and notes of the household's children",
