@@ -70,7 +70,17 @@ class FreshDatabases:
 
     async def _execute(self, statement: str) -> None:
         async with self._turn:
-            if self._connection is None or self._connection.is_closed():
-                url = with_database(self._server_url, "postgres")
-                self._connection = await asyncpg.connect(plain_url(url))
-            await self._connection.execute(statement)
+            for attempt in (1, 2):
+                if self._connection is None or self._connection.is_closed():
+                    url = with_database(self._server_url, "postgres")
+                    self._connection = await asyncpg.connect(plain_url(url))
+                try:
+                    await self._connection.execute(statement)
+                    return
+                except (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError):
+                    # The connection was lost (a server restarted under it): once more on a
+                    # new one, as when every statement had a connection of its own.
+                    self._connection.terminate()
+                    self._connection = None
+                    if attempt == 2:
+                        raise
