@@ -191,6 +191,7 @@ def order(row: Any, *, now: datetime, household: bool) -> CareOrderOut:
         comment=row["comment"],
         dispute_reason=row["dispute_reason"],
         missed_at=to_local(row["missed_at"]),
+        on_the_way_at=to_local(row["on_the_way_at"]),
     )
 
 
