@@ -40,7 +40,7 @@ async def _households_order(
 
 async def _answer(session: AsyncSession, order: CareOrder, now: datetime) -> CareOrderOut:
     row = (await session.execute(order_rows().where(CareOrder.id == order.id))).one()
-    return wire.order(row, now=now, household=True)
+    return wire.order(row._mapping, now=now, household=True)
 
 
 async def elder_code(

@@ -10,6 +10,7 @@ refused (409 ``caregiver_busy``). Nothing counts visits first and writes after.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any, get_args
 from uuid import UUID
@@ -22,6 +23,7 @@ from backend.core.auth import AuthUser, Role
 from backend.core.clock import local_date_of
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
+from backend.core.reads import Query, Reader, param
 from backend.core.violations import violated_constraint
 from backend.eldercare import order_rules, order_views, wire
 from backend.eldercare.models import CareOrder, CareProfile, CareProviderStaff
@@ -39,6 +41,8 @@ from schemas.eldercare import (
 )
 
 VISITS = Keyset("caregiver-visits", (datetime, UUID))
+# The board's columns: every status, in the lifecycle's order.
+_STATUSES: tuple[CareOrderStatus, ...] = get_args(CareOrderStatus)
 # While these, the caregiver needs the address (and the household's phone) of the day's visit.
 _ON_DUTY = ("assigned", "in_progress")
 
@@ -108,29 +112,40 @@ async def assign_order(
     return await order_views.get_order(session, actor, order_id, now=now)
 
 
-async def board(
-    session: AsyncSession, actor: AuthUser, day: date, *, now: datetime
-) -> CareBoardOut:
-    """The dispatcher's day in one statement (an admin's: every provider's): the orders
-    starting on ``day`` by status, those without a caregiver, those flagged."""
-    rows = (
-        await session.execute(
-            order_views.order_rows()
-            .where(order_views.visible_to(actor), order_views.on_day(day))
-            .order_by(CareOrder.starts_at, CareOrder.id)
+@functools.cache
+def _board_query(role: Role) -> Query:
+    """The day's orders a dispatcher (or an admin) reads, compiled once per role; the caller's
+    id is a parameter, never a constant of the compiled statement."""
+    return Query.compile(
+        order_views.order_rows()
+        .where(
+            order_views.visible_to_role(role, param("user_id")),
+            CareOrder.starts_at >= param("start"),
+            CareOrder.starts_at < param("end"),
         )
-    ).all()
+        .order_by(CareOrder.starts_at, CareOrder.id)
+    )
+
+
+async def board(reader: Reader, actor: AuthUser, day: date, *, now: datetime) -> CareBoardOut:
+    """The dispatcher's day in one statement (an admin's: every provider's), read outside the
+    session (a hot read, docs/architecture.md "Performance idioms"): the orders starting on
+    ``day`` by status, those without a caregiver, those flagged."""
+    order_rules.check_day(day)
+    start, end = order_rules.day_bounds(day)
+    rows = await reader.fetch(_board_query(actor.role), user_id=actor.id, start=start, end=end)
     orders = [wire.order(row, now=now, household=False) for row in rows]
-    statuses: tuple[CareOrderStatus, ...] = get_args(CareOrderStatus)
-    columns = []
-    for status in statuses:
-        items = [o for o in orders if o.status == status]
-        columns.append(CareBoardColumn(status=status, count=len(items), orders=items))
-    unassigned = [o for o in orders if o.status == "requested"]
+    by_status: dict[CareOrderStatus, list[CareOrderOut]] = {status: [] for status in _STATUSES}
+    for order in orders:
+        by_status[order.status].append(order)
+    unassigned = by_status["requested"]
     flagged = [o for o in orders if o.flags]
     return CareBoardOut(
         date=day,
-        columns=columns,
+        columns=[
+            CareBoardColumn(status=status, count=len(items), orders=items)
+            for status, items in by_status.items()
+        ],
         unassigned=CareBoardGroup(count=len(unassigned), orders=unassigned),
         flagged=CareBoardGroup(count=len(flagged), orders=flagged),
     )

@@ -1,12 +1,17 @@
 """Reading care orders: who may see which (the one place that decides it), the household's
 list, one order, and the staff's list.
 
+The household's list is a hot read (the benchmark's ``listMyCareOrders``): it runs outside the
+session on the reader, one statement compiled once (``backend.core.reads``; docs/architecture.md,
+"Performance idioms"). The other reads share its statement, run in the request's session.
+
 Who sees an order: its household (the resident account that owns it), the dispatchers of its
 provider, and its assigned caregiver. Anyone else is answered 404, as if it did not exist.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.auth import AuthUser, Role
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
+from backend.core.reads import Query, Reader, param
 from backend.eldercare import order_rules, wire
 from backend.eldercare.models import CareOrder, CareProfile, CareProvider, CareProviderStaff
 from backend.identity import lookup
@@ -40,11 +46,11 @@ def elder_name_of_order() -> ColumnElement[str]:
 
 def order_rows() -> Select[*tuple[Any, ...]]:
     """An order with what its answer shows beside its own columns, in one statement: the
-    elder's name, the masked address, the provider's and the caregiver's names. Read rows back
-    with :func:`wire.order`."""
+    elder's name, the masked address, the provider's and the caregiver's names. Columns, not
+    the ORM entity (no object per row): read rows back by name with :func:`wire.order`."""
     return (
         select(
-            CareOrder,
+            *CareOrder.__table__.columns,
             elder_name_of_order().label("elder_name"),
             CareProfile.address_masked,
             CareProvider.name.label("provider_name"),
@@ -58,15 +64,21 @@ def order_rows() -> Select[*tuple[Any, ...]]:
 def visible_to(actor: AuthUser) -> ColumnElement[bool]:
     """The orders ``actor`` may read, as a condition every reading and changing statement
     carries (a dispatcher's provider is a subquery: no round trip of its own)."""
-    if actor.role == Role.RESIDENT:
-        return CareOrder.household_id == actor.id
-    if actor.role == Role.CAREGIVER:
-        return CareOrder.caregiver_id == actor.id
-    if actor.role == Role.DISPATCHER:
+    return visible_to_role(actor.role, actor.id)
+
+
+def visible_to_role(role: Role, user_id: Any) -> ColumnElement[bool]:
+    """:func:`visible_to` for a role, ``user_id`` a value or, in a statement compiled once for
+    every caller, a bound parameter."""
+    if role == Role.RESIDENT:
+        return CareOrder.household_id == user_id
+    if role == Role.CAREGIVER:
+        return CareOrder.caregiver_id == user_id
+    if role == Role.DISPATCHER:
         return CareOrder.provider_id.in_(
-            select(CareProviderStaff.provider_id).where(CareProviderStaff.user_id == actor.id)
+            select(CareProviderStaff.provider_id).where(CareProviderStaff.user_id == user_id)
         )
-    if actor.role == Role.ADMIN:
+    if role == Role.ADMIN:
         return true()
     return false()
 
@@ -79,23 +91,38 @@ async def get_order(
     ).one_or_none()
     if row is None:
         raise AppError(404, "not_found")
-    return wire.order(row, now=now, household=actor.id == row[0].household_id)
+    return wire.order(row._mapping, now=now, household=actor.id == row.household_id)
+
+
+@functools.cache
+def _my_orders_query(*, after: bool) -> Query:
+    """The household's page, with or without a cursor, compiled the first time it is asked."""
+    query = order_rows().where(CareOrder.household_id == param("household_id"))
+    if after:
+        query = query.where(
+            tuple_(CareOrder.starts_at, CareOrder.id)
+            < tuple_(param("after_starts_at"), param("after_id"))
+        )
+    return Query.compile(
+        query.order_by(CareOrder.starts_at.desc(), CareOrder.id.desc()).limit(param("limit"))
+    )
 
 
 async def my_orders(
-    session: AsyncSession, actor: AuthUser, *, now: datetime, limit: int, cursor: str | None
+    reader: Reader, household_id: UUID, *, now: datetime, limit: int, cursor: str | None
 ) -> Page[CareOrderOut]:
     """The household's orders in every status, the latest visit first."""
     after = MY_ORDERS.decode(cursor)
-    query = order_rows().where(CareOrder.household_id == actor.id)
-    if after is not None:
-        query = query.where(tuple_(CareOrder.starts_at, CareOrder.id) < tuple_(*after))
-    query = query.order_by(CareOrder.starts_at.desc(), CareOrder.id.desc()).limit(limit + 1)
-    rows, next_cursor = MY_ORDERS.paginate(
-        (await session.execute(query)).all(), limit, lambda r: [r[0].starts_at, r[0].id]
+    rows = await reader.fetch(
+        _my_orders_query(after=after is not None),
+        household_id=household_id,
+        after_starts_at=after[0] if after else None,
+        after_id=after[1] if after else None,
+        limit=limit + 1,
     )
+    page, next_cursor = MY_ORDERS.paginate(rows, limit, lambda r: (r["starts_at"], r["id"]))
     return Page(
-        items=[wire.order(r, now=now, household=True) for r in rows], next_cursor=next_cursor
+        items=[wire.order(r, now=now, household=True) for r in page], next_cursor=next_cursor
     )
 
 
@@ -121,10 +148,11 @@ async def manage_orders(
         query = query.where(tuple_(CareOrder.starts_at, CareOrder.id) > tuple_(*after))
     query = query.order_by(CareOrder.starts_at, CareOrder.id).limit(limit + 1)
     rows, next_cursor = MANAGED_ORDERS.paginate(
-        (await session.execute(query)).all(), limit, lambda r: [r[0].starts_at, r[0].id]
+        (await session.execute(query)).all(), limit, lambda r: [r.starts_at, r.id]
     )
     return Page(
-        items=[wire.order(r, now=now, household=False) for r in rows], next_cursor=next_cursor
+        items=[wire.order(r._mapping, now=now, household=False) for r in rows],
+        next_cursor=next_cursor,
     )
 
 

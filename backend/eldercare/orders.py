@@ -116,7 +116,7 @@ async def message_data(session: AsyncSession, order_id: UUID, **extra: Any) -> d
         "elderName": row.elder_name,
         "serviceName": row.name_zh,
         "serviceNameEn": row.name_en,
-        "startsAt": row[0].starts_at,
+        "startsAt": row.starts_at,
         "caregiverName": row.caregiver_name or "",
         **extra,
     }

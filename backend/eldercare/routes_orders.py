@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.core.auth import AuthUser, Role, requires, resident_only
-from backend.core.clock import Clock
+from backend.core.clock import Clock, clock_of
 from backend.core.errors import problem_responses
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from backend.core.reads import reader_of
 from backend.eldercare import service
 from schemas.common import Page
 from schemas.eldercare import CareOrderCancel, CareOrderIn, CareOrderOut
@@ -89,16 +90,20 @@ class HouseholdCareOrdersController(Controller):
     @get("/me/care/orders", operation_id="listMyCareOrders", summary="The household's care orders")
     async def list_my_care_orders(
         self,
-        db_session: NamedDependency[AsyncSession],
-        user: NamedDependency[AuthUser],
-        clock: NamedDependency[Clock],
+        request: Request[AuthUser, Any, Any],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[CareOrderOut]:
         """Residents. The orders of the caller's household in every status, the latest visit
         first; each says until when the household may cancel it (`cancellableUntil`)."""
+        # A hot read (docs/architecture.md, "Performance idioms"): the user, the clock and the
+        # reader from the request, no dependency to resolve.
         return await service.my_orders(
-            db_session, user, now=clock.now(), limit=limit, cursor=cursor
+            reader_of(request),
+            request.user.id,
+            now=clock_of(request).now(),
+            limit=limit,
+            cursor=cursor,
         )
 
 

@@ -154,43 +154,44 @@ def missed_check_in(
 
 
 def order(row: Any, *, now: datetime, household: bool) -> CareOrderOut:
-    """A row of ``order_views.order_rows``. ``household``: the reader is the household, whose
-    answer says until when it may cancel."""
-    o: CareOrder = row[0]
+    """A row of ``order_views.order_rows``, read by name: an asyncpg record (the hot reads) or
+    a SQLAlchemy row's ``_mapping``. ``household``: the reader is the household, whose answer
+    says until when it may cancel."""
+    starts_at = row["starts_at"]
     return CareOrderOut(
-        id=o.id,
-        status=o.status,
-        service_code=o.service_code,
-        care_profile_id=o.care_profile_id,
-        member_id=o.member_id,
-        elder_name=row.elder_name,
-        address=row.address_masked,
-        provider_id=o.provider_id,
-        provider_name=row.provider_name,
-        caregiver_id=o.caregiver_id,
-        caregiver_name=row.caregiver_name,
-        starts_at=to_local(o.starts_at),
-        ends_at=to_local(o.ends_at),
-        note=o.note,
-        price=o.price,
-        subsidy=o.subsidy,
-        payable=o.payable,
-        flags=list(o.flags),
-        created_at=to_local(o.created_at),
+        id=row["id"],
+        status=row["status"],
+        service_code=row["service_code"],
+        care_profile_id=row["care_profile_id"],
+        member_id=row["member_id"],
+        elder_name=row["elder_name"],
+        address=row["address_masked"],
+        provider_id=row["provider_id"],
+        provider_name=row["provider_name"],
+        caregiver_id=row["caregiver_id"],
+        caregiver_name=row["caregiver_name"],
+        starts_at=to_local(starts_at),
+        ends_at=to_local(row["ends_at"]),
+        note=row["note"],
+        price=row["price"],
+        subsidy=row["subsidy"],
+        payable=row["payable"],
+        flags=list(row["flags"]),
+        created_at=to_local(row["created_at"]),
         cancellable_until=(
-            to_local(order_rules.cancellable_until(o.status, o.starts_at, now))
+            to_local(order_rules.cancellable_until(row["status"], starts_at, now))
             if household
             else None
         ),
-        assigned_at=to_local(o.assigned_at),
-        cancelled_at=to_local(o.cancelled_at),
-        cancel_reason=o.cancel_reason,
-        completed_at=to_local(o.completed_at),
-        rating=o.rating,
-        comment=o.comment,
-        dispute_reason=o.dispute_reason,
-        missed_at=to_local(o.missed_at),
-        on_the_way_at=to_local(o.on_the_way_at),
+        assigned_at=to_local(row["assigned_at"]),
+        cancelled_at=to_local(row["cancelled_at"]),
+        cancel_reason=row["cancel_reason"],
+        completed_at=to_local(row["completed_at"]),
+        rating=row["rating"],
+        comment=row["comment"],
+        dispute_reason=row["dispute_reason"],
+        missed_at=to_local(row["missed_at"]),
+        on_the_way_at=to_local(row["on_the_way_at"]),
     )
 
 

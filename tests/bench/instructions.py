@@ -45,7 +45,7 @@ from tests.bench.database import DATA_KEY_FILE, DATABASE, dsn_of, start_server
 
 API = "/api/v1"
 WARM_UP = 200
-READS = ("events", "event", "availability", "home")
+READS = ("events", "event", "availability", "home", "care-orders", "care-board")
 
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[
@@ -200,12 +200,25 @@ async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[tuple[str, bytes, 
             "SELECT s.id, s.user_id FROM auth_sessions AS s JOIN users AS u ON u.id = s.user_id"
             " WHERE u.role = 'resident' AND s.revoked_at IS NULL LIMIT 50"
         )
+        # Households with care orders, and the dispatchers (tests/bench/care.py).
+        in_care = await connection.fetch(
+            "SELECT s.id, s.user_id FROM auth_sessions AS s"
+            " WHERE s.revoked_at IS NULL AND s.user_id IN (SELECT owner_id FROM care_profiles)"
+            " ORDER BY s.user_id LIMIT 50"
+        )
+        dispatchers = await connection.fetch(
+            "SELECT s.id, s.user_id FROM auth_sessions AS s JOIN users AS u ON u.id = s.user_id"
+            " WHERE u.role = 'dispatcher' AND s.revoked_at IS NULL ORDER BY s.user_id"
+        )
     finally:
         await connection.close()
     residents = [UUID(str(row["user_id"])) for row in sessions]
     tokens = Tokens(
         jwt_secret,
-        {UUID(str(row["user_id"])): UUID(str(row["id"])) for row in sessions},
+        {
+            UUID(str(row["user_id"])): UUID(str(row["id"]))
+            for row in (*sessions, *in_care, *dispatchers)
+        },
     )
     today = datetime.now(LOCAL_TZ).date()
     return {
@@ -221,6 +234,17 @@ async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[tuple[str, bytes, 
             for d in range(7)
         ],
         "home": [(f"{API}/home", b"", tokens(resident)) for resident in residents],
+        "care-orders": [
+            (f"{API}/me/care/orders", b"", tokens(UUID(str(row["user_id"])))) for row in in_care
+        ],
+        "care-board": [
+            (
+                f"{API}/manage/care/board",
+                f"date={today}".encode(),
+                tokens(UUID(str(row["user_id"])), "dispatcher"),
+            )
+            for row in dispatchers
+        ],
     }
 
 
