@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
-from uuid import UUID
 
 import asyncpg
 
@@ -195,9 +194,7 @@ def _commit() -> dict[str, Any]:
 def _ratios(result: dict[str, Any], scale: int) -> dict[str, Any]:
     ratios = {}
     for name, statements in result["1"].items():
-        for index, (one, big) in enumerate(
-            zip(statements, result[str(scale)][name], strict=True)
-        ):
+        for index, (one, big) in enumerate(zip(statements, result[str(scale)][name], strict=True)):
             ratios[f"{name}#{index}"] = {
                 "buffers": f"{one['buffers']} → {big['buffers']}",
                 "ms": f"{one['ms']} → {big['ms']}",
@@ -233,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     path = ROOT / "docs" / "bench-runs" / f"{day}-issue17-history-{mode}{suffix}.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1, default=str) + "\n")
     for name, line in out["summary"].items():
-        print(f"{name:16} buffers {line['buffers']:>14} ({line['buffers_ratio']}×)  ms {line['ms']}")
+        ratio = line["buffers_ratio"]
+        print(f"{name:16} buffers {line['buffers']:>14} ({ratio}×)  ms {line['ms']}")
     print(path)
     return 0
 

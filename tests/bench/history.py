@@ -116,4 +116,3 @@ async def multiply(dsn: str, factor: int, now: datetime) -> float:
     finally:
         await conn.close()
     return clock.perf_counter() - started
-
