@@ -40,7 +40,17 @@ import psutil
 from backend.config import Settings, new_data_key
 from backend.core.auth import issue_access_token
 from backend.core.clock import LOCAL_TZ
-from tests.bench import census, database, load, parity, profiling, report, seed, servers
+from tests.bench import (
+    census,
+    database,
+    history,
+    load,
+    parity,
+    profiling,
+    report,
+    seed,
+    servers,
+)
 from tests.bench.load import LoadResult, Request
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -159,10 +169,16 @@ class Bench:
         database.DATA_KEY_FILE.write_text(self.data_key)
         self.seeded = asyncio.run(seed.seed(self.dsn, self.config.data, _key_bytes(self.data_key)))
         say(seed.describe(self.seeded))
+        history_scale = getattr(self.args, "scale", 1)
+        if history_scale > 1:
+            # Issue 17: the same live data with N times the finished history.
+            seconds = asyncio.run(history.multiply(self.dsn, history_scale, self.seeded.now))
+            say(f"history ×{history_scale} added in {seconds:.0f} s")
         breaches = asyncio.run(seed.check_invariants(self.dsn))
         if any(breaches.values()):
             raise SystemExit(f"the seed broke invariants: {breaches}")
         self.results["data"] = {
+            "history_scale": history_scale,
             "scale": seed.scale_summary(self.config.data),
             "rows": self.seeded.counts,
             "seed_seconds": round(self.seeded.seconds, 1),
@@ -765,6 +781,9 @@ def _version(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small data set, 3-second runs")
+    parser.add_argument(
+        "--scale", type=int, default=1, help="N times the finished history (issue 17)"
+    )
     parser.add_argument(
         "--access-log",
         choices=("auto", "off"),
