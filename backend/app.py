@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Request, Router
@@ -13,10 +13,10 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Contact, License, SecurityScheme, Server, Tag
 from litestar.types import ASGIApp
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from backend.assisted import audit as assisted_audit
 from backend.assisted import routes as assisted_routes
+from backend.canteen import routes as canteen_routes
 from backend.catalog import routes as catalog_routes
 from backend.childcare import late_pickup as _late_pickup  # noqa: F401  (registers its job)
 from backend.childcare import routes as childcare_routes
@@ -27,14 +27,10 @@ from backend.core import health
 from backend.core.admission import admission_gate
 from backend.core.auth import AuthUser, build_jwt_auth, document_security
 from backend.core.bodies import JsonBodyRequest
-from backend.core.clock import Clock
+from backend.core.clock import Clock, clock_of
 from backend.core.compression import compression_config, mark_public_reads
 from backend.core.cors import ProblemCORS, cors_config
-from backend.core.database import (
-    build_read_pool,
-    build_sqlalchemy_config,
-    resolve_database_url,
-)
+from backend.core.database import resolve_database_url
 from backend.core.errors import EXCEPTION_HANDLERS, document_problems
 from backend.core.i18n import request_language
 from backend.core.metrics import metrics_controller
@@ -51,20 +47,17 @@ from backend.core.openapi_schema import (
     ContractOpenAPIConfig,
     contract_finisher,
 )
-from backend.core.reads import Reader
 from backend.core.responses import Answer
-from backend.core.revocations import MARGIN_SECONDS, RevocationList, connector
 from backend.core.routing import answer_head_like_get, answer_options_for_whole_paths
-from backend.core.stores import build_store_registry
 from backend.eldercare import routes as eldercare_routes
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
 from backend.identity import routes as identity_routes
 from backend.jobs import housekeeping as _housekeeping  # noqa: F401  (registers its job)
 from backend.jobs import routes as jobs_routes
-from backend.jobs.queue import InProcessWorker, JobRuntime
 from backend.notifications import reminders as _reminders  # noqa: F401  (registers its job)
 from backend.notifications import routes as notification_routes
+from backend.resources import Resources, bind, request_sessions, serving
 from schemas.common import PROBLEM_MEMBERS, wire_types
 
 API_PREFIX = "/api/v1"
@@ -80,6 +73,7 @@ def _api_router(settings: Settings) -> Router:
         *events_routes.ROUTES,
         *jobs_routes.ROUTES,
         *eldercare_routes.ROUTES,
+        *canteen_routes.ROUTES,
         *assisted_routes.ROUTES,
         *childcare_routes.ROUTES,
         *childcare_pickup_routes.ROUTES,
@@ -147,6 +141,11 @@ TAGS = [
         description="一小 · 优教 childcare: programs and their sessions, applications, "
         "the lottery's draw, offers and the waitlist; trusted pickup people, the session "
         "roster, check-in and check-out, absences and attendance.",
+    ),
+    Tag(
+        name="canteen",
+        description="长者食堂 the elders' canteen: canteens, meals and their portions, meal "
+        "orders with subsidies, the counter, deliveries and monthly statements.",
     ),
     Tag(
         name="development",
@@ -224,28 +223,28 @@ def create_app(
     database_url: str | None = None,
     clock: Clock | None = None,
 ) -> Litestar:
+    """The service: the app's shape bound to its resources (backend/resources.py)."""
     settings = settings or Settings.from_env()
-    clock = clock or Clock()
+    app = build_app(settings)
     url = database_url or resolve_database_url(settings)
-    # Every write made with an acting token is recorded beside the action (backend/assisted).
-    db_config = build_sqlalchemy_config(settings, url, before_commit=assisted_audit.record)
+    bind(app, Resources.build(settings, url, clock or Clock()))
+    return app
+
+
+def _provide_settings(request: Request[Any, Any, Any]) -> Settings:
+    # Read from the app at each request, not captured when the app was built: an app is bound
+    # to its resources after it is built (and the tests bind it anew for each test).
+    return cast(Settings, request.app.state.settings)
+
+
+def _provide_clock(request: Request[Any, Any, Any]) -> Clock:
+    return clock_of(request)
+
+
+def build_app(settings: Settings) -> Litestar:
+    """The app's shape, from the settings alone: it serves once ``bind`` has given it its
+    resources (the database, the clock and what is built on them)."""
     jwt_auth = build_jwt_auth(settings)
-    engine = db_config.get_engine()
-    reader = Reader(build_read_pool(settings, engine))
-    revocations = RevocationList(
-        connector(engine), window_seconds=settings.access_token_ttl_seconds + MARGIN_SECONDS
-    )
-    jobs = JobRuntime(settings, clock, async_sessionmaker(engine, expire_on_commit=False))
-    # ``qiyou run`` runs the jobs in-process (QIYOU_WORKER, on unless off); an app built by hand
-    # (the tests) runs none, and tests run them with backend.jobs.testing.drain.
-    worker = InProcessWorker(jobs, url, settings.worker_concurrency) if settings.worker else None
-
-    def provide_settings() -> Settings:
-        return settings
-
-    def provide_clock() -> Clock:
-        return clock
-
     requests_log = access_log(settings)
     operational: list[Any] = list(health.ROUTES)
     if settings.metrics_enabled:
@@ -253,15 +252,17 @@ def create_app(
     app = Litestar(
         route_handlers=[_api_router(settings), *operational],
         plugins=[
-            SQLAlchemyPlugin(config=db_config),
+            # Every write made with an acting token is recorded beside the action
+            # (backend/assisted).
+            SQLAlchemyPlugin(config=request_sessions(before_commit=assisted_audit.record)),
             structlog_plugin(settings),
             ConstrainedStructSchemaPlugin(),
         ],
         on_app_init=[jwt_auth.on_app_init, _outside_authentication(requests_log)],
         middleware=[admission_gate(settings.in_flight_limit)],
         dependencies={
-            "settings": Provide(provide_settings, sync_to_thread=False, use_cache=True),
-            "clock": Provide(provide_clock, sync_to_thread=False, use_cache=True),
+            "settings": Provide(_provide_settings, sync_to_thread=False),
+            "clock": Provide(_provide_clock, sync_to_thread=False),
             "user": Provide(_provide_user),
             "language": Provide(request_language, sync_to_thread=False),
         },
@@ -270,9 +271,8 @@ def create_app(
         response_class=Answer,
         # Bodies are JSON only, decoded strictly (backend/core/bodies.py).
         request_class=JsonBodyRequest,
-        on_startup=[revocations.start, *([worker.start] if worker else [])],
-        on_shutdown=[*([worker.stop] if worker else []), revocations.stop, reader.pool.close],
-        stores=build_store_registry(settings.redis_url),
+        # Started and stopped with the app: the resources bound when it starts.
+        lifespan=[serving],
         # Off (no /schema at all) by default in production: the full map of the API is for
         # the phone team, who read schemas/openapi.json or a development server.
         openapi_config=_openapi_config() if settings.schema_enabled else None,
@@ -291,13 +291,7 @@ def create_app(
         # are written only by the codes that carry them.
         answered = {name: t for name, t in wire_types().items() if name != "Problem"}
         app.openapi_config.finisher = contract_finisher(app, PROBLEM_MEMBERS, answered)
-    app.state.settings = settings
-    app.state.clock = clock
-    app.state.db_engine = engine
-    app.state.reader = reader
-    app.state.revocations = revocations
-    app.state.jobs = jobs
     return app
 
 
-__all__ = ["API_PREFIX", "create_app"]
+__all__ = ["API_PREFIX", "build_app", "create_app"]

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.assisted import demo as assisted_demo
+from backend.canteen import demo as canteen_demo
 from backend.childcare import demo as childcare_demo
 from backend.childcare import demo_pickup as childcare_pickup_demo
 from backend.config import Settings
@@ -23,6 +24,7 @@ LOADERS: list[Loader] = [
     hub_demo.load,
     events_demo.load,
     eldercare_demo.load,
+    canteen_demo.load,
     assisted_demo.load,
     childcare_demo.load,
     childcare_pickup_demo.load,

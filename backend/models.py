@@ -1,6 +1,14 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
 from backend.assisted.models import ActedFor, AssistedResident  # noqa: F401
+from backend.canteen.models import (  # noqa: F401
+    Canteen,
+    CanteenSubsidy,
+    Meal,
+    MealOrder,
+    MealReminderPref,
+    MealReminderSent,
+)
 from backend.catalog.models import Program, ProgramService  # noqa: F401
 from backend.childcare.models import (  # noqa: F401
     Application,

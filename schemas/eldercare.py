@@ -254,6 +254,7 @@ class CareOrderOut(Wire):
     comment: str | None = None
     dispute_reason: str | None = None
     missed_at: datetime | None = None
+    on_the_way_at: datetime | None = None
 
 
 class CareOrderCancel(Wire):

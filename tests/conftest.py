@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import itertools
 import os
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -28,12 +27,13 @@ from filelock import FileLock
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from backend.app import create_app
 from backend.config import Settings
 from backend.core import migrations
 from backend.core.clock import Clock, FrozenClock
 from backend.core.database import EmbeddedPostgres, asyncpg_url, plain_url, with_database
 from tests import factories
+from tests.apps import AppPool
+from tests.databases import FreshDatabases
 from tests.factories import MakeUser
 
 pytest_plugins = ["tests.contract.problems"]  # every problem answered is in the document
@@ -42,7 +42,6 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 ROOT = Path(__file__).resolve().parents[1]
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 TEST_DATA_KEY = bytes(range(32))
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -166,14 +165,22 @@ async def template_database(pg_server_url: str) -> AsyncIterator[str]:
     await _admin_execute(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@pytest.fixture(scope="session")
+async def fresh_databases(
+    pg_server_url: str, template_database: str
+) -> AsyncIterator[FreshDatabases]:
+    """This worker's copies of its template, each made while the test before it runs."""
+    databases = FreshDatabases(pg_server_url, template_database, create_options=_COPY_STRATEGY)
+    yield databases
+    await databases.close()
+
+
 @pytest.fixture
-async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
-    name = f"qiyou_t_{os.getpid()}_{next(_counter)}"
-    await _admin_execute(
-        pg_server_url, f"CREATE DATABASE {name} TEMPLATE {template_database}{_COPY_STRATEGY}"
-    )
+async def database_url(pg_server_url: str, fresh_databases: FreshDatabases) -> AsyncIterator[str]:
+    """A database of the test's own, migrated, dropped after the test (tests/databases.py)."""
+    name = await fresh_databases.take()
     yield with_database(pg_server_url, name)
-    await _admin_execute(pg_server_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    fresh_databases.drop(name)
 
 
 @pytest.fixture
@@ -196,9 +203,26 @@ def clock() -> FrozenClock:
     return FrozenClock(datetime.now(UTC).replace(microsecond=0))
 
 
+@pytest.fixture(scope="session")
+def app_pool() -> AppPool:
+    """The apps this worker process has built, lent to one test at a time (tests/apps.py)."""
+    return AppPool()
+
+
 @pytest.fixture
-def app(settings: Settings, database_url: str, clock: Clock) -> Litestar:
-    return create_app(settings, database_url=database_url, clock=clock)
+def lent_apps(app_pool: AppPool) -> Iterator[AppPool]:
+    """The pool, for one test; at its end the apps it lent come back."""
+    try:
+        yield app_pool
+    finally:
+        app_pool.give_back()
+
+
+@pytest.fixture
+def app(lent_apps: AppPool, settings: Settings, database_url: str, clock: Clock) -> Litestar:
+    """The app of the test's settings, on the test's database and clock (built once per
+    worker process and shape, bound to resources of this test's own: tests/apps.py)."""
+    return lent_apps.lend(settings, database_url, clock)
 
 
 # ``app_with(database_url=None, **changes)``: another app on the test's clock, with ``changes``
@@ -207,11 +231,12 @@ AppWith = Callable[..., Litestar]
 
 
 @pytest.fixture
-def app_with(settings: Settings, database_url: str, clock: Clock) -> AppWith:
-    """Apps beside ``app``: other settings, or another worker, host or restart on one database."""
+def app_with(lent_apps: AppPool, settings: Settings, database_url: str, clock: Clock) -> AppWith:
+    """Apps beside ``app``: other settings, or another worker, host or restart on one database.
+    Each is an app object of its own, with resources of its own."""
 
     def build(*, database_url: str = database_url, **changes: Any) -> Litestar:
-        return create_app(replace(settings, **changes), database_url=database_url, clock=clock)
+        return lent_apps.lend(replace(settings, **changes), database_url, clock)
 
     return build
 

@@ -119,6 +119,28 @@ RULE_REFUSALS: dict[str, str] = {
     "unknown_member": "member ids of the caller's household",
     # A care profile is for a member aged 60 or more: the member's birth date is state.
     "not_an_elder": "care profiles of the household's elders",
+    # The canteen: whether a meal's cutoff has passed, its portions are left, a diner already
+    # ordered, an elder's care profile allows delivery to a home inside the area, and an
+    # order's state at the counter are state no schema states; a meal slot taken, a cutoff in
+    # the past and a pickup code are relative to what exists and to the day of the request.
+    "order_closed": "meals whose cutoff has not passed",
+    "sold_out": "meals with portions left",
+    "already_ordered": "one order per diner and meal",
+    "delivery_not_allowed": "delivery for elders whose care profile allows it",
+    "outside_delivery_area": "homes inside the canteen's delivery area",
+    "order_already_cancelled": "orders not yet cancelled",
+    "order_not_cancellable": "orders not yet handed over",
+    "pickup_code_not_found": "pickup codes are issued by the server",
+    "already_collected": "orders not yet handed over",
+    "order_cancelled": "orders not cancelled",
+    "not_meal_day": "orders handed over on the meal's day",
+    "not_a_delivery": "delivery orders",
+    "meal_exists": "one open lunch and dinner per canteen and day",
+    "meal_in_past": "meals whose cutoff is still ahead",
+    "meal_already_cancelled": "meals not yet cancelled",
+    "meal_served": "meals still being served",
+    "unknown_venue": "venue ids of existing venues",
+    "unknown_canteen": "canteen ids of existing canteens",
     # One account per ID number: a valid number drawn twice (or already verified) is state.
     "id_number_registered": "one account per resident ID number",
     # A check-in is for an elder whose care profile has the daily check-in on: state.
@@ -140,6 +162,8 @@ RULE_REFUSALS: dict[str, str] = {
     "visit_missed": "check-in until 30 minutes after the start",
     "visit_already_checked_in": "one check-in per visit",
     "visit_already_checked_out": "one check-out per visit",
+    "too_early_to_set_out": "on the way from two hours before the visit",
+    "already_on_the_way": "on the way once per assignment",
     # Childcare's door: a child's age, the session's day, the enrolment, the check-in's code
     # and the trusted person's ID digits are all state no schema states.
     "member_not_a_child": "pickup lists and notes of the household's children",
@@ -174,6 +198,12 @@ CROSS_FIELD_RULES = frozenset(
         "from",
         "to",
         "date",
+        # The canteen: a week within the years a canteen serves (as from/to/date), a cutoff
+        # before the end of serving, a tier named once, and a canteen when a reminder is on.
+        "week",
+        "orderCutoff",
+        "subsidies",
+        "canteenId",
         # A trusted pickup person (not ``blocked``) has ID digits to prove (addChildPickup).
         "idLast4",
         # A childcare program: a hub room of the named venue (state), ordered ages, term and

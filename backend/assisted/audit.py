@@ -1,7 +1,7 @@
 """The record of every request a worker makes for an assisted resident (``acted_for``).
 
 Written by ``record``, which runs on every answer just before the request's session commits
-(``core.database.build_sqlalchemy_config(before_commit=...)``). An ordinary request pays one
+(``resources.request_sessions(before_commit=...)``). An ordinary request pays one
 dictionary lookup and an attribute test: only a token with an ``act`` claim goes further, and
 only for a request that may change something (not GET, HEAD or OPTIONS).
 

@@ -12,7 +12,7 @@ import threading
 import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 from advanced_alchemy.extensions.litestar import (
@@ -246,13 +246,11 @@ def resolve_database_url(settings: Settings, *, stop_on_exit: bool = True) -> st
 BeforeCommit = Callable[["Message", "Scope", "AsyncSession | None"], Awaitable[None]]
 
 
-def build_sqlalchemy_config(
-    settings: Settings, url: str, *, before_commit: BeforeCommit | None = None
-) -> SQLAlchemyAsyncConfig:
+def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConfig:
     """Litestar's SQLAlchemy plugin: one session and one transaction per request.
 
     ``autocommit`` commits when the handler answers 2xx and rolls back otherwise, so a request
-    that fails changes nothing. ``before_commit`` runs first, at the answer's start.
+    that fails changes nothing (``resources.request_sessions`` adds a hook before the commit).
     """
     from sqlalchemy import event
     from sqlalchemy.ext.asyncio import create_async_engine
@@ -274,17 +272,13 @@ def build_sqlalchemy_config(
         create_all=False,
         session_dependency_key="db_session",
     )
-    if before_commit is not None:
-        config.before_send_handler = _with_before_commit(
-            cast("BeforeSend", config.before_send_handler), config.session_scope_key, before_commit
-        )
     return config
 
 
 BeforeSend = Callable[["Message", "Scope"], Awaitable[None]]
 
 
-def _with_before_commit(commit: BeforeSend, scope_key: str, hook: BeforeCommit) -> BeforeSend:
+def with_before_commit(commit: BeforeSend, scope_key: str, hook: BeforeCommit) -> BeforeSend:
     from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 
     async def handler(message: Message, scope: Scope) -> None:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -34,7 +34,6 @@ from litestar.types import Guard
 from backend.core.errors import rate_limited
 
 KEY_PREFIX = "qiyou:limits"
-_STATE_KEY = "rate_limiter"
 
 
 @dataclass(frozen=True)
@@ -119,13 +118,9 @@ class Limiter:
 
 
 def limiter_for(app: Litestar) -> Limiter:
-    """The app's one limiter (one storage, so one Redis connection pool per process)."""
-    limiter = app.state.get(_STATE_KEY)
-    if limiter is None:
-        settings = app.state.settings
-        limiter = Limiter(build_storage(settings.redis_url), enabled=settings.rate_limit_enabled)
-        app.state[_STATE_KEY] = limiter
-    return limiter
+    """The app's one limiter (one storage, so one Redis connection pool per process), part of
+    the resources it is bound to (backend/resources.py)."""
+    return cast(Limiter, app.state.limiter)
 
 
 def per_account(rule: Rule) -> Guard:

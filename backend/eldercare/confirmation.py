@@ -51,6 +51,18 @@ async def elder_code(
     return ElderCodeOut(code=rules.elder_code(data_key, order.id))
 
 
+async def charge(session: AsyncSession, order: CareOrder, *, now: datetime) -> None:
+    """Take the order's subsidy from the allowance of the visit's month, as much as it still
+    holds; the household pays the rest. The order must be locked by the caller (it is the
+    first lock of the fixed order: the order row, then the month's row). Confirming and the
+    automatic completion both come here, so a visit is charged the same either way."""
+    taken = await allowance.take_up_to(
+        session, order.care_profile_id, order.subsidy, now=now, during=order.starts_at
+    )
+    order.payable += order.subsidy - taken
+    order.subsidy = taken
+
+
 def _awaiting(order: CareOrder) -> None:
     if order.status != "awaiting_confirmation":
         raise AppError(409, "care_order_invalid_status", {"status": order.status})
@@ -66,11 +78,7 @@ async def confirm(
     rises by as much, and the allowance never goes below zero."""
     order = await _households_order(session, household_id, order_id, lock=True)
     _awaiting(order)
-    taken = await allowance.take_up_to(
-        session, order.care_profile_id, order.subsidy, now=now, during=order.starts_at
-    )
-    order.payable += order.subsidy - taken
-    order.subsidy = taken
+    await charge(session, order, now=now)
     order.status, order.completed_at, order.updated_at = "completed", now, now
     order.rating = data.rating
     order.comment = clean_notes(data.comment, "comment")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.core.auth import AuthUser, Role
 from backend.core.clock import LOCAL_TZ, local_date_of
-from backend.eldercare import dispatch, orders, profiles, providers
+from backend.eldercare import demo_visits, dispatch, orders, profiles, providers
 from backend.eldercare.models import CareOrder, CareProfile, CareProvider, CareProviderService
 from backend.identity import service as identity
 from backend.identity.demo import DEMO_PASSWORD
@@ -134,12 +134,14 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
             )
         made += 1
     placed = await _orders(session, settings, now)
+    visited = await demo_visits.load(session, settings, now)
     return [
         f"care providers: {len(PROVIDERS)}, with their dispatchers and caregivers "
         f"(password {DEMO_PASSWORD})",
         *staff_lines,
         f"care profiles: {made} new",
         f"care orders: {placed} new",
+        f"care visits done (one confirmed, one awaiting confirmation): {visited} new",
     ]
 
 

@@ -88,7 +88,12 @@ async def assign_order(
                 update(CareOrder)
                 .where(CareOrder.id == order_id)
                 .values(
-                    caregiver_id=caregiver_id, status="assigned", assigned_at=now, updated_at=now
+                    caregiver_id=caregiver_id,
+                    status="assigned",
+                    assigned_at=now,
+                    updated_at=now,
+                    # The new caregiver has not set out; the old one's word no longer holds.
+                    on_the_way_at=None,
                 )
             )
     except IntegrityError as exc:

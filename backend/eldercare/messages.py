@@ -71,6 +71,18 @@ register(
             "zh-CN": ("已签退", "此次上门已签退，不能重复签退。"),
             "en": ("Already checked out", "This visit was already checked out."),
         },
+        "too_early_to_set_out": {
+            "zh-CN": ("尚未到出发时间", "服务开始前 {minutes} 分钟起才能告知家属已出发。"),
+            "en": (
+                "Too early to set out",
+                "You can tell the household you are on the way from {minutes} minutes before "
+                "the visit starts.",
+            ),
+        },
+        "already_on_the_way": {
+            "zh-CN": ("已告知出发", "已告知家属您在路上，不能重复告知。"),
+            "en": ("Already on the way", "The household was already told you are on the way."),
+        },
     }
 )
 
@@ -236,6 +248,27 @@ register_kinds(
             "en": (
                 "Caregiver arrived",
                 "{caregiverName} checked in at {checkedInAt} for {serviceNameEn} for {elderName}.",
+            ),
+        },
+        "care_caregiver_on_the_way": {
+            "zh-CN": (
+                "护理员已出发",
+                "护理员{caregiverName}已出发，前往为{elderName}提供 {startsAt} 的{serviceName}。",
+            ),
+            "en": (
+                "Caregiver on the way",
+                "{caregiverName} is on the way for {serviceNameEn} for {elderName} at {startsAt}.",
+            ),
+        },
+        "care_order_auto_completed": {
+            "zh-CN": (
+                "服务已自动确认",
+                "{elderName}的{serviceName}签退后 {hours} 小时内未确认，已自动完成。",
+            ),
+            "en": (
+                "Visit confirmed automatically",
+                "{serviceNameEn} for {elderName} was not confirmed within {hours} hours of the "
+                "check-out and is now completed.",
             ),
         },
         "care_visit_completed": {

@@ -279,6 +279,8 @@ class CareOrder(AuditedBase):
     dispute_reason: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     missed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the assigned caregiver said they set out (once; cleared by a reassignment).
+    on_the_way_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         one_of("status", CareOrderStatus, name="status_known"),
@@ -313,6 +315,13 @@ class CareOrder(AuditedBase):
             "ix_care_orders_assigned_starts_at",
             "starts_at",
             postgresql_where=text("status = 'assigned'"),
+        ),
+        # The scan for visits awaiting confirmation too long (``updated_at`` is the check-out:
+        # nothing else changes an order in that status).
+        Index(
+            "ix_care_orders_awaiting_updated_at",
+            "updated_at",
+            postgresql_where=text("status = 'awaiting_confirmation'"),
         ),
     )
 

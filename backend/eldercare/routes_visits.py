@@ -101,6 +101,34 @@ class CaregiverVisitController(Controller):
             db_session, user.id, order_id, data, data_key=settings.data_key, now=clock.now()
         )
 
+    @post(
+        "/on-the-way",
+        operation_id="setOutForCareVisit",
+        summary="Tell the household the caregiver is on the way",
+        status_code=200,
+        responses=problem_responses(
+            404,
+            codes={
+                409: ("already_on_the_way", "visit_missed", "care_order_invalid_status"),
+                422: ("too_early_to_set_out",),
+            },
+        ),
+    )
+    async def set_out_for_care_visit(
+        self,
+        order_id: OrderId,
+        db_session: NamedDependency[AsyncSession],
+        user: NamedDependency[AuthUser],
+        clock: NamedDependency[Clock],
+    ) -> CareOrderOut:
+        """The assigned caregiver only (anyone else's order: 404), on an `assigned` order
+        (otherwise 409 `care_order_invalid_status`), from two hours before `startsAt` (earlier:
+        422 `too_early_to_set_out`) until the visit counts as missed (409 `visit_missed`).
+        Once per assignment: 409 `already_on_the_way`. The household is told
+        (`care_caregiver_on_the_way`); the order answers `onTheWayAt` and stays `assigned`
+        until the check-in."""
+        return await service.set_out(db_session, user, order_id, now=clock.now())
+
 
 class HouseholdVisitController(Controller):
     path = "/care/orders/{orderId:uuid}"

@@ -190,6 +190,7 @@ def order(row: Any, *, now: datetime, household: bool) -> CareOrderOut:
         comment=o.comment,
         dispute_reason=o.dispute_reason,
         missed_at=to_local(o.missed_at),
+        on_the_way_at=to_local(o.on_the_way_at),
     )
 
 

@@ -17,6 +17,9 @@ SAFETY_KINDS = frozenset(
     {
         "care_check_in_missed",
         "care_check_in_escalated",
+        # The elder waited for a visit that did not come: someone must act today (for an elder
+        # living alone, a missed meal delivery or bathing visit is the check-in's worry).
+        "care_order_missed",
         "childcare_late_pickup",
         "childcare_pickup_failures",
         "pickup_not_authorized",

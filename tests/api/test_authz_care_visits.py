@@ -29,6 +29,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/manage/care/statistics"),
     ("GET", "/api/v1/manage/care/statistics.csv"),
     ("GET", "/api/v1/manage/care/visits.csv"),
+    ("POST", "/api/v1/caregiver/visits/{orderId:uuid}/on-the-way"),
 ]
 
 OK = "ok"
@@ -50,6 +51,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
     ENDPOINTS[6]: OVERSEERS,
     ENDPOINTS[7]: OVERSEERS,
     ENDPOINTS[8]: OVERSEERS,
+    ENDPOINTS[9]: CAREGIVER,
 }
 
 Build = Callable[..., Awaitable[tuple[str, Any]]]
@@ -124,6 +126,7 @@ BUILDERS: dict[tuple[str, str], Build] = {
     ENDPOINTS[6]: _report("statistics"),
     ENDPOINTS[7]: _report("statistics.csv"),
     ENDPOINTS[8]: _report("visits.csv"),
+    ENDPOINTS[9]: _on_visit("assigned", "caregiver/visits/{}/on-the-way", None),
 }
 
 

@@ -16,6 +16,9 @@ from litestar import Litestar
 
 from backend.assisted.accounts import ASSISTED
 from backend.assisted.acting import ACTED_FOR
+from backend.canteen.canteens import CANTEENS, MEALS
+from backend.canteen.counter import DELIVERIES
+from backend.canteen.ordering import MY_ORDERS
 from backend.childcare.applications import MY_APPLICATIONS, PROGRAM_APPLICATIONS
 from backend.childcare.pickups import PICKUPS
 from backend.childcare.programs import PROGRAMS as CHILDCARE_PROGRAMS
@@ -62,6 +65,10 @@ LISTS = (
     ListEndpoint("/admin/care-providers", PROVIDERS, "admin"),
     ListEndpoint("/admin/jobs", JOBS, "admin"),
     ListEndpoint("/admin/users", USERS, "admin"),
+    ListEndpoint("/canteens", CANTEENS, None),
+    ListEndpoint("/canteens/{canteenId}/meals", MEALS, None),
+    ListEndpoint("/manage/canteens/{canteenId}/deliveries", DELIVERIES, "admin"),
+    ListEndpoint("/me/meal-orders", MY_ORDERS, "resident"),
     ListEndpoint("/caregiver/visits", CARE_VISITS, "caregiver"),
     ListEndpoint("/childcare/programs", CHILDCARE_PROGRAMS, None),
     ListEndpoint("/events", EVENTS, None),
@@ -184,6 +191,12 @@ def setup(client: httpx.AsyncClient, make_user: MakeUser, clock: FrozenClock, db
             )
             await create_room(client, headers, venue["id"], ACTIVITY_ROOM)
             path = path.replace("{venueId}", venue["id"])
+        if "{canteenId}" in path:
+            owner = account if account and account.role == "admin" else await make_user("admin")
+            canteen = await client.post(
+                f"{API}/manage/canteens", json={"name": "高照长者食堂"}, headers=owner.headers
+            )
+            path = path.replace("{canteenId}", canteen.json()["id"])
         if "{eventId}" in path:
             event = await draft(client, headers, clock)
             path = path.replace("{eventId}", event["id"])

@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tests.bench import care_ceiling
+from tests.bench import canteen, care_ceiling
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -67,6 +67,10 @@ PROBLEMS = {
     ),
     "registration_closed": (422, "报名未开放", "此活动当前不在报名时间内。"),
     "booking_conflict": (409, "时段已被预约", "所选时段已被他人预约，请选择其他时间。"),
+    # The meal-order rush (tests/bench/canteen.py): the texts of backend/canteen/messages.py.
+    "sold_out": (409, "已订完", "这一餐的份数已经订完了。"),
+    "already_ordered": (409, "已经订过", "这位用餐人已经订了这一餐。"),
+    "order_closed": (422, "已过订餐截止时间", "这一餐已停止订餐或退订。"),
 }
 
 # --- SQL: one statement per request -------------------------------------------------------------
@@ -483,6 +487,8 @@ class Ceiling:
                     return await self.register(scope, UUID(parts[1]), body)
                 if parts == ["bookings"]:
                     return await self.book(scope, body)
+                if parts == ["meal-orders"]:
+                    return await self.order_meal(scope, body)
         except (ValueError, KeyError):
             pass
         return _problem("not_found")
@@ -618,6 +624,15 @@ class Ceiling:
         if row is None:
             return _problem("booking_conflict")
         return 201, msgspec.json.encode(_booking(row, code)), JSON
+
+    async def order_meal(self, scope: Scope, body: bytes) -> tuple[int, bytes, bytes]:
+        user_id = _bearer_subject(scope)
+        if user_id is None:
+            return _problem("unauthorized")
+        status, answer = await canteen.order_meal(self.pool, self.codes, user_id, body)
+        if isinstance(answer, str):
+            return _problem(answer)
+        return status, msgspec.json.encode(answer), JSON
 
 
 async def _no_reset(connection: asyncpg.Connection) -> None:

@@ -90,6 +90,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": ratio >= RUSH_RATIO and oversold == 0 and errors == 0,
             }
         )
+    meals = results.get("meal_rush")
+    if meals:
+        ours, ceiling = meals["ours"], meals["ceiling"]
+        ratio = ours["load"]["rps"] / ceiling["load"]["rps"] if ceiling["load"]["rps"] else 0.0
+        oversold = ours["database"]["oversold"]
+        errors = ours["load"]["server_errors"]
+        found.append(
+            {
+                "target": f"meal-order rush ≥ {RUSH_RATIO:.2f} × ceiling, 0 oversold, 0 5xx",
+                "measured": f"{ratio:.2f} ×, {oversold} oversold, {errors} 5xx",
+                "met": ratio >= RUSH_RATIO and oversold == 0 and errors == 0,
+            }
+        )
     at_200 = [row for row in results.get("reads", []) if row["connections"] == 200]
     if at_200:
         worst = max(at_200, key=lambda row: row["ours"]["p99_ms"])
@@ -163,7 +176,11 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{max(ours['others_cpu'], ceiling['others_cpu']):.0%} |"
             )
         lines.append("")
-    for key, title in (("rush", "Ticket rush"), ("storm", "Booking storm")):
+    for key, title in (
+        ("rush", "Ticket rush"),
+        ("meal_rush", "Meal-order rush"),
+        ("storm", "Booking storm"),
+    ):
         part = results.get(key)
         if not part:
             continue
@@ -179,6 +196,10 @@ def markdown(results: dict[str, Any]) -> str:
                 state = (
                     f"{db['confirmed']} confirmed ({db['seats']} seats of {db['capacity']}), "
                     f"{db['waitlisted']} waitlisted, {db['oversold']} oversold"
+                )
+            elif key == "meal_rush":
+                state = (
+                    f"{db['held']} portions ordered of {db['portions']}, {db['oversold']} oversold"
                 )
             else:
                 state = f"{db['active']} active booking(s) in the slot"
@@ -241,7 +262,7 @@ def markdown(results: dict[str, Any]) -> str:
             )
         lines.append("")
     parity_rows = list(results.get("parity", []))
-    for key in ("rush", "storm"):
+    for key in ("rush", "meal_rush", "storm"):
         parity_rows += results.get(key, {}).get("parity", [])
     if parity_rows:
         bad = [p for p in parity_rows if not p["same_json"]]

@@ -41,6 +41,7 @@ from backend.config import Settings, new_data_key
 from backend.core.auth import issue_access_token
 from backend.core.clock import LOCAL_TZ
 from tests.bench import (
+    canteen,
     census,
     database,
     history,
@@ -174,6 +175,8 @@ class Bench:
             # Issue 17: the same live data with N times the finished history.
             seconds = asyncio.run(history.multiply(self.dsn, history_scale, self.seeded.now))
             say(f"history ×{history_scale} added in {seconds:.0f} s")
+        # The meal-order rush: one lunch each, as many portions as the ticket rush has seats.
+        self.rush_meals = asyncio.run(canteen.seed_meals(self.dsn, self.config.data.rush_seats))
         breaches = asyncio.run(seed.check_invariants(self.dsn))
         if any(breaches.values()):
             raise SystemExit(f"the seed broke invariants: {breaches}")
@@ -464,6 +467,48 @@ class Bench:
             for kind in ("201-confirmed", "201-waitlisted")
         ]
         self.results["rush"] = outcome
+
+    def _meal_orders(self, meal_id: UUID, residents: list[UUID]) -> list[Request]:
+        body = json.dumps({"mealId": str(meal_id), "portions": 1})
+        return [Request("POST", f"{API}/meal-orders", self.tokens(u), body) for u in residents]
+
+    def meal_rush(self) -> None:
+        """The 09:29 rush at the canteen: the ticket rush's residents order one lunch of as
+        many portions as the event had seats (tests/bench/canteen.py)."""
+        say(
+            f"meal-order rush: {len(self.seeded.rush_residents)} residents, "
+            f"{self.config.data.rush_seats} portions, {self.config.rush_connections} connections"
+        )
+        outcome: dict[str, Any] = {}
+        for which in ("ours", "ceiling"):
+            meal_id = self.rush_meals[which]
+            result = self._run(
+                which,
+                self._meal_orders(meal_id, self.seeded.rush_residents),
+                mode="once",
+                connections=self.config.rush_connections,
+                seconds=180,
+                label=f"meal-rush-{which}",
+                samples=True,
+            )
+            check = asyncio.run(canteen.meal_check(self.dsn, meal_id))
+            check["correct"] = bool(check["correct"] and result.server_errors == 0)
+            outcome[which] = {"load": result.as_dict(), "database": check}
+            say(
+                f"  {which:7}: {result.rps:7.0f} req/s  p50 {result.p50_ms:7.1f} ms  "
+                f"p99 {result.p99_ms:7.1f} ms  201s {result.ok}  409s {result.conflicts}  "
+                f"5xx {result.server_errors}  portions ordered {check['held']}  "
+                f"oversold {check['oversold']}  correct {check['correct']}"
+            )
+        outcome["parity"] = [
+            parity.compare_shape(
+                f"meal order answer ({kind})",
+                outcome["ours"]["load"]["samples"].get(kind),
+                outcome["ceiling"]["load"]["samples"].get(kind),
+            ).as_dict()
+            for kind in ("201-confirmed", "409-x")
+        ]
+        self.results["meal_rush"] = outcome
 
     def storm(self) -> None:
         say(
@@ -826,6 +871,7 @@ def main(argv: list[str] | None = None) -> int:
         say("reads")
         bench.reads()
         bench.rush()
+        bench.meal_rush()
         bench.storm()
         if not args.no_census:
             bench.count_statements()

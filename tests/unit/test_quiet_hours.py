@@ -82,6 +82,20 @@ def test_the_safety_kinds_are_the_alerts_of_the_contract() -> None:
     assert {"care_check_in_missed", "childcare_late_pickup"} <= rules.SAFETY_KINDS
 
 
+def test_a_missed_care_visit_is_a_safety_alert() -> None:
+    # The elder waited for a visit that did not come (issue 14); living alone, nobody else may
+    # notice before morning. A visit's reminder, or its being on the way, can wait.
+    assert rules.is_safety("care_order_missed")
+    assert (
+        rules.push_after(
+            "care_order_missed", now=local(3, 23, 0), quiet_from=NIGHT[0], quiet_to=NIGHT[1]
+        )
+        is None
+    )
+    assert not rules.is_safety("care_caregiver_on_the_way")
+    assert not rules.is_safety("care_visit_reminder")
+
+
 @pytest.mark.parametrize(
     ("kind", "push", "muted", "expected"),
     [

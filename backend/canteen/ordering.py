@@ -1,0 +1,363 @@
+"""Ordering a meal, for oneself or a household member, dine-in or delivered; cancelling before
+the cutoff; the resident's orders and their month.
+
+Portions are taken by one conditional ``UPDATE`` of the meal row (``ordered + n <=
+portions``): parallel orders queue on that row and the later ones find fewer portions, so
+nothing is oversold whatever the concurrency. One active order per diner and meal is a partial
+unique index. The subsidy is decided here and stored with the order: a later change of the
+canteen's subsidies or the elder's tier does not move it.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Select, func, insert, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.canteen import wire
+from backend.canteen.common import new_pickup_code, notice, yuan
+from backend.canteen.models import Canteen, CanteenSubsidy, Meal, MealOrder
+from backend.core.base import new_id
+from backend.core.clock import local_date_of
+from backend.core.errors import AppError, invalid_field
+from backend.core.i18n import Language
+from backend.core.pagination import Keyset
+from backend.core.violations import violated_constraint
+from backend.eldercare import service as eldercare
+from backend.identity import lookup
+from backend.notifications.service import notify
+from schemas.canteen import MealOrderIn, MealOrderOut, MealOrderStatement
+
+# Delivery is for elders who cannot come: a care profile at care level 2 ("needs help") or
+# higher, as the household and the community worker recorded it (docs/canteen.md).
+DELIVERY_CARE_LEVEL = 2
+EARTH_RADIUS_M = 6_371_000
+MY_ORDERS = Keyset("my-meal-orders", (UUID,))
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine), in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def order_query() -> Select[*tuple[Any, ...]]:
+    """An order with what its owner reads of its meal and canteen."""
+    return (
+        select(
+            MealOrder,
+            Meal.date,
+            Meal.meal,
+            Meal.order_cutoff,
+            Meal.canteen_id,
+            Canteen.name.label("canteen_name"),
+        )
+        .join(Meal, Meal.id == MealOrder.meal_id)
+        .join(Canteen, Canteen.id == Meal.canteen_id)
+    )
+
+
+def _flat(row: Any) -> SimpleNamespace:
+    order: MealOrder = row[0]
+    values = {c.key: getattr(order, c.key) for c in MealOrder.__table__.columns}
+    return SimpleNamespace(
+        **values,
+        date=row.date,
+        meal=row.meal,
+        order_cutoff=row.order_cutoff,
+        canteen_id=row.canteen_id,
+        canteen_name=row.canteen_name,
+    )
+
+
+async def _diner(session: AsyncSession, user_id: UUID, member_id: UUID | None) -> str:
+    if member_id is None:
+        people = await lookup.people(session, [user_id])
+        if user_id not in people:
+            raise AppError(401, "unauthorized")
+        return people[user_id].display_name
+    members = await lookup.members_of(session, user_id, [member_id])
+    if not members:
+        raise invalid_field("memberId", "not a member of your household", "unknown_member")
+    return members[0].name
+
+
+async def _refusal(session: AsyncSession, meal_id: UUID, portions: int, now: datetime) -> None:
+    """Raise what refuses the order on the meal as it stands (closed or too few portions)."""
+    state = (
+        await session.execute(
+            select(Meal.status, Meal.order_cutoff, Meal.portions - Meal.ordered).where(
+                Meal.id == meal_id
+            )
+        )
+    ).one()
+    if state[0] != "open" or state[1] <= now:
+        raise AppError(422, "order_closed")
+    if state[2] < portions:
+        raise AppError(409, "sold_out")
+
+
+async def place_order(
+    session: AsyncSession,
+    user_id: UUID,
+    data: MealOrderIn,
+    *,
+    now: datetime,
+    data_key: bytes,
+    language: Language,
+) -> MealOrderOut:
+    """Everything the order needs is read and written first; the deciding ``UPDATE`` of the
+    meal row comes last, so its lock is held from that statement to the commit right after it
+    (a rush queues on that lock). If it refuses, the transaction rolls back what came before.
+    A meal already closed or sold out when first read is refused at once: it was so at that
+    moment, and the rush's refusals then cost one read instead of a wait for the lock."""
+    meal = (
+        await session.execute(
+            select(
+                Meal.id,
+                Meal.date,
+                Meal.meal,
+                Meal.price,
+                Meal.canteen_id,
+                Meal.order_cutoff,
+                Meal.status,
+                (Meal.portions - Meal.ordered).label("left"),
+                Canteen.name.label("canteen_name"),
+                Canteen.lat,
+                Canteen.lng,
+                Canteen.delivery_radius_m,
+            )
+            .join(Canteen, Canteen.id == Meal.canteen_id)
+            .where(Meal.id == data.meal_id)
+        )
+    ).one_or_none()
+    if meal is None:
+        raise AppError(404, "not_found")
+    if meal.status != "open" or meal.order_cutoff <= now:
+        raise AppError(422, "order_closed")
+    if meal.left < data.portions:
+        raise AppError(409, "sold_out")
+    diner_name = await _diner(session, user_id, data.member_id)
+    profile = await eldercare.meal_profile(session, user_id, data.member_id)
+    if data.delivery:
+        if profile is None or profile.care_level < DELIVERY_CARE_LEVEL:
+            raise AppError(422, "delivery_not_allowed")
+        if (
+            meal.delivery_radius_m == 0
+            or meal.lat is None
+            or distance_m(meal.lat, meal.lng, profile.lat, profile.lng) > meal.delivery_radius_m
+        ):
+            raise AppError(422, "outside_delivery_area")
+    tier = profile.subsidy_tier if profile is not None else None
+    subsidy = 0
+    if tier is not None:
+        amount = await session.scalar(
+            select(CanteenSubsidy.amount).where(
+                CanteenSubsidy.canteen_id == meal.canteen_id, CanteenSubsidy.tier == tier
+            )
+        )
+        # One portion is the elder's own; further portions are at full price.
+        subsidy = min(amount or 0, meal.price)
+    price = meal.price * data.portions
+    code = new_pickup_code(data_key)
+    values = {
+        "id": new_id(),
+        "meal_id": data.meal_id,
+        "user_id": user_id,
+        "member_id": data.member_id,
+        "diner_id": data.member_id or user_id,
+        "diner_name": diner_name,
+        "portions": data.portions,
+        "delivery": data.delivery,
+        "care_profile_id": profile.profile_id if profile is not None else None,
+        "status": "confirmed",
+        "price": price,
+        "subsidy": subsidy,
+        "payable": price - subsidy,
+        "subsidy_tier": tier if subsidy > 0 else None,
+        "pickup_hash": code.digest,
+        "pickup_code_enc": code.sealed,
+        "created_at": now,
+    }
+    try:
+        await session.execute(insert(MealOrder).values(values))
+    except IntegrityError as exc:
+        if violated_constraint(exc) == "uq_meal_orders_one_per_diner":
+            raise AppError(409, "already_ordered") from exc
+        raise
+    await notify(
+        session,
+        user_id=user_id,
+        kind="meal_order_confirmed",
+        data={
+            **notice(meal, meal.canteen_name),
+            "orderId": str(values["id"]),
+            "dinerName": diner_name,
+            "portions": data.portions,
+            "payableYuan": yuan(price - subsidy),
+        },
+    )
+    # The decision: the portions are taken here or not at all (and then nothing above stays).
+    taken = (
+        await session.execute(
+            update(Meal)
+            .where(
+                Meal.id == data.meal_id,
+                Meal.status == "open",
+                Meal.order_cutoff > now,
+                Meal.ordered + data.portions <= Meal.portions,
+            )
+            .values(ordered=Meal.ordered + data.portions)
+            .returning(Meal.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).one_or_none()
+    if taken is None:
+        await _refusal(session, data.meal_id, data.portions, now)
+        # Portions were freed between the refusal and its explanation: try again.
+        raise AppError(409, "sold_out")
+    row = SimpleNamespace(
+        **values,
+        collected_at=None,
+        delivered_at=None,
+        cancelled_at=None,
+        date=meal.date,
+        meal=meal.meal,
+        order_cutoff=meal.order_cutoff,
+        canteen_id=meal.canteen_id,
+        canteen_name=meal.canteen_name,
+    )
+    return wire.order(row, language, data_key=data_key)
+
+
+async def get_order(
+    session: AsyncSession, order_id: UUID, user_id: UUID, *, data_key: bytes, language: Language
+) -> MealOrderOut:
+    row = (
+        await session.execute(
+            order_query().where(MealOrder.id == order_id, MealOrder.user_id == user_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise AppError(404, "not_found")
+    return wire.order(_flat(row), language, data_key=data_key)
+
+
+async def cancel_order(
+    session: AsyncSession,
+    order_id: UUID,
+    user_id: UUID,
+    *,
+    now: datetime,
+    data_key: bytes,
+    language: Language,
+) -> MealOrderOut:
+    """The owner cancels before the cutoff; the portions go back to the meal in the same
+    transaction. Lock order: the meal row first (as placing an order and cancelling the meal),
+    then the order, by a conditional UPDATE that a parallel check-in cannot slip past."""
+    meal_id = await session.scalar(
+        select(MealOrder.meal_id).where(MealOrder.id == order_id, MealOrder.user_id == user_id)
+    )
+    if meal_id is None:
+        raise AppError(404, "not_found")
+    meal = (
+        await session.scalars(
+            select(Meal)
+            .where(Meal.id == meal_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    status = await session.scalar(select(MealOrder.status).where(MealOrder.id == order_id))
+    if status == "cancelled":
+        raise AppError(409, "order_already_cancelled")
+    if status != "confirmed":
+        raise AppError(409, "order_not_cancellable")
+    if now >= meal.order_cutoff or meal.status != "open":
+        raise AppError(422, "order_closed")
+    portions = await session.scalar(
+        update(MealOrder)
+        .where(MealOrder.id == order_id, MealOrder.status == "confirmed")
+        .values(status="cancelled", cancelled_at=now, cancel_reason="owner")
+        .returning(MealOrder.portions)
+        .execution_options(synchronize_session=False)
+    )
+    if portions is None:
+        raise AppError(409, "order_not_cancellable")
+    meal.ordered -= portions
+    meal.updated_at = now
+    await session.flush()
+    return await get_order(session, order_id, user_id, data_key=data_key, language=language)
+
+
+def parse_month(month: str | None, now: datetime) -> date:
+    if not month:
+        # Absent or empty: this month.
+        return local_date_of(now).replace(day=1)
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        return date(year, number, 1)
+    except ValueError:
+        raise invalid_field("month", "YYYY-MM") from None
+
+
+def next_month(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+async def my_orders(
+    session: AsyncSession,
+    user_id: UUID,
+    *,
+    month: str | None,
+    now: datetime,
+    data_key: bytes,
+    language: Language,
+    limit: int,
+    cursor: str | None,
+) -> MealOrderStatement:
+    """The resident's orders for meals of one Asia/Shanghai month, newest first, and the
+    month's totals (orders not cancelled)."""
+    first = parse_month(month, now)
+    in_month = (
+        MealOrder.user_id == user_id,
+        Meal.date >= first,
+        Meal.date < next_month(first),
+    )
+    after = MY_ORDERS.decode(cursor)
+    query = order_query().where(*in_month)
+    if after is not None:
+        query = query.where(tuple_(MealOrder.id) < tuple_(after[0]))
+    rows = (await session.execute(query.order_by(MealOrder.id.desc()).limit(limit + 1))).all()
+    page, next_cursor = MY_ORDERS.paginate(rows, limit, lambda r: [r[0].id])
+    totals = (
+        await session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(MealOrder.portions), 0),
+                func.coalesce(func.sum(MealOrder.price), 0),
+                func.coalesce(func.sum(MealOrder.subsidy), 0),
+                func.coalesce(func.sum(MealOrder.payable), 0),
+            )
+            .join(Meal, Meal.id == MealOrder.meal_id)
+            .where(*in_month, MealOrder.status != "cancelled")
+        )
+    ).one()
+    return MealOrderStatement(
+        items=[wire.order(_flat(r), language, data_key=data_key) for r in page],
+        next_cursor=next_cursor,
+        month=f"{first:%Y-%m}",
+        orders=totals[0],
+        portions=totals[1],
+        price=totals[2],
+        subsidy=totals[3],
+        payable=totals[4],
+    )
