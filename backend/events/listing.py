@@ -13,6 +13,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, func, select, tuple_
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from backend.core.clock import to_local
 from backend.core.errors import AppError
@@ -50,11 +52,35 @@ def _open_at(now: Any) -> ColumnElement[bool]:
     return window_open(now).label("registration_open")
 
 
+# The table under its own name inside the bound, so it never correlates with the outer query.
+_live = aliased(Event, name="live")
+
+
+def live_from(starts_from: Any) -> ColumnElement[bool]:
+    """Start the walk by start time at the first published event not over at ``starts_from``.
+
+    Implied by ``ends_at > starts_from`` (the earliest start among the events satisfying it is
+    a lower bound of their starts), so it changes no answer; but the index by start can begin
+    there instead of walking every finished event before it, which grows with the history
+    (issue 17). The bound comes from ``ix_events_published_ends_at``, whose range past
+    ``starts_from`` holds only the live events. No live event: NULL, and rightly no rows."""
+    earliest = (
+        # The FILTER repeats the WHERE so that PostgreSQL does not turn min() into "the first
+        # by start" (planagg.c skips aggregates with a FILTER), which would walk the finished
+        # events again; it reads the range of the ends_at index instead.
+        select(func.min(_live.starts_at).filter(_live.ends_at > starts_from))
+        .where(_live.status == "published", _live.ends_at > starts_from)
+        .scalar_subquery()
+    )
+    return Event.starts_at >= earliest
+
+
 @functools.cache
 def _list_query(*, until: bool, category: bool, audience: bool, search: bool, after: bool) -> Query:
     """The events page for one combination of filters, compiled the first time it is asked."""
+    starts_from: BindParameter[datetime] = param("starts_from")
     stmt = select(*_SUMMARY_COLUMNS, _open_at(param("now"))).where(
-        Event.status == "published", Event.ends_at > param("starts_from")
+        Event.status == "published", Event.ends_at > starts_from, live_from(starts_from)
     )
     if until:
         stmt = stmt.where(Event.starts_at < param("until"))
@@ -119,7 +145,7 @@ def upcoming_column(now: Any, limit: int) -> ColumnElement[Any]:
     home screen reads its parts in one statement); ``upcoming_from`` reads it back."""
     return func.array(
         select(tuple_(*_SUMMARY_COLUMNS, window_open(now)))
-        .where(Event.status == "published", Event.ends_at > now)
+        .where(Event.status == "published", Event.ends_at > now, live_from(now))
         .order_by(Event.starts_at, Event.id)
         .limit(limit)
         .scalar_subquery()

@@ -8,8 +8,9 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import LateralFromClause
 
 from backend.core.auth import AuthUser, Role
@@ -25,7 +26,7 @@ from backend.hub.common import (
     overlaps,
     require_manager,
 )
-from backend.hub.models import ACTIVE_BOOKING, Booking, Room, Venue
+from backend.hub.models import ACTIVE_BOOKING, Booking, Room, Venue, active_booking_of
 from backend.hub.wire import booking_out
 from backend.identity import lookup as identity_lookup
 from schemas.common import Page
@@ -116,6 +117,12 @@ async def my_bookings(
     )
 
 
+# The same table again for the bound inside ``next_booking_lateral`` (its own name, so the
+# predicate, written literally for the partial index, names it rather than the outer row).
+live = aliased(Booking, name="live")
+_LIVE_ACTIVE = active_booking_of("live")
+
+
 def next_booking_lateral(user_id: Any, now: Any) -> LateralFromClause:
     """The user's soonest booking still to come or under way, with its room's columns, as a
     lateral subquery another statement joins (the home screen's card); read it back with
@@ -130,7 +137,19 @@ def next_booking_lateral(user_id: Any, now: Any) -> LateralFromClause:
         )
         .join(Room, Room.id == Booking.room_id)
         .join(Venue, Venue.id == Room.venue_id)
-        .where(Booking.user_id == user_id, ACTIVE_BOOKING, Booking.ends_at > now)
+        .where(
+            Booking.user_id == user_id,
+            ACTIVE_BOOKING,
+            Booking.ends_at > now,
+            # Implied by the line above, so no answer changes: the walk by start begins at the
+            # user's first booking not over (ix_bookings_user_id_ends_at_active) instead of
+            # reading every past one, which stays active in status (issue 17). The FILTER keeps
+            # min() from becoming "the first by start" (see events.listing.live_from).
+            Booking.starts_at
+            >= select(func.min(live.starts_at).filter(live.ends_at > now))
+            .where(live.user_id == user_id, _LIVE_ACTIVE, live.ends_at > now)
+            .scalar_subquery(),
+        )
         .order_by(Booking.starts_at, Booking.id)
         .limit(1)
         .lateral("next_booking")

@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import TextClause
 
 from backend.core.base import AuditedBase, Base, UUIDv7Base, one_of
 from schemas.hub import BookingKind, BookingStatus, RoomKind
@@ -44,6 +45,11 @@ _ACTIVE_SQL = "status IN ('pending', 'confirmed', 'checked_in')"
 # The same condition as a predicate of reads: written out literally, not as parameters, so that
 # PostgreSQL can use the partial indexes and the exclusion constraint's GiST index in any plan.
 ACTIVE_BOOKING = text("bookings." + _ACTIVE_SQL)
+
+
+def active_booking_of(alias: str) -> TextClause:
+    """``ACTIVE_BOOKING`` for the bookings table under another name (a self-join's alias)."""
+    return text(f"{alias}.{_ACTIVE_SQL}")
 
 
 class Venue(AuditedBase):
@@ -183,6 +189,15 @@ class Booking(AuditedBase):
         ),
         Index("ix_bookings_user_id_starts_at", "user_id", "starts_at", "id"),
         Index("ix_bookings_room_id_starts_at", "room_id", "starts_at"),
+        # Where a user's active bookings not over yet begin (booking_views.next_booking_lateral):
+        # the user's past bookings stay active in status, so the by-start index walks them all.
+        Index(
+            "ix_bookings_user_id_ends_at_active",
+            "user_id",
+            "ends_at",
+            "starts_at",
+            postgresql_where=text(_ACTIVE_SQL),
+        ),
         # The reminders' scan (hub/reminders.py): the confirmed bookings starting soon.
         Index(
             "ix_bookings_confirmed_starts_at",

@@ -44,6 +44,7 @@ from tests.bench import (
     canteen,
     census,
     database,
+    history,
     load,
     parity,
     profiling,
@@ -169,12 +170,18 @@ class Bench:
         database.DATA_KEY_FILE.write_text(self.data_key)
         self.seeded = asyncio.run(seed.seed(self.dsn, self.config.data, _key_bytes(self.data_key)))
         say(seed.describe(self.seeded))
+        history_scale = getattr(self.args, "scale", 1)
+        if history_scale > 1:
+            # Issue 17: the same live data with N times the finished history.
+            seconds = asyncio.run(history.multiply(self.dsn, history_scale, self.seeded.now))
+            say(f"history ×{history_scale} added in {seconds:.0f} s")
         # The meal-order rush: one lunch each, as many portions as the ticket rush has seats.
         self.rush_meals = asyncio.run(canteen.seed_meals(self.dsn, self.config.data.rush_seats))
         breaches = asyncio.run(seed.check_invariants(self.dsn))
         if any(breaches.values()):
             raise SystemExit(f"the seed broke invariants: {breaches}")
         self.results["data"] = {
+            "history_scale": history_scale,
             "scale": seed.scale_summary(self.config.data),
             "rows": self.seeded.counts,
             "seed_seconds": round(self.seeded.seconds, 1),
@@ -819,6 +826,9 @@ def _version(name: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small data set, 3-second runs")
+    parser.add_argument(
+        "--scale", type=int, default=1, help="N times the finished history (issue 17)"
+    )
     parser.add_argument(
         "--access-log",
         choices=("auto", "off"),
