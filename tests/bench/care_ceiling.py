@@ -81,6 +81,7 @@ def _order(row: asyncpg.Record, now: datetime, *, household: bool) -> dict[str, 
         "comment": row["comment"],
         "disputeReason": row["dispute_reason"],
         "missedAt": _local(row["missed_at"]),
+        "onTheWayAt": _local(row["on_the_way_at"]),
     }
 
 
