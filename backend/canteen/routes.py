@@ -21,9 +21,9 @@ from backend.canteen import service
 from backend.canteen.common import check_day
 from backend.config import Settings
 from backend.core.auth import AuthUser, resident_only
-from backend.core.clock import Clock
+from backend.core.clock import Clock, clock_of
 from backend.core.errors import problem_responses
-from backend.core.i18n import Language
+from backend.core.i18n import Language, request_language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from schemas.canteen import (
@@ -149,9 +149,6 @@ class MealOrdersController(Controller):
         request: Request[AuthUser, Any, Any],
         data: JSONBody[MealOrderIn],
         db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
-        settings: NamedDependency[Settings],
-        language: NamedDependency[Language],
         idempotency_key: IdempotencyKeyHeader = None,
     ) -> Response[MealOrderOut]:
         """Residents. For the caller, or a member of their household (`memberId`), until the
@@ -163,8 +160,13 @@ class MealOrdersController(Controller):
         level 2 or more (422 `delivery_not_allowed`) and whose home is inside the canteen's
         delivery area (422 `outside_delivery_area`). The answer carries the `pickupCode`; the
         confirmation also reaches the inbox. Honours `Idempotency-Key`."""
-        now = clock.now()
+        # The clock, the settings and the language come from the request, not as dependencies:
+        # with the session they made a batch Litestar resolves in an anyio task group on every
+        # request, a measurable share of the 09:29 rush (as events' registerForEvent found).
+        now = clock_of(request).now()
         user = request.user
+        settings: Settings = request.app.state.settings
+        language = request_language(request)
 
         async def create() -> tuple[int, MealOrderOut]:
             placed = await service.place_order(
