@@ -22,7 +22,7 @@ from backend.core.errors import problem_responses
 from backend.core.i18n import Language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from backend.core.responses import Answer
+from backend.core.spreadsheets import csv_answer
 from schemas.canteen import (
     CanteenIn,
     CanteenOut,
@@ -211,13 +211,10 @@ class ManagedCanteensController(Controller):
     ) -> Response[bytes]:
         """The canteen's workers and admins. Every order for meals of `month`, cancelled ones
         marked, one line each, amounts in fen and times local."""
-        filename, content = await service.canteen_statement_csv(
-            db_session, user, canteen_id, month, now=clock.now()
-        )
-        return Answer(
-            content=content,
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        return csv_answer(
+            *await service.canteen_statement_csv(
+                db_session, user, canteen_id, month, now=clock.now()
+            )
         )
 
 

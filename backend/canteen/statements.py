@@ -3,8 +3,6 @@ subsidy owed, by subsidy tier; and the same orders as a CSV file for Excel."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from uuid import UUID
 
@@ -16,6 +14,7 @@ from backend.canteen.models import Meal, MealOrder
 from backend.canteen.ordering import next_month, parse_month
 from backend.core.auth import AuthUser
 from backend.core.clock import LOCAL_TZ
+from backend.core.spreadsheets import csv_cell, csv_file
 from schemas.canteen import CanteenStatement, TierTotals
 
 _CSV_HEADER = (
@@ -32,11 +31,6 @@ _CSV_HEADER = (
     "实付 payable (fen)",
     "下单时间 ordered at",
 )
-
-
-def _csv_cell(text: str) -> str:
-    # A name typed as "=HYPERLINK(…)" must stay text when staff open the file in Excel.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 async def canteen_statement(
@@ -96,25 +90,22 @@ async def canteen_statement_csv(
             .order_by(Meal.date, Meal.meal, MealOrder.id)
         )
     ).all()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_CSV_HEADER)
-    for order, day, meal in rows:
-        writer.writerow(
-            (
-                str(order.id),
-                day.isoformat(),
-                meal,
-                _csv_cell(order.diner_name),
-                order.portions,
-                "yes" if order.delivery else "no",
-                order.status,
-                order.subsidy_tier or "",
-                order.price,
-                order.subsidy,
-                order.payable,
-                order.created_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
-            )
+    lines = [
+        (
+            str(order.id),
+            day.isoformat(),
+            meal,
+            csv_cell(order.diner_name),
+            order.portions,
+            "yes" if order.delivery else "no",
+            order.status,
+            order.subsidy_tier or "",
+            order.price,
+            order.subsidy,
+            order.payable,
+            order.created_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M"),
         )
+        for order, day, meal in rows
+    ]
     filename = f"canteen-{canteen_id}-{first:%Y-%m}.csv"
-    return filename, ("\ufeff" + buffer.getvalue()).encode()
+    return filename, csv_file(_CSV_HEADER, lines)

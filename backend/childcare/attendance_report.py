@@ -9,8 +9,6 @@ after the guardians' alert time.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
@@ -25,6 +23,7 @@ from backend.childcare.teaching import enrolled, require_program
 from backend.core.auth import AuthUser, Role
 from backend.core.clock import LOCAL_TZ
 from backend.core.errors import AppError, FieldError
+from backend.core.spreadsheets import csv_cell, csv_file
 from backend.identity import lookup
 from schemas.childcare_pickup import AttendanceOut, ChildAttendance, SessionAttendance
 
@@ -131,32 +130,23 @@ def _time(moment: datetime | None) -> str:
     return moment.astimezone(LOCAL_TZ).strftime("%H:%M") if moment else ""
 
 
-def _cell(text: str | None) -> str:
-    # A name typed as "=HYPERLINK(…)" must stay text when staff open the file in Excel.
-    text = text or ""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 async def month_attendance_csv(
     session: AsyncSession, actor: AuthUser, program_id: UUID, month: str, *, now: datetime
 ) -> tuple[str, bytes]:
     days, names, sessions, now = await _month(session, actor, program_id, month, now)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_HEADER)
-    for day, s in zip(days, sessions, strict=True):
-        for child_id, status, a in sorted(day.rows, key=lambda r: names.get(r[0], "")):
-            writer.writerow(
-                (
-                    day.day.isoformat(),
-                    _cell(names.get(child_id)),
-                    _LABELS[status],
-                    _time(a.checked_in_at) if a else "",
-                    _cell(a.brought_by) if a else "",
-                    _time(a.checked_out_at) if a else "",
-                    _cell(a.picked_up_by) if a else "",
-                    "是" if _late(a, s, now) else "",
-                )
-            )
+    lines = [
+        (
+            day.day.isoformat(),
+            csv_cell(names.get(child_id)),
+            _LABELS[status],
+            _time(a.checked_in_at) if a else "",
+            csv_cell(a.brought_by) if a else "",
+            _time(a.checked_out_at) if a else "",
+            csv_cell(a.picked_up_by) if a else "",
+            "是" if _late(a, s, now) else "",
+        )
+        for day, s in zip(days, sessions, strict=True)
+        for child_id, status, a in sorted(day.rows, key=lambda r: names.get(r[0], ""))
+    ]
     filename = f"childcare-attendance-{month}-{program_id}.csv"
-    return filename, "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    return filename, csv_file(_HEADER, lines)

@@ -24,7 +24,7 @@ from backend.core.auth import AuthUser, Role, requires, resident_only
 from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
-from backend.core.responses import Answer
+from backend.core.spreadsheets import csv_answer
 from schemas.childcare_pickup import (
     AbsenceIn,
     AbsenceOut,
@@ -207,13 +207,10 @@ class AttendanceRecordsController(Controller):
         """As `getProgramAttendance`, one row per session and child: the day, the child, the
         status, check-in and check-out times (Asia/Shanghai), who brought and who took the
         child, and whether the pickup was late."""
-        filename, content = await service.month_attendance_csv(
-            db_session, user, program_id, month, now=clock.now()
-        )
-        return Answer(
-            content=content,
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        return csv_answer(
+            *await service.month_attendance_csv(
+                db_session, user, program_id, month, now=clock.now()
+            )
         )
 
 

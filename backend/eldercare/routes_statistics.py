@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser, Role, requires
 from backend.core.clock import Clock
-from backend.core.responses import Answer
+from backend.core.spreadsheets import csv_answer
 from backend.eldercare import service
 from schemas.care_visits import CareStatisticsOut
 
@@ -80,7 +80,7 @@ class CareStatisticsController(Controller):
         filename, content = await service.statistics_csv(
             db_session, month=month, provider_id=provider_id, now=clock.now()
         )
-        return _csv_answer(filename, content)
+        return csv_answer(filename, content)
 
     @get(
         "/visits.csv",
@@ -104,16 +104,7 @@ class CareStatisticsController(Controller):
         filename, content = await service.visits_csv(
             db_session, month=month, provider_id=provider_id, now=clock.now()
         )
-        return _csv_answer(filename, content)
-
-
-def _csv_answer(filename: str, content: bytes) -> Response[bytes]:
-    return Answer(
-        content=content,
-        # The encoding adds "; charset=utf-8" to a text/ type.
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+        return csv_answer(filename, content)
 
 
 ROUTES = [CareStatisticsController]

@@ -7,8 +7,6 @@ dispatcher sees their own provider's orders only; workers and admins every provi
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -18,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.core.clock import LOCAL_TZ, local_date_of
+from backend.core.spreadsheets import csv_cell, csv_file
 from backend.eldercare.models import CareOrder, CareProvider, CareService, CareVisit
 from backend.eldercare.visits import service_names
-from backend.events.service import csv_cell
 from backend.identity.models import HouseholdMember, User
 from schemas.care_visits import CareStatisticsOut, CareStatisticsRow
 
@@ -102,15 +100,6 @@ async def statistics(
     return CareStatisticsOut(month=label, rows=rows)
 
 
-def _csv(header: tuple[str, ...], lines: list[tuple[object, ...]]) -> bytes:
-    """A CSV file Excel opens correctly: UTF-8 with a byte-order mark (as events' roster)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(lines)
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
-
-
 STATISTICS_HEADER = (
     "月份", "服务机构", "服务", "订单数", "已完成", "未到", "申诉", "已取消", "完成率",
     "平均评分", "服务分钟", "补贴支出（分）", "距家过远", "服务过短",
@@ -141,7 +130,7 @@ async def statistics_csv(
         )
         for r in found.rows
     ]
-    return f"care-statistics-{found.month}.csv", _csv(STATISTICS_HEADER, lines)
+    return f"care-statistics-{found.month}.csv", csv_file(STATISTICS_HEADER, lines)
 
 
 # The six facts of EVV — service, recipient, caregiver, date, place, start and end — and what
@@ -226,4 +215,4 @@ async def visits_csv(
         )
         for r in await session.execute(_evv_query(start, end, provider_id))
     ]
-    return f"care-visits-{label}.csv", _csv(EVV_HEADER, lines)
+    return f"care-visits-{label}.csv", csv_file(EVV_HEADER, lines)

@@ -3,8 +3,6 @@ the same as a CSV file for Excel."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -16,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.clock import LOCAL_TZ
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
+from backend.core.spreadsheets import csv_cell, csv_file
 from backend.events import wire
 from backend.events.models import Event, Registration
 from backend.events.waitlist import position_column
@@ -132,28 +131,20 @@ async def registrations_csv(session: AsyncSession, event_id: UUID) -> tuple[str,
         )
     ).all()
     registrations = await _managed_rows(session, rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_CSV_HEADER)
-    for r in registrations:
-        writer.writerow(
-            (
-                str(r.id),
-                _STATUS_LABELS[r.status],
-                r.waitlist_position or "",
-                r.seats,
-                csv_cell(r.user_name),
-                r.phone,
-                "、".join(csv_cell(a.name) for a in r.attendees),
-                _csv_time(r.created_at),
-                _csv_time(r.checked_in_at),
-                _csv_time(r.cancelled_at),
-            )
+    lines = [
+        (
+            str(r.id),
+            _STATUS_LABELS[r.status],
+            r.waitlist_position or "",
+            r.seats,
+            csv_cell(r.user_name),
+            r.phone,
+            "、".join(csv_cell(a.name) for a in r.attendees),
+            _csv_time(r.created_at),
+            _csv_time(r.checked_in_at),
+            _csv_time(r.cancelled_at),
         )
+        for r in registrations
+    ]
     filename = f"event-{event.starts_at.astimezone(LOCAL_TZ):%Y%m%d}-{event.id}.csv"
-    return filename, "\ufeff".encode() + buffer.getvalue().encode("utf-8")
-
-
-def csv_cell(text: str) -> str:
-    # A name typed as "=HYPERLINK(…)" must stay text when staff open the file in Excel.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return filename, csv_file(_CSV_HEADER, lines)

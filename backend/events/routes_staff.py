@@ -16,7 +16,7 @@ from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
-from backend.core.responses import Answer
+from backend.core.spreadsheets import csv_answer
 from backend.events import service
 from backend.events.routes import (
     TAG,
@@ -236,13 +236,7 @@ class ManageEventsController(Controller):
     async def download_event_registrations(
         self, event_id: EventId, db_session: NamedDependency[AsyncSession]
     ) -> Response[bytes]:
-        filename, content = await service.registrations_csv(db_session, event_id)
-        return Answer(
-            content=content,
-            # The encoding adds "; charset=utf-8" to a text/ type (it was written here too: twice).
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return csv_answer(*await service.registrations_csv(db_session, event_id))
 
     @post(
         "/{eventId:uuid}/check-in",

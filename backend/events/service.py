@@ -42,7 +42,7 @@ from backend.events.publishing import (
 from backend.events.registering import register
 from backend.events.registrations import cancel_registration, my_registration, my_registrations
 from backend.events.reminders import due_event_reminders, event_reminder_data
-from backend.events.roster import csv_cell, event_registrations, registrations_csv
+from backend.events.roster import event_registrations, registrations_csv
 from backend.hub import service as hub
 
 # A hub closure over a published event's room hold reaches the event through this.
@@ -53,7 +53,6 @@ __all__ = [
     "cancel_registration",
     "check_in",
     "create_event",
-    "csv_cell",
     "due_event_reminders",
     "event_registrations",
     "event_reminder_data",

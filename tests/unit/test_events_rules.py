@@ -10,9 +10,10 @@ from typing import get_args
 import pytest
 from sqlalchemy.sql import ClauseElement, visitors
 
+from backend.core.spreadsheets import csv_cell
 from backend.events.registering import DECIDING
 from backend.events.rules import AUDIENCE_RULES, EXPLAIN, RULES, Rule
-from backend.events.service import csv_cell, like_pattern
+from backend.events.service import like_pattern
 from schemas.events import Audience
 
 
