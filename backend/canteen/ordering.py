@@ -10,7 +10,6 @@ canteen's subsidies or the elder's tier does not move it.
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -26,6 +25,7 @@ from backend.canteen.models import Canteen, CanteenSubsidy, Meal, MealOrder
 from backend.core.base import new_id
 from backend.core.clock import local_date_of
 from backend.core.errors import AppError, invalid_field
+from backend.core.geo import distance_metres
 from backend.core.i18n import Language
 from backend.core.pagination import Keyset
 from backend.core.violations import violated_constraint
@@ -37,16 +37,7 @@ from schemas.canteen import MealOrderIn, MealOrderOut, MealOrderStatement
 # Delivery is for elders who cannot come: a care profile at care level 2 ("needs help") or
 # higher, as the household and the community worker recorded it (docs/canteen.md).
 DELIVERY_CARE_LEVEL = 2
-EARTH_RADIUS_M = 6_371_000
 MY_ORDERS = Keyset("my-meal-orders", (UUID,))
-
-
-def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance (haversine), in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
 def order_query() -> Select[*tuple[Any, ...]]:
@@ -153,7 +144,8 @@ async def place_order(
         if (
             meal.delivery_radius_m == 0
             or meal.lat is None
-            or distance_m(meal.lat, meal.lng, profile.lat, profile.lng) > meal.delivery_radius_m
+            or distance_metres(meal.lat, meal.lng, profile.lat, profile.lng)
+            > meal.delivery_radius_m
         ):
             raise AppError(422, "outside_delivery_area")
     tier = profile.subsidy_tier if profile is not None else None

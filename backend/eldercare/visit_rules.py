@@ -4,7 +4,6 @@ elder's per-visit code, when a check-in is open, and what a short visit is
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
@@ -14,20 +13,10 @@ from backend.core.security import constant_time_equal, keyed_hash
 # A phone's fix indoors is often 20-50 m off, and a tower block's door can be 100 m from the
 # pin the household dropped on the map; 200 m is the contract's line (API.md).
 NEAR_HOME_METRES = 200.0
-EARTH_RADIUS_METRES = 6_371_008.8  # the mean radius (IUGG)
 CHECK_IN_OPENS_BEFORE = timedelta(minutes=60)
 MISSED_AFTER = timedelta(minutes=30)
 ELDER_CODE_DIGITS = 6
 _ELDER_CODE_PURPOSE = "care-elder-code"
-
-
-def distance_metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """The great-circle distance (haversine): well within a metre of the ellipsoid's at the
-    few hundred metres this rule decides."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lng2 - lng1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_METRES * math.asin(min(1.0, math.sqrt(a)))
 
 
 def far_from_home(distance: float) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.core.auth import AuthUser, Role
 from backend.core.clock import to_local
 from backend.core.errors import AppError, FieldError
+from backend.core.geo import distance_metres
 from backend.core.security import decrypt, encrypt
 from backend.eldercare import visit_rules as rules
 from backend.eldercare.models import CareOrder, CareProfile, CareService, CareVisit
@@ -131,7 +132,7 @@ async def check_in(
     if timing is CheckInTime.MISSED:
         raise AppError(409, "visit_missed", {"minutes": rules.MISSED_AFTER.seconds // 60})
     profile = await session.get_one(CareProfile, order.care_profile_id)
-    distance = rules.distance_metres(profile.lat, profile.lng, data.lat, data.lng)
+    distance = distance_metres(profile.lat, profile.lng, data.lat, data.lng)
     matched = rules.elder_code_matches(data_key, order.id, data.elder_code)
     visit = CareVisit(
         order_id=order.id,

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from backend.canteen.common import check_day, local_moment, yuan
-from backend.canteen.ordering import distance_m, next_month, parse_month
+from backend.canteen.ordering import next_month, parse_month
 from backend.core.errors import AppError
+from backend.core.geo import distance_metres
 
 NOW = datetime(2027, 3, 31, 17, 0, tzinfo=UTC)  # 1 April 01:00 in Asia/Shanghai
 
@@ -28,8 +29,8 @@ NOW = datetime(2027, 3, 31, 17, 0, tzinfo=UTC)  # 1 April 01:00 in Asia/Shanghai
 def test_distance_is_great_circle_metres(
     a: tuple[float, float], b: tuple[float, float], metres: int
 ) -> None:
-    assert distance_m(*a, *b) == pytest.approx(metres, abs=2)
-    assert distance_m(*b, *a) == pytest.approx(metres, abs=2)
+    assert distance_metres(*a, *b) == pytest.approx(metres, abs=2)
+    assert distance_metres(*b, *a) == pytest.approx(metres, abs=2)
 
 
 @pytest.mark.parametrize(

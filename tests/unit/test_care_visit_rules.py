@@ -8,10 +8,10 @@ from uuid import UUID
 
 import pytest
 
+from backend.core.geo import distance_metres
 from backend.eldercare.visit_rules import (
     CheckInTime,
     check_in_time,
-    distance_metres,
     elder_code,
     elder_code_matches,
     far_from_home,
