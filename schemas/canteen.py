@@ -4,7 +4,7 @@ and the deliveries, the monthly statements and the resident's cutoff reminder.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from msgspec import Meta
@@ -12,26 +12,14 @@ from msgspec import Meta
 from schemas import patterns
 from schemas.common import Page, Wire
 from schemas.eldercare import Fen, Latitude, Longitude, SubsidyTier
+from schemas.identity import single_line
 
 MealKind = Literal["lunch", "dinner"]
 MealStatus = Literal["open", "cancelled"]
 MealOrderStatus = Literal["confirmed", "collected", "delivered", "uncollected", "cancelled"]
 
-_SINGLE_LINE = "one line of text; no control or format characters"
-
-
-def _line(max_length: int) -> Any:
-    # As DisplayName: the rule is the service's (clean_text), documented here.
-    return Meta(
-        min_length=1,
-        max_length=max_length,
-        description=_SINGLE_LINE,
-        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
-    )
-
-
-CanteenName = Annotated[str, _line(100)]
-DishName = Annotated[str, _line(50)]
+CanteenName = Annotated[str, single_line(100)]
+DishName = Annotated[str, single_line(50)]
 DishNote = Annotated[
     str,
     Meta(
@@ -40,7 +28,7 @@ DishNote = Annotated[
         extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT + "|^$"},
     ),
 ]
-Reason = Annotated[str, _line(200)]
+Reason = Annotated[str, single_line(200)]
 ClockTime = Annotated[
     str, Meta(pattern=r"^(?:[01]\d|2[0-3]):[0-5]\d$", description="HH:MM in Asia/Shanghai")
 ]

@@ -4,13 +4,13 @@ enrolments and the lottery's draw."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from msgspec import UNSET, Meta, UnsetType
 
-from schemas import patterns
 from schemas.common import Wire
+from schemas.identity import single_line
 
 ProgramKind = Literal["infant", "after_school", "holiday", "parent_child"]
 Allocation = Literal["first_come", "lottery"]
@@ -23,19 +23,7 @@ ApplicationStatus = Literal[
 # Statuses that hold the child's one application to a program (a new one is refused).
 LIVE_STATUSES: tuple[ApplicationStatus, ...] = ("applied", "enrolled", "offered", "waitlisted")
 
-_SINGLE_LINE = "one line of text; no control or format characters"
-
-
-def _line(max_length: int) -> Any:
-    return Meta(
-        min_length=1,
-        max_length=max_length,
-        description=_SINGLE_LINE,
-        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
-    )
-
-
-ProgramName = Annotated[str, _line(100)]
+ProgramName = Annotated[str, single_line(100)]
 Description = Annotated[str, Meta(max_length=2000)]
 Months = Annotated[int, Meta(ge=0, le=216, description="an age in whole months")]
 Weekday = Annotated[int, Meta(ge=1, le=7, description="1 Monday … 7 Sunday")]

@@ -5,14 +5,13 @@ their assignment (docs/eldercare.md)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from msgspec import Meta
 
-from schemas import patterns
 from schemas.common import Wire
-from schemas.identity import DisplayName, Notes, Phone
+from schemas.identity import DisplayName, Notes, Phone, single_line
 
 ServiceCode = Literal[
     "meal_delivery", "cleaning", "bathing", "clinic_escort", "haircut", "rehabilitation",
@@ -29,22 +28,9 @@ CareOrderStatus = Literal[
 # Electronic visit verification's doubts, set at check-in and check-out.
 CareOrderFlag = Literal["far_from_home", "short_visit"]
 
-_SINGLE_LINE = "one line of text; no control or format characters"
-
-
-def _line(max_length: int) -> Any:
-    # As DisplayName: the rule is the service's (clean_text), documented here.
-    return Meta(
-        min_length=1,
-        max_length=max_length,
-        description=_SINGLE_LINE,
-        extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
-    )
-
-
-ProviderName = Annotated[str, _line(100)]
-Address = Annotated[str, _line(200)]
-Relation = Annotated[str, _line(20)]
+ProviderName = Annotated[str, single_line(100)]
+Address = Annotated[str, single_line(200)]
+Relation = Annotated[str, single_line(20)]
 CareLevel = Annotated[int, Meta(ge=0, le=4, description="0 independent … 4 fully dependent")]
 DueBy = Annotated[
     str,
@@ -207,7 +193,7 @@ class MissedCareCheckInOut(Wire):
 # --- care orders --------------------------------------------------------------------------------
 
 Instant = Annotated[datetime, Meta(tz=True, description="RFC 3339 with offset")]
-Reason = Annotated[str, _line(200)]
+Reason = Annotated[str, single_line(200)]
 
 
 class CareOrderIn(Wire):

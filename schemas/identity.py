@@ -63,15 +63,20 @@ Password = Annotated[
     ),
 ]
 _SINGLE_LINE = "one line of text; no control or format characters"
-DisplayName = Annotated[
-    str,
-    Meta(
+
+
+def single_line(max_length: int) -> Meta:
+    """A name or short text: one line, not empty. The rule is the services' ``clean_text``,
+    stated in the document as a pattern; every domain's one-line fields use it."""
+    return Meta(
         min_length=1,
-        max_length=50,
+        max_length=max_length,
         description=_SINGLE_LINE,
         extra_json_schema={"pattern": patterns.SINGLE_LINE_TEXT},
-    ),
-]
+    )
+
+
+DisplayName = Annotated[str, single_line(50)]
 # A member's name obeys the same rule as an account's display name.
 PersonName = DisplayName
 Notes = Annotated[
