@@ -6,15 +6,17 @@ finds the due pairs of meal and resident and records them in ``meal_reminders_se
 ``INSERT … ON CONFLICT DO NOTHING RETURNING`` in one statement; only what that statement
 returns is sent, in the same transaction: one reminder per meal and resident, however many
 workers run the job, and a run missed while no worker ran is made up before the cutoff.
+Once the meal's cutoff has passed a record guards nothing (``_due`` only looks ahead), so
+housekeeping drops it a day after it was sent (``delete_old``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, exists, func, literal, select
+from sqlalchemy import and_, delete, exists, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,9 @@ from backend.notifications.service import notify_many
 from schemas.canteen import MealReminderIn, MealReminderOut
 
 REMINDERS_CRON = "* * * * *"
+# A reminder goes at most 12 hours (``minutes_before`` ≤ 720) before its meal's cutoff, so a
+# record sent over a day ago belongs to a meal whose ordering closed at least 12 hours ago.
+KEEP_AFTER_SENT = timedelta(days=1)
 
 
 async def get_reminder(session: AsyncSession, user_id: UUID) -> MealReminderOut:
@@ -122,3 +127,19 @@ async def send_due(session: AsyncSession, *, now: datetime) -> int:
 async def cutoff_reminders(ctx: JobContext) -> None:
     async with ctx.sessions() as session, session.begin():
         await send_due(session, now=ctx.clock.now())
+
+
+async def delete_old(session: AsyncSession, *, now: datetime, limit: int) -> int:
+    """Housekeeping: drop up to ``limit`` records sent over ``KEEP_AFTER_SENT`` ago."""
+    old = (
+        select(MealReminderSent.meal_id, MealReminderSent.user_id)
+        .where(MealReminderSent.sent_at < now - KEEP_AFTER_SENT)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = await session.execute(
+        delete(MealReminderSent)
+        .where(tuple_(MealReminderSent.meal_id, MealReminderSent.user_id).in_(old))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -10,7 +10,8 @@ statement on the request path, and rows of users who never came back stayed for 
 - login sessions ended longer ago than ``QIYOU_SESSION_RETENTION_DAYS``, with their refresh
   tokens (``identity.sessions.delete_ended_sessions``), never one the revocation list still
   needs;
-- records of reminders whose subject started over a day ago (``notifications.reminders``).
+- records of reminders whose subject started over a day ago (``notifications.reminders``);
+- records of the canteen's cutoff reminders sent over a day ago (``canteen.reminders``).
 
 Each step deletes in batches of ``QIYOU_HOUSEKEEPING_BATCH`` rows, each batch its own short
 transaction (``FOR UPDATE SKIP LOCKED``: two runs never wait for each other), and at most
@@ -27,6 +28,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.canteen import reminders as meal_reminders
 from backend.config import Settings
 from backend.core import idempotency
 from backend.identity import sessions, sms
@@ -59,11 +61,18 @@ async def _reminders(session: AsyncSession, _settings: Settings, now: datetime, 
     return await reminders.delete_old(session, now=now, limit=limit)
 
 
+async def _meal_reminders(
+    session: AsyncSession, _settings: Settings, now: datetime, limit: int
+) -> int:
+    return await meal_reminders.delete_old(session, now=now, limit=limit)
+
+
 STEPS: dict[str, Step] = {
     "idempotency_keys": _idempotency_keys,
     "sms_codes": _sms_codes,
     "sessions": _sessions,
     "reminders": _reminders,
+    "meal_reminders": _meal_reminders,
 }
 
 

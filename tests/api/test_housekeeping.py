@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.canteen.models import MealReminderSent
 from backend.config import Settings
 from backend.core.base import new_id
 from backend.core.clock import FrozenClock
@@ -20,6 +21,7 @@ from backend.identity.models import AuthSession, RefreshToken, SmsCode
 from backend.jobs import JobContext
 from backend.jobs.housekeeping import STEPS, sweep
 from backend.notifications.models import Reminder
+from tests.api import canteen_support
 from tests.api.identity_support import send_code
 from tests.factories import MakeUser, new_phone
 
@@ -240,6 +242,42 @@ async def test_reminder_records_go_a_day_after_their_start(
     assert await _count(db, Reminder) == 2
 
 
+async def test_meal_reminder_records_go_a_day_after_they_were_sent(
+    client: httpx.AsyncClient,
+    db: Sessions,
+    clock: FrozenClock,
+    job: JobContext,
+    make_user: MakeUser,
+) -> None:
+    place = await canteen_support.canteen(client, make_user, clock)
+    meals = [
+        UUID(
+            (
+                await canteen_support.meal(
+                    client, place, day=canteen_support.MONDAY + timedelta(days=d)
+                )
+            )["id"]
+        )
+        for d in range(3)
+    ]
+    residents = [await make_user("resident") for _ in range(3)]
+    now = clock.now()
+    sent = [now - timedelta(days=1, minutes=1), now - timedelta(days=3), now - timedelta(hours=23)]
+    async with db() as session, session.begin():
+        await session.execute(
+            insert(MealReminderSent),
+            [
+                {"meal_id": meal_id, "user_id": who.id, "sent_at": at}
+                for meal_id, at in zip(meals, sent, strict=True)
+                for who in residents
+            ],
+        )
+    counts = await sweep(job)
+    assert counts["meal_reminders"] == 6
+    assert await _count(db, MealReminderSent) == 3
+    assert await _count(db, MealReminderSent, MealReminderSent.meal_id == meals[2]) == 3
+
+
 async def test_a_run_is_bounded_and_the_next_one_goes_on(
     db: Sessions,
     clock: FrozenClock,
@@ -270,9 +308,15 @@ async def test_a_run_is_bounded_and_the_next_one_goes_on(
     assert await _count(db, Reminder) == 10 - 2 * BATCH
     assert (await sweep(job))["reminders"] == 10 - 2 * BATCH
     assert await _count(db, Reminder) == 0
-    assert set(STEPS) == {"idempotency_keys", "sms_codes", "sessions", "reminders"}
+    assert set(STEPS) == {
+        "idempotency_keys",
+        "sms_codes",
+        "sessions",
+        "reminders",
+        "meal_reminders",
+    }
 
 
 def test_every_step_has_a_test() -> None:
-    tested = {"idempotency_keys", "sms_codes", "sessions", "reminders"}
+    tested = {"idempotency_keys", "sms_codes", "sessions", "reminders", "meal_reminders"}
     assert set(STEPS) == tested
