@@ -32,8 +32,6 @@ Reason = Annotated[str, single_line(200)]
 ClockTime = Annotated[
     str, Meta(pattern=r"^(?:[01]\d|2[0-3]):[0-5]\d$", description="HH:MM in Asia/Shanghai")
 ]
-MONTH_PATTERN = r"^20\d\d-(?:0[1-9]|1[0-2])$"
-Month = Annotated[str, Meta(pattern=MONTH_PATTERN, description="YYYY-MM")]
 Portions = Annotated[int, Meta(ge=1, le=5, description="portions in one order (at most 5)")]
 MealPortions = Annotated[int, Meta(ge=1, le=5000)]
 RadiusMeters = Annotated[int, Meta(ge=0, le=20_000, description="0: no delivery")]

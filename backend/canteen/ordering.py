@@ -10,7 +10,7 @@ canteen's subsidies or the elder's tier does not move it.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
@@ -23,10 +23,10 @@ from backend.canteen import wire
 from backend.canteen.common import new_pickup_code, notice, yuan
 from backend.canteen.models import Canteen, CanteenSubsidy, Meal, MealOrder
 from backend.core.base import new_id
-from backend.core.clock import local_date_of
 from backend.core.errors import AppError, invalid_field
 from backend.core.geo import distance_metres
 from backend.core.i18n import Language
+from backend.core.months import month_of
 from backend.core.pagination import Keyset
 from backend.core.violations import violated_constraint
 from backend.eldercare import service as eldercare
@@ -290,21 +290,6 @@ async def cancel_order(
     return await get_order(session, order_id, user_id, data_key=data_key, language=language)
 
 
-def parse_month(month: str | None, now: datetime) -> date:
-    if not month:
-        # Absent or empty: this month.
-        return local_date_of(now).replace(day=1)
-    try:
-        year, number = (int(part) for part in month.split("-"))
-        return date(year, number, 1)
-    except ValueError:
-        raise invalid_field("month", "YYYY-MM") from None
-
-
-def next_month(first: date) -> date:
-    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
-
-
 async def my_orders(
     session: AsyncSession,
     user_id: UUID,
@@ -318,11 +303,11 @@ async def my_orders(
 ) -> MealOrderStatement:
     """The resident's orders for meals of one Asia/Shanghai month, newest first, and the
     month's totals (orders not cancelled)."""
-    first = parse_month(month, now)
+    chosen = month_of(month, now)
     in_month = (
         MealOrder.user_id == user_id,
-        Meal.date >= first,
-        Meal.date < next_month(first),
+        Meal.date >= chosen.first,
+        Meal.date < chosen.following,
     )
     after = MY_ORDERS.decode(cursor)
     query = order_query().where(*in_month)
@@ -346,7 +331,7 @@ async def my_orders(
     return MealOrderStatement(
         items=[wire.order(_flat(r), language, data_key=data_key) for r in page],
         next_cursor=next_cursor,
-        month=f"{first:%Y-%m}",
+        month=chosen.label,
         orders=totals[0],
         portions=totals[1],
         price=totals[2],

@@ -25,9 +25,9 @@ from backend.core.clock import Clock, clock_of
 from backend.core.errors import problem_responses
 from backend.core.i18n import Language, request_language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
+from backend.core.months import MonthQuery
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from schemas.canteen import (
-    MONTH_PATTERN,
     CanteenOut,
     MealOrderIn,
     MealOrderOut,
@@ -48,13 +48,6 @@ FromDay = Annotated[
 ToDay = Annotated[
     date | None,
     QueryParameter(name="to", description="last local date (default: 13 days after from)"),
-]
-# The pattern on the parameter itself: Litestar drops a Meta's pattern inside ``| None``.
-MonthParam = Annotated[
-    str | None,
-    QueryParameter(
-        pattern=MONTH_PATTERN, description="YYYY-MM (default: this month, Asia/Shanghai)"
-    ),
 ]
 
 
@@ -243,7 +236,7 @@ class MealOrdersController(Controller):
         clock: NamedDependency[Clock],
         settings: NamedDependency[Settings],
         language: NamedDependency[Language],
-        month: MonthParam = None,
+        month: MonthQuery = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> MealOrderStatement:

@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.canteen import service
 from backend.canteen.common import check_day
-from backend.canteen.routes import TAG, CanteenId, MealId, MonthParam, OrderId
+from backend.canteen.routes import TAG, CanteenId, MealId, OrderId
 from backend.config import Settings
 from backend.core.auth import AuthUser, worker_or_admin
 from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.i18n import Language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
+from backend.core.months import MonthQuery
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.spreadsheets import csv_answer
 from schemas.canteen import (
@@ -187,7 +188,7 @@ class ManagedCanteensController(Controller):
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[AuthUser],
         clock: NamedDependency[Clock],
-        month: MonthParam = None,
+        month: MonthQuery = None,
     ) -> CanteenStatement:
         """The canteen's workers and admins, for the sub-district's accounts. Orders not
         cancelled for meals of `month` (default: this month): their number, portions, price,
@@ -207,7 +208,7 @@ class ManagedCanteensController(Controller):
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[AuthUser],
         clock: NamedDependency[Clock],
-        month: MonthParam = None,
+        month: MonthQuery = None,
     ) -> Response[bytes]:
         """The canteen's workers and admins. Every order for meals of `month`, cancelled ones
         marked, one line each, amounts in fen and times local."""

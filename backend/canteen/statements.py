@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.canteen.common import require_manager, venue_of
 from backend.canteen.models import Meal, MealOrder
-from backend.canteen.ordering import next_month, parse_month
 from backend.core.auth import AuthUser
 from backend.core.clock import LOCAL_TZ
+from backend.core.months import month_of
 from backend.core.spreadsheets import csv_cell, csv_file
 from schemas.canteen import CanteenStatement, TierTotals
 
@@ -37,7 +37,7 @@ async def canteen_statement(
     session: AsyncSession, actor: AuthUser, canteen_id: UUID, month: str | None, *, now: datetime
 ) -> CanteenStatement:
     await require_manager(session, actor, await venue_of(session, canteen_id))
-    first = parse_month(month, now)
+    chosen = month_of(month, now)
     rows = (
         await session.execute(
             select(
@@ -51,8 +51,8 @@ async def canteen_statement(
             .join(Meal, Meal.id == MealOrder.meal_id)
             .where(
                 Meal.canteen_id == canteen_id,
-                Meal.date >= first,
-                Meal.date < next_month(first),
+                Meal.date >= chosen.first,
+                Meal.date < chosen.following,
                 MealOrder.status != "cancelled",
             )
             .group_by(MealOrder.subsidy_tier)
@@ -61,7 +61,7 @@ async def canteen_statement(
     ).all()
     return CanteenStatement(
         canteen_id=canteen_id,
-        month=f"{first:%Y-%m}",
+        month=chosen.label,
         orders=sum(r[1] for r in rows),
         portions=sum(r[2] for r in rows),
         price=sum(r[3] for r in rows),
@@ -77,15 +77,15 @@ async def canteen_statement_csv(
     """Every order of the month's meals, cancelled ones too (their subsidy is 0 in the
     statement's sums: they are marked so), UTF-8 with BOM so Excel reads the names."""
     await require_manager(session, actor, await venue_of(session, canteen_id))
-    first = parse_month(month, now)
+    chosen = month_of(month, now)
     rows = (
         await session.execute(
             select(MealOrder, Meal.date, Meal.meal)
             .join(Meal, Meal.id == MealOrder.meal_id)
             .where(
                 Meal.canteen_id == canteen_id,
-                Meal.date >= first,
-                Meal.date < next_month(first),
+                Meal.date >= chosen.first,
+                Meal.date < chosen.following,
             )
             .order_by(Meal.date, Meal.meal, MealOrder.id)
         )
@@ -107,5 +107,5 @@ async def canteen_statement_csv(
         )
         for order, day, meal in rows
     ]
-    filename = f"canteen-{canteen_id}-{first:%Y-%m}.csv"
+    filename = f"canteen-{canteen_id}-{chosen.label}.csv"
     return filename, csv_file(_CSV_HEADER, lines)

@@ -22,7 +22,7 @@ from backend.childcare.models_pickup import Absence, Attendance
 from backend.childcare.teaching import enrolled, require_program
 from backend.core.auth import AuthUser, Role
 from backend.core.clock import LOCAL_TZ
-from backend.core.errors import AppError, FieldError
+from backend.core.months import month_of
 from backend.core.spreadsheets import csv_cell, csv_file
 from backend.identity import lookup
 from schemas.childcare_pickup import AttendanceOut, ChildAttendance, SessionAttendance
@@ -37,23 +37,12 @@ class _Day:
     rows: list[tuple[UUID, str, Attendance | None]] = field(default_factory=list)
 
 
-def _month_bounds(month: str) -> tuple[date, date]:
-    try:
-        year, number = (int(part) for part in month.split("-"))
-        first = date(year, number, 1)
-    except ValueError:
-        raise AppError(
-            422, "validation_error", errors=[FieldError("month", "must be YYYY-MM")]
-        ) from None
-    after = date(year + number // 12, number % 12 + 1, 1)
-    return first, after
-
-
 async def _month(
     session: AsyncSession, actor: AuthUser, program_id: UUID, month: str, now: datetime
 ) -> tuple[list[_Day], dict[UUID, str], list[Session], datetime]:
     await require_program(session, actor, program_id, others=(Role.STAFF, Role.ADMIN))
-    first, after = _month_bounds(month)
+    chosen = month_of(month, now)
+    first, after = chosen.first, chosen.following
     sessions = list(
         await session.scalars(
             select(Session)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, PathParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.childcare import service
@@ -24,6 +24,7 @@ from backend.core.auth import AuthUser, Role, requires, resident_only
 from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
+from backend.core.months import RequiredMonthQuery
 from backend.core.spreadsheets import csv_answer
 from schemas.childcare_pickup import (
     AbsenceIn,
@@ -43,12 +44,6 @@ SessionDate = Annotated[
 ]
 EnrollmentId = Annotated[
     UUID, PathParameter(name="enrollmentId", description="the enrolment (an application's id)")
-]
-Month = Annotated[
-    str,
-    QueryParameter(
-        pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="the month, YYYY-MM (Asia/Shanghai)"
-    ),
 ]
 _DOOR_CODES = {409: ("childcare_session_cancelled",), 422: ("session_not_today",)}
 
@@ -179,7 +174,7 @@ class AttendanceRecordsController(Controller):
     async def get_program_attendance(
         self,
         program_id: ProgramId,
-        month: Month,
+        month: RequiredMonthQuery,
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[AuthUser],
         clock: NamedDependency[Clock],
@@ -199,7 +194,7 @@ class AttendanceRecordsController(Controller):
     async def download_program_attendance(
         self,
         program_id: ProgramId,
-        month: Month,
+        month: RequiredMonthQuery,
         db_session: NamedDependency[AsyncSession],
         user: NamedDependency[AuthUser],
         clock: NamedDependency[Clock],

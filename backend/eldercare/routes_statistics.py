@@ -4,28 +4,20 @@ community workers and admins every provider."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.auth import AuthUser, Role, requires
 from backend.core.clock import Clock
+from backend.core.months import MonthQuery
 from backend.core.spreadsheets import csv_answer
 from backend.eldercare import service
 from schemas.care_visits import CareStatisticsOut
 
 TAG = "eldercare"
-MonthQuery = Annotated[
-    str | None,
-    QueryParameter(
-        pattern=r"^(?:19|20)\d\d-(?:0[1-9]|1[0-2])$",
-        description="YYYY-MM (1900-2099), an Asia/Shanghai month; this month when omitted",
-    ),
-]
 _NO_PROVIDER = UUID(int=0)
 
 

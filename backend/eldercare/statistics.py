@@ -7,7 +7,7 @@ dispatcher sees their own provider's orders only; workers and admins every provi
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,21 +15,13 @@ from sqlalchemy import ColumnElement, FunctionFilter, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend.core.clock import LOCAL_TZ, local_date_of
+from backend.core.clock import LOCAL_TZ
+from backend.core.months import month_of
 from backend.core.spreadsheets import csv_cell, csv_file
 from backend.eldercare.models import CareOrder, CareProvider, CareService, CareVisit
 from backend.eldercare.visits import service_names
 from backend.identity.models import HouseholdMember, User
 from schemas.care_visits import CareStatisticsOut, CareStatisticsRow
-
-
-def month_bounds(month: str | None, now: datetime) -> tuple[str, datetime, datetime]:
-    """``YYYY-MM`` (this month when None) and its first and next month's first instant."""
-    first = date.fromisoformat(month + "-01") if month else local_date_of(now).replace(day=1)
-    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    start = datetime(first.year, first.month, 1, tzinfo=LOCAL_TZ)
-    end = datetime(following.year, following.month, 1, tzinfo=LOCAL_TZ)
-    return f"{first:%Y-%m}", start, end
 
 
 def _in_month(
@@ -48,7 +40,8 @@ def _count(condition: ColumnElement[bool]) -> FunctionFilter[int]:
 async def statistics(
     session: AsyncSession, *, month: str | None, provider_id: UUID | None, now: datetime
 ) -> CareStatisticsOut:
-    label, start, end = month_bounds(month, now)
+    chosen = month_of(month, now)
+    label, start, end = chosen.label, chosen.start, chosen.end
     completed = CareOrder.status == "completed"
     minutes = func.floor(func.extract("epoch", CareVisit.check_out_at - CareVisit.check_in_at) / 60)
     query = (
@@ -193,7 +186,8 @@ async def visits_csv(
     """Every visit checked in during the month (by the order's start). The place is the
     check-in's and check-out's position and the distance from home — not the address, which
     stays encrypted and is not needed to verify a visit."""
-    label, start, end = month_bounds(month, now)
+    chosen = month_of(month, now)
+    label, start, end = chosen.label, chosen.start, chosen.end
     lines: list[tuple[object, ...]] = [
         (
             str(r.id),

@@ -1,5 +1,5 @@
-"""The canteen's rules with many cases: the distance that decides the delivery area, the month
-of a statement, and the local times of a meal."""
+"""The canteen's rules with many cases: the distance that decides the delivery area and the
+local times of a meal (the month of a statement: tests/unit/test_months.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 import pytest
 
 from backend.canteen.common import check_day, local_moment, yuan
-from backend.canteen.ordering import next_month, parse_month
 from backend.core.errors import AppError
 from backend.core.geo import distance_metres
 
@@ -31,38 +30,6 @@ def test_distance_is_great_circle_metres(
 ) -> None:
     assert distance_metres(*a, *b) == pytest.approx(metres, abs=2)
     assert distance_metres(*b, *a) == pytest.approx(metres, abs=2)
-
-
-@pytest.mark.parametrize(
-    ("raw", "first"),
-    [
-        (None, date(2027, 4, 1)),  # this month is the local one, not UTC's March
-        ("", date(2027, 4, 1)),
-        ("2027-03", date(2027, 3, 1)),
-        ("2026-12", date(2026, 12, 1)),
-    ],
-)
-def test_the_month_of_a_statement(raw: str | None, first: date) -> None:
-    assert parse_month(raw, NOW) == first
-
-
-@pytest.mark.parametrize("raw", ["2027-13", "2027-00", "march", "2027/03"])
-def test_a_month_that_is_none_is_refused(raw: str) -> None:
-    with pytest.raises(AppError) as refused:
-        parse_month(raw, NOW)
-    assert refused.value.code == "validation_error"
-
-
-@pytest.mark.parametrize(
-    ("first", "after"),
-    [
-        (date(2027, 1, 1), date(2027, 2, 1)),
-        (date(2027, 11, 1), date(2027, 12, 1)),
-        (date(2027, 12, 1), date(2028, 1, 1)),
-    ],
-)
-def test_next_month_rolls_over_the_year(first: date, after: date) -> None:
-    assert next_month(first) == after
 
 
 def test_a_meals_times_are_local() -> None:
