@@ -166,7 +166,7 @@ RULE_REFUSALS: dict[str, str] = {
     "already_on_the_way": "on the way once per assignment",
     # Childcare's door: a child's age, the session's day, the enrolment, the check-in's code
     # and the trusted person's ID digits are all state no schema states.
-    "member_not_a_child": "pickup lists and notes of the household's children",
+    "not_a_child": "enrolments, pickup lists and notes of the household's children",
     "session_not_today": "check-in and check-out on the session's day",
     "child_not_enrolled": "children enrolled in the program",
     "security_code_mismatch": "the code the check-in issued",
@@ -178,7 +178,6 @@ RULE_REFUSALS: dict[str, str] = {
     # Childcare applications: the caller's verification, the child's birth date against the
     # program's ages, and the program's window are state no schema states.
     "verification_required": "applications by verified residents",
-    "not_a_child": "applications for the household's children",
     "age_not_eligible": "children of the program's ages",
     "applications_not_open": "applications inside the program's window",
     "applications_closed": "applications inside the program's window",

@@ -26,7 +26,7 @@ from backend.core.errors import AppError
 from backend.core.pagination import Keyset
 from backend.core.violations import violated_constraint
 from backend.identity import lookup
-from backend.identity.members import ADULT_AGE, age_on
+from backend.identity.members import age_group
 from backend.notifications.service import notify
 from schemas.childcare import LIVE_STATUSES, ApplicationOut, ApplicationStatus
 from schemas.common import Page
@@ -112,7 +112,7 @@ async def apply(
     if not members:
         raise AppError(404, "not_found")
     birth = members[0].birth_date
-    if age_on(birth, local_date_of(now)) >= ADULT_AGE:
+    if age_group(birth, local_date_of(now)) != "child":
         raise AppError(422, "not_a_child")
     months = age_in_months(birth, program.age_on)
     if not program.min_age_months <= months <= program.max_age_months:

@@ -14,9 +14,18 @@ register(
                 "On the program's reference date the child's age in months is outside its range.",
             ),
         },
+        # One code for every childcare write about a member who is 18 or over: an enrolment,
+        # a pickup list, the childcare health notes.
         "not_a_child": {
-            "zh-CN": ("不是未成年家庭成员", "只能为未满 18 周岁的家庭成员报名。"),
-            "en": ("Not a child", "Only a household member under 18 can be enrolled."),
+            "zh-CN": (
+                "不是未成年家庭成员",
+                "报名、接送人名单和托育健康信息只适用于未满 18 周岁的家庭成员。",
+            ),
+            "en": (
+                "Not a child",
+                "Enrolments, pickup lists and childcare health notes are for household members "
+                "under 18.",
+            ),
         },
         "verification_required": {
             "zh-CN": ("需要实名认证", "请先完成实名认证，再为孩子报名。"),

@@ -7,13 +7,6 @@ from backend.notifications.messages import register_kinds
 
 register(
     {
-        "member_not_a_child": {
-            "zh-CN": ("不是儿童", "接送人名单和托育健康信息只能为未满 18 岁的家庭成员填写。"),
-            "en": (
-                "Not a child",
-                "Pickup people and childcare health notes are kept for household members under 18.",
-            ),
-        },
         "pickup_limit_reached": {
             "zh-CN": ("接送人已满", "每个孩子最多登记 {limit} 位接送人（含禁止接走的人）。"),
             "en": (

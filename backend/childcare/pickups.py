@@ -44,7 +44,7 @@ async def guarded_child(
     if not members:
         raise AppError(404, "not_found")
     if age_group(members[0].birth_date, local_date_of(now)) != "child":
-        raise AppError(422, "member_not_a_child")
+        raise AppError(422, "not_a_child")
     return members[0].name
 
 

@@ -41,7 +41,7 @@ class ChildPickupsController(Controller):
         "/",
         operation_id="listChildPickups",
         summary="The people who may, or must never, take a child home",
-        responses=problem_responses(404, codes={422: ("member_not_a_child",)}),
+        responses=problem_responses(404, codes={422: ("not_a_child",)}),
     )
     async def list_child_pickups(
         self,
@@ -54,7 +54,7 @@ class ChildPickupsController(Controller):
     ) -> Page[PickupOut]:
         """The guardians (the household the child is a member of). In the order added; the
         last four of an ID are never answered (`hasIdLast4` says one is kept). Another
-        household's member: 404; a member aged 18 or over: 422 `member_not_a_child`."""
+        household's member: 404; a member aged 18 or over: 422 `not_a_child`."""
         return await service.list_pickups(
             db_session, user.id, child_id, now=clock.now(), limit=limit, cursor=cursor
         )
@@ -66,7 +66,7 @@ class ChildPickupsController(Controller):
         status_code=201,
         responses=problem_responses(
             404,
-            codes={409: ("pickup_limit_reached",), 422: ("member_not_a_child", "invalid_phone")},
+            codes={409: ("pickup_limit_reached",), 422: ("not_a_child", "invalid_phone")},
         ),
     )
     async def add_child_pickup(
@@ -99,7 +99,7 @@ class ChildPickupsController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         operation_id="removeChildPickup",
         summary="Take a person off a child's list",
-        responses=problem_responses(404, codes={422: ("member_not_a_child",)}),
+        responses=problem_responses(404, codes={422: ("not_a_child",)}),
     )
     async def remove_child_pickup(
         self,
@@ -123,7 +123,7 @@ class ChildcareProfileController(Controller):
         "/",
         operation_id="getChildcareProfile",
         summary="A child's allergies and health notes",
-        responses=problem_responses(404, codes={422: ("member_not_a_child",)}),
+        responses=problem_responses(404, codes={422: ("not_a_child",)}),
     )
     async def get_childcare_profile(
         self,
@@ -143,7 +143,7 @@ class ChildcareProfileController(Controller):
         "/",
         operation_id="putChildcareProfile",
         summary="Write a child's allergies and health notes",
-        responses=problem_responses(404, codes={422: ("member_not_a_child",)}),
+        responses=problem_responses(404, codes={422: ("not_a_child",)}),
     )
     async def put_childcare_profile(
         self,

@@ -160,6 +160,11 @@ async def test_who_may_apply_and_when(
     response = await apply(client, too_young_parent, program["id"], too_young)
     assert response.status_code == 422
     assert problem(response)["code"] == "age_not_eligible"
+    # A grown-up member is refused for being one, before any age range of the program.
+    grown_up_parent, grown_up = await guardian(db, make_user, child_months=12 * 30)
+    response = await apply(client, grown_up_parent, program["id"], grown_up)
+    assert response.status_code == 422
+    assert problem(response)["code"] == "not_a_child"
     parent, child = await guardian(db, make_user)
     other_parent, _ = await guardian(db, make_user)
     response = await apply(client, other_parent, program["id"], child)

@@ -100,7 +100,7 @@ async def test_an_adult_member_is_no_child(
     for target in ("pickups", "childcare-profile"):
         answer = await client.get(f"/api/v1/me/members/{adult}/{target}", headers=guardian.headers)
         assert answer.status_code == 422
-        assert problem(answer)["code"] == "member_not_a_child"
+        assert problem(answer)["code"] == "not_a_child"
 
 
 async def test_allergies_and_health_notes_are_stored_encrypted(
