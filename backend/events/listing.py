@@ -57,7 +57,7 @@ _live = aliased(Event, name="live")
 # Written out, not a parameter: the indexes these reads walk are partial on it, and PostgreSQL
 # cannot match a partial index to ``status = $1`` in the generic plan that asyncpg's prepared
 # statements may switch to after five runs (it would then scan the table).
-_PUBLISHED = literal_column("'published'")
+_PUBLISHED: ColumnElement[str] = literal_column("'published'")
 
 
 def live_from(starts_from: Any) -> ColumnElement[bool]:
