@@ -1,6 +1,6 @@
 """EXPLAIN (ANALYZE, BUFFERS) of every hot read's SQL at 1× and at N× the history (issue 17).
 
-    .venv/bin/python -m tests.bench.explain --scale 10            # full data set, ~2 minutes
+    .venv/bin/python -m tests.bench.explain --scale 10            # full data set, ~5+ minutes
     .venv/bin/python -m tests.bench.explain --scale 10 --quick    # small data set
 
 Seeds a fresh database (``qiyou_bench_scale`` on ``--server``, dropped at the end), calls the
