@@ -85,13 +85,25 @@ class Event(AuditedBase):
         CheckConstraint("waitlisted_count >= 0", name="waitlist_not_negative"),
         Index("ix_events_status_starts_at", "status", "starts_at", "id"),
         Index("ix_events_starts_at", "starts_at", "id"),
-        # Where the published events not over yet begin (backend/events/listing.py, live_from):
-        # a range of this index holds only them, however many finished events lie before.
+        # The walk by start of the events page and the home screen (backend/events/listing.py):
+        # ``ends_at`` is a key so that finished events past the bound are skipped in the index,
+        # without a visit to their rows.
         Index(
-            "ix_events_published_ends_at",
+            "ix_events_published_starts_at",
+            "starts_at",
+            "id",
+            "ends_at",
+            postgresql_where=text("status = 'published'"),
+        ),
+        # Where the published events not over yet begin (listing.live_from): a range of this
+        # index holds only them, however many finished events lie before. ``ends_at >
+        # starts_at`` is always true (the CHECK above) and only the bound says it, so the page's
+        # own statement cannot read all live events here and sort them (issue 17).
+        Index(
+            "ix_events_live_from",
             "ends_at",
             "starts_at",
-            postgresql_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published' AND ends_at > starts_at"),
         ),
     )
 

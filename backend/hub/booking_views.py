@@ -142,12 +142,18 @@ def next_booking_lateral(user_id: Any, now: Any) -> LateralFromClause:
             ACTIVE_BOOKING,
             Booking.ends_at > now,
             # Implied by the line above, so no answer changes: the walk by start begins at the
-            # user's first booking not over (ix_bookings_user_id_ends_at_active) instead of
-            # reading every past one, which stays active in status (issue 17). The FILTER keeps
-            # min() from becoming "the first by start" (see events.listing.live_from).
+            # user's first booking not over (ix_bookings_live_from) instead of reading every
+            # past one, which stays active in status (issue 17). The FILTER keeps min() from
+            # becoming "the first by start", and ``ends_at > starts_at`` (always true, the
+            # index's predicate) keeps that index to the bound (see events.listing.live_from).
             Booking.starts_at
             >= select(func.min(live.starts_at).filter(live.ends_at > now))
-            .where(live.user_id == user_id, _LIVE_ACTIVE, live.ends_at > now)
+            .where(
+                live.user_id == user_id,
+                _LIVE_ACTIVE,
+                live.ends_at > now,
+                live.ends_at > live.starts_at,
+            )
             .scalar_subquery(),
         )
         .order_by(Booking.starts_at, Booking.id)

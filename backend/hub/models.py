@@ -191,12 +191,14 @@ class Booking(AuditedBase):
         Index("ix_bookings_room_id_starts_at", "room_id", "starts_at"),
         # Where a user's active bookings not over yet begin (booking_views.next_booking_lateral):
         # the user's past bookings stay active in status, so the by-start index walks them all.
+        # ``ends_at > starts_at`` (always true) is said by the bound only: the card's own
+        # statement cannot use this index (see events.models, ix_events_live_from).
         Index(
-            "ix_bookings_user_id_ends_at_active",
+            "ix_bookings_live_from",
             "user_id",
             "ends_at",
             "starts_at",
-            postgresql_where=text(_ACTIVE_SQL),
+            postgresql_where=text(f"{_ACTIVE_SQL} AND ends_at > starts_at"),
         ),
         # The reminders' scan (hub/reminders.py): the confirmed bookings starting soon.
         Index(

@@ -1,6 +1,6 @@
 """EXPLAIN (ANALYZE, BUFFERS) of every hot read's SQL at 1× and at N× the history (issue 17).
 
-    .venv/bin/python -m tests.bench.explain --scale 10            # full data set, ~2 minutes
+    .venv/bin/python -m tests.bench.explain --scale 10            # full data set, ~5+ minutes
     .venv/bin/python -m tests.bench.explain --scale 10 --quick    # small data set
 
 Seeds a fresh database (``qiyou_bench_scale`` on ``--server``, dropped at the end), calls the
@@ -139,7 +139,7 @@ async def _connect(dsn: str) -> asyncpg.Connection:
 
 
 async def _run(args: argparse.Namespace) -> dict[str, Any]:
-    url = await database.fresh_database(args.server, DATABASE)
+    url = await database.fresh_database(args.server, args.database)
     dsn = database.dsn_of(url)
     key = bytes(range(32))
     data = seed.QUICK_DATA if args.quick else seed.FULL_DATA
@@ -176,7 +176,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.keep:
             admin = await asyncpg.connect(database.dsn_of(args.server))
             try:
-                await admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+                await admin.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
             finally:
                 await admin.close()
     return result
@@ -213,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--label", default="", help="added to the output's name")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--database", default=DATABASE, help=f"the database's name (default {DATABASE})"
+    )
     args = parser.parse_args(argv)
     result = asyncio.run(_run(args))
     mode = "quick" if args.quick else "full"
