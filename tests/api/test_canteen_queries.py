@@ -86,7 +86,7 @@ async def test_a_refusal_is_one_read_outside_any_transaction(
     # One read (meal, name, care profile, subsidy) on the pool; in the transaction only the
     # writes: the order, the inbox message and its push job, the deciding UPDATE.
     assert len(accepted.reads) == 1
-    assert accepted.transactions == 1
+    assert (len(accepted.session), accepted.transactions) == (4, 1), accepted.session
     assert not any(
         s.lstrip().upper().startswith("SELECT") and "defer" not in s for s in accepted.session
     ), accepted.session
