@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, insert, select, tuple_, update
+from sqlalchemy import Select, Uuid, and_, bindparam, func, insert, select, true, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from backend.core.geo import distance_metres
 from backend.core.i18n import Language
 from backend.core.months import month_of
 from backend.core.pagination import Keyset
+from backend.core.reads import Attributes, Query, Reader
 from backend.core.violations import violated_constraint
 from backend.eldercare import service as eldercare
 from backend.identity import lookup
@@ -69,18 +70,6 @@ def _flat(row: Any) -> SimpleNamespace:
     )
 
 
-async def _diner(session: AsyncSession, user_id: UUID, member_id: UUID | None) -> str:
-    if member_id is None:
-        people = await lookup.people(session, [user_id])
-        if user_id not in people:
-            raise AppError(401, "unauthorized")
-        return people[user_id].display_name
-    members = await lookup.members_of(session, user_id, [member_id])
-    if not members:
-        raise invalid_field("memberId", "not a member of your household", "unknown_member")
-    return members[0].name
-
-
 async def _refusal(session: AsyncSession, meal_id: UUID, portions: int, now: datetime) -> None:
     """Raise what refuses the order on the meal as it stands (closed or too few portions)."""
     state = (
@@ -96,6 +85,81 @@ async def _refusal(session: AsyncSession, meal_id: UUID, portions: int, now: dat
         raise AppError(409, "sold_out")
 
 
+# --- ordering ----------------------------------------------------------------------------------
+#
+# Everything the order needs before its deciding UPDATE is one statement, built and compiled once
+# (as the events' registration): the meal and its canteen, the diner's name (identity's), their
+# own care profile (eldercare's) and the canteen's subsidy for its tier. The same statement
+# decides a refusal of a meal closed or sold out when read.
+
+_MEAL_ID = bindparam("meal", type_=Uuid)
+_USER_ID = bindparam("user", type_=Uuid)
+_MEMBER_ID = bindparam("member", type_=Uuid)
+
+
+def _first_read(*, for_member: bool) -> Select[*tuple[Any, ...]]:
+    """``for_member``: the order is for a member of the caller's household (``member``); the
+    diner's name is NULL when it is none. Otherwise for the caller (NULL: no such account)."""
+    profile = eldercare.meal_profile_select(_USER_ID, _MEMBER_ID if for_member else None)
+    mine = profile.subquery("profile")
+    diner = (
+        lookup.member_name_of(_USER_ID, _MEMBER_ID)
+        if for_member
+        else lookup.display_name_of(_USER_ID)
+    )
+    return (
+        select(
+            Meal.id,
+            Meal.date,
+            Meal.meal,
+            Meal.price,
+            Meal.canteen_id,
+            Meal.order_cutoff,
+            Meal.status,
+            (Meal.portions - Meal.ordered).label("left"),
+            Canteen.name.label("canteen_name"),
+            Canteen.lat,
+            Canteen.lng,
+            Canteen.delivery_radius_m,
+            diner.label("diner_name"),
+            mine.c.profile_id,
+            mine.c.subsidy_tier,
+            mine.c.care_level,
+            mine.c.lat.label("home_lat"),
+            mine.c.lng.label("home_lng"),
+            CanteenSubsidy.amount.label("subsidy_amount"),
+        )
+        .select_from(Meal)
+        .join(Canteen, Canteen.id == Meal.canteen_id)
+        .outerjoin(mine, true())
+        .outerjoin(
+            CanteenSubsidy,
+            and_(
+                CanteenSubsidy.canteen_id == Meal.canteen_id,
+                CanteenSubsidy.tier == mine.c.subsidy_tier,
+            ),
+        )
+        .where(Meal.id == _MEAL_ID)
+    )
+
+
+FIRST_READ = {"self": _first_read(for_member=False), "member": _first_read(for_member=True)}
+_FIRST_READ_SQL = {way: Query.compile(statement) for way, statement in FIRST_READ.items()}
+
+
+async def _read_first(
+    session: AsyncSession, reader: Reader | None, user_id: UUID, data: MealOrderIn
+) -> Any:
+    way = "self" if data.member_id is None else "member"
+    params: dict[str, Any] = {"meal": data.meal_id, "user": user_id}
+    if data.member_id is not None:
+        params["member"] = data.member_id
+    if reader is not None:
+        record = await reader.fetchrow(_FIRST_READ_SQL[way], **params)
+        return Attributes(record) if record is not None else None
+    return (await session.execute(FIRST_READ[way], params)).one_or_none()
+
+
 async def place_order(
     session: AsyncSession,
     user_id: UUID,
@@ -104,60 +168,47 @@ async def place_order(
     now: datetime,
     data_key: bytes,
     language: Language,
+    reader: Reader | None = None,
 ) -> MealOrderOut:
-    """Everything the order needs is read and written first; the deciding ``UPDATE`` of the
-    meal row comes last, so its lock is held from that statement to the commit right after it
-    (a rush queues on that lock). If it refuses, the transaction rolls back what came before.
-    A meal already closed or sold out when first read is refused at once: it was so at that
-    moment, and the rush's refusals then cost one read instead of a wait for the lock."""
-    meal = (
-        await session.execute(
-            select(
-                Meal.id,
-                Meal.date,
-                Meal.meal,
-                Meal.price,
-                Meal.canteen_id,
-                Meal.order_cutoff,
-                Meal.status,
-                (Meal.portions - Meal.ordered).label("left"),
-                Canteen.name.label("canteen_name"),
-                Canteen.lat,
-                Canteen.lng,
-                Canteen.delivery_radius_m,
-            )
-            .join(Canteen, Canteen.id == Meal.canteen_id)
-            .where(Meal.id == data.meal_id)
-        )
-    ).one_or_none()
+    """Everything the order needs is read (one statement) and written first; the deciding
+    ``UPDATE`` of the meal row comes last, so its lock is held from that statement to the
+    commit right after it (a rush queues on that lock). If it refuses, the transaction rolls
+    back what came before. A meal already closed or sold out when first read is refused at
+    once: it was so at that moment, and the rush's refusals then cost one read instead of a
+    wait for the lock.
+
+    ``reader``: the caller has no other business in the session before the order (no
+    ``Idempotency-Key`` answer to look up), so the first read runs on the reads' pool, outside
+    any transaction; a refusal is then answered without one ever being opened. The reads are
+    not made consistent with the writes by the session's transaction anyway (READ COMMITTED):
+    only the deciding ``UPDATE`` decides."""
+    meal = await _read_first(session, reader, user_id, data)
     if meal is None:
         raise AppError(404, "not_found")
     if meal.status != "open" or meal.order_cutoff <= now:
         raise AppError(422, "order_closed")
     if meal.left < data.portions:
         raise AppError(409, "sold_out")
-    diner_name = await _diner(session, user_id, data.member_id)
-    profile = await eldercare.meal_profile(session, user_id, data.member_id)
+    diner_name = meal.diner_name
+    if diner_name is None:
+        if data.member_id is not None:
+            raise invalid_field("memberId", "not a member of your household", "unknown_member")
+        # A token outliving its account.
+        raise AppError(401, "unauthorized")
+    profile_id = meal.profile_id
     if data.delivery:
-        if profile is None or profile.care_level < DELIVERY_CARE_LEVEL:
+        if profile_id is None or meal.care_level < DELIVERY_CARE_LEVEL:
             raise AppError(422, "delivery_not_allowed")
         if (
             meal.delivery_radius_m == 0
             or meal.lat is None
-            or distance_metres(meal.lat, meal.lng, profile.lat, profile.lng)
+            or distance_metres(meal.lat, meal.lng, meal.home_lat, meal.home_lng)
             > meal.delivery_radius_m
         ):
             raise AppError(422, "outside_delivery_area")
-    tier = profile.subsidy_tier if profile is not None else None
-    subsidy = 0
-    if tier is not None:
-        amount = await session.scalar(
-            select(CanteenSubsidy.amount).where(
-                CanteenSubsidy.canteen_id == meal.canteen_id, CanteenSubsidy.tier == tier
-            )
-        )
-        # One portion is the elder's own; further portions are at full price.
-        subsidy = min(amount or 0, meal.price)
+    tier = meal.subsidy_tier
+    # One portion is the elder's own; further portions are at full price.
+    subsidy = min(meal.subsidy_amount or 0, meal.price) if tier is not None else 0
     price = meal.price * data.portions
     code = new_pickup_code(data_key)
     values = {
@@ -169,7 +220,7 @@ async def place_order(
         "diner_name": diner_name,
         "portions": data.portions,
         "delivery": data.delivery,
-        "care_profile_id": profile.profile_id if profile is not None else None,
+        "care_profile_id": profile_id,
         "status": "confirmed",
         "price": price,
         "subsidy": subsidy,

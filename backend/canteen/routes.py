@@ -27,6 +27,7 @@ from backend.core.i18n import Language, request_language
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.months import MonthQuery
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
+from backend.core.reads import reader_of
 from schemas.canteen import (
     CanteenOut,
     MealOrderIn,
@@ -160,10 +161,21 @@ class MealOrdersController(Controller):
         user = request.user
         settings: Settings = request.app.state.settings
         language = request_language(request)
+        # Without a key nothing precedes the order in the session, so its first read (and the
+        # rush's refusals, answered from it) runs on the reads' pool, before any transaction.
+        # With a key the lock and the stored answer come first, in the session, and so does
+        # the read.
+        reader = reader_of(request) if idempotency_key is None else None
 
         async def create() -> tuple[int, MealOrderOut]:
             placed = await service.place_order(
-                db_session, user.id, data, now=now, data_key=settings.data_key, language=language
+                db_session,
+                user.id,
+                data,
+                now=now,
+                data_key=settings.data_key,
+                language=language,
+                reader=reader,
             )
             return 201, placed
 

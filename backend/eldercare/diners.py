@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.core.security import decrypt
@@ -26,29 +27,33 @@ class MealProfile:
     lng: float
 
 
+def meal_profile_select(owner_id: Any, member_id: Any | None) -> Select[*tuple[Any, ...]]:
+    """What :func:`meal_profile` reads, as a statement another domain's statement can join
+    (at most one row: ``profile_id``, ``subsidy_tier``, ``care_level``, ``lat``, ``lng``). The
+    canteen's order reads it in the statement that reads the meal. ``owner_id`` and
+    ``member_id`` are values or bound parameters; ``member_id`` None: the resident themself."""
+    member = CareProfile.member_id
+    return select(
+        CareProfile.id.label("profile_id"),
+        CareProfile.subsidy_tier,
+        CareProfile.care_level,
+        CareProfile.lat,
+        CareProfile.lng,
+    ).where(
+        CareProfile.owner_id == owner_id,
+        member.is_(None) if member_id is None else member == member_id,
+    )
+
+
 async def meal_profile(
     session: AsyncSession, owner_id: UUID, member_id: UUID | None
 ) -> MealProfile | None:
     """The care profile of ``owner_id``'s elder (``member_id``; None: the resident themself),
     or None when there is none (not an elder, or no profile yet)."""
-    member = CareProfile.member_id
-    row = (
-        await session.execute(
-            select(
-                CareProfile.id,
-                CareProfile.subsidy_tier,
-                CareProfile.care_level,
-                CareProfile.lat,
-                CareProfile.lng,
-            ).where(
-                CareProfile.owner_id == owner_id,
-                member.is_(None) if member_id is None else member == member_id,
-            )
-        )
-    ).one_or_none()
+    row = (await session.execute(meal_profile_select(owner_id, member_id))).one_or_none()
     if row is None:
         return None
-    return MealProfile(row.id, row.subsidy_tier, row.care_level, row.lat, row.lng)
+    return MealProfile(row.profile_id, row.subsidy_tier, row.care_level, row.lat, row.lng)
 
 
 async def delivery_addresses(

@@ -10,7 +10,12 @@ from backend.eldercare.checkin_alerts import alert_missing, escalate, scan_check
 from backend.eldercare.checkins import check_in as daily_check_in
 from backend.eldercare.checkins import list_my_check_ins
 from backend.eldercare.confirmation import confirm, dispute, elder_code
-from backend.eldercare.diners import MealProfile, delivery_addresses, meal_profile
+from backend.eldercare.diners import (
+    MealProfile,
+    delivery_addresses,
+    meal_profile,
+    meal_profile_select,
+)
 from backend.eldercare.dispatch import assign_order, board, caregiver_visits
 from backend.eldercare.elders import ElderRow, list_elders
 from backend.eldercare.missed import mark_missed
@@ -74,6 +79,7 @@ __all__ = [
     "manage_orders",
     "mark_missed",
     "meal_profile",
+    "meal_profile_select",
     "messages",
     "month_of",
     "my_orders",

@@ -50,6 +50,17 @@ def display_name_of(user_id: Any, *, active_only: bool = False) -> ScalarSelect[
     return query.scalar_subquery()
 
 
+def member_name_of(owner_id: Any, member_id: Any) -> ScalarSelect[str]:
+    """The name of ``member_id`` when it is a member of ``owner_id``'s household (NULL
+    otherwise), as a column another domain's statement can carry: the canteen's order reads the
+    diner's name in the statement that reads the meal. Either is a value or a bound parameter."""
+    return (
+        select(HouseholdMember.name)
+        .where(HouseholdMember.owner_id == owner_id, HouseholdMember.id == member_id)
+        .scalar_subquery()
+    )
+
+
 async def members_of(
     session: AsyncSession, owner_id: UUID, member_ids: Collection[UUID]
 ) -> list[MemberInfo]:

@@ -12,7 +12,9 @@ It needs valgrind (``apt-get install valgrind``) and the benchmark's database: r
 ``valgrind --tool=callgrind --dump-before=getppid``. Inside, it builds Qiyou's app with
 production settings (access log on, written to a file) and the ceiling app, and for each of
 the benchmark's reads answers it 200 times to warm up, then ``--requests`` times between two
-calls of ``os.getppid()``, each of which makes callgrind write out its count so far. Requests go
+calls of ``os.getppid()``, each of which makes callgrind write out its count so far.
+``--reads meal-order,meal-sold-out`` counts the meal-order rush's POST instead (issue 15):
+an order taken and an order refused as sold out, each on a lunch seeded for the count. Requests go
 to the ASGI apps directly, one after another: no server and no sockets, so a count is the app's
 own work, the client side of its database round trip and the event loop's share. Divided by
 the requests, it is the cost of one; the ratio ceiling / ours is the benchmark's ratio without
@@ -46,8 +48,15 @@ from tests.bench.database import DATA_KEY_FILE, DATABASE, dsn_of, start_server
 API = "/api/v1"
 WARM_UP = 200
 READS = ("events", "event", "availability", "home", "care-orders", "care-board")
+# The meal-order rush's two answers (issue 15), each on a meal of its own per app: an order
+# taken (201: a portion for each warm-up and measured request, one resident each) and an
+# order refused because the meal is sold out (409, the rush's ~85 %).
+MEAL_ORDERS = ("meal-order", "meal-sold-out")
+EXPECTED = {"meal-order": 201, "meal-sold-out": 409}
 
 Message = MutableMapping[str, Any]
+# path, query, bearer token, and the body of a POST (a GET has none)
+Call = tuple[str, bytes, str | None] | tuple[str, bytes, str | None, bytes]
 ASGIApp = Callable[
     [Message, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
     Awaitable[None],
@@ -63,7 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reads",
         default=",".join(READS),
-        help=f"which reads to count, comma-separated (default: all of {','.join(READS)})",
+        help=(
+            "which requests to count, comma-separated (default: all of "
+            f"{','.join(READS)}; also {','.join(MEAL_ORDERS)})"
+        ),
     )
     parser.add_argument(
         "--ours-only", action="store_true", help="count Qiyou alone (the ceiling does not change)"
@@ -71,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inside", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     reads = tuple(read for read in args.reads.split(",") if read)
-    if unknown := set(reads) - set(READS):
+    if unknown := set(reads) - {*READS, *MEAL_ORDERS}:
         parser.error(f"unknown reads: {', '.join(sorted(unknown))}")
     apps = ("ours",) if args.ours_only else ("ours", "ceiling")
     if args.inside:
@@ -170,6 +182,8 @@ async def _inside(url: str, requests: int, reads: tuple[str, ...], apps: tuple[s
         }
     )
     paths = await _paths(dsn_of(url), jwt_secret)
+    if meal_orders := [read for read in reads if read in MEAL_ORDERS]:
+        paths.update(await _meal_orders(dsn_of(url), jwt_secret, meal_orders, WARM_UP + requests))
 
     from backend.app import create_app
     from backend.asgi import tune_garbage_collector
@@ -177,16 +191,23 @@ async def _inside(url: str, requests: int, reads: tuple[str, ...], apps: tuple[s
 
     built = {name: create_app() if name == "ours" else create_ceiling() for name in apps}
     tune_garbage_collector()
-    for app in (built[name] for name in apps):
+    for name in apps:
+        app = built[name]
         async with _lifespan(app):
             for read in reads:
-                await _drive(app, paths[read], WARM_UP)
+                expected = EXPECTED.get(read, 200)
+                warm = measured = paths.get(read, [])
+                if read in MEAL_ORDERS:
+                    # A resident orders once: the measured requests are other residents'.
+                    calls = paths[f"{read}/{name}"]
+                    warm, measured = calls[:WARM_UP], calls[WARM_UP:]
+                await _drive(app, warm, WARM_UP, expected)
                 os.getppid()  # callgrind: the count so far is written out here
-                await _drive(app, paths[read], requests)
+                await _drive(app, measured, requests, expected)
                 os.getppid()
 
 
-async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[tuple[str, bytes, str | None]]]:
+async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[Call]]:
     # The benchmark's own tokens: minted as the app mints them, for a real login session each.
     from tests.bench.run import Tokens
 
@@ -248,6 +269,46 @@ async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[tuple[str, bytes, 
     }
 
 
+async def _meal_orders(
+    dsn: str, jwt_secret: str, which: list[str], residents: int
+) -> dict[str, list[Call]]:
+    """A lunch per app and mode (tests/bench/canteen.py's seed), and a POST per resident: for
+    ``meal-order`` as many portions as requests, for ``meal-sold-out`` none left."""
+    from tests.bench import canteen
+    from tests.bench.run import Tokens
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        sessions = await connection.fetch(
+            "SELECT DISTINCT ON (s.user_id) s.id, s.user_id FROM auth_sessions AS s"
+            " JOIN users AS u ON u.id = s.user_id"
+            " WHERE u.role = 'resident' AND s.revoked_at IS NULL ORDER BY s.user_id LIMIT $1",
+            residents,
+        )
+    finally:
+        await connection.close()
+    if len(sessions) < residents:
+        raise SystemExit(f"{len(sessions)} residents with a session, {residents} needed")
+    tokens = Tokens(jwt_secret, {UUID(str(r["user_id"])): UUID(str(r["id"])) for r in sessions})
+    bearers = [tokens(UUID(str(row["user_id"]))) for row in sessions]
+    calls: dict[str, list[Call]] = {}
+    for read in which:
+        meals = await canteen.seed_meals(dsn, residents)
+        if read == "meal-sold-out":
+            connection = await asyncpg.connect(dsn)
+            try:
+                await connection.execute(
+                    "UPDATE canteen_meals SET ordered = portions WHERE id = ANY($1)",
+                    list(meals.values()),
+                )
+            finally:
+                await connection.close()
+        for app, meal_id in meals.items():
+            body = f'{{"mealId":"{meal_id}","portions":1}}'.encode()
+            calls[f"{read}/{app}"] = [(f"{API}/meal-orders", b"", t, body) for t in bearers]
+    return calls
+
+
 def _lifespan(app: Any) -> AbstractAsyncContextManager[None]:
     if hasattr(app, "lifespan"):  # Litestar
         return app.lifespan()  # type: ignore[no-any-return]
@@ -276,25 +337,30 @@ class _asgi_lifespan:  # noqa: N801 - used as a context manager, like Litestar's
         await self.task
 
 
-async def _drive(app: ASGIApp, paths: list[tuple[str, bytes, str | None]], count: int) -> None:
+async def _drive(app: ASGIApp, paths: list[Call], count: int, expected: int = 200) -> None:
     answers: list[Message] = []
+    body = b""
 
     async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: Message) -> None:
         answers.append(message)
 
     for n in range(count):
-        path, query, token = paths[n % len(paths)]
+        path, query, token, *posted = paths[n % len(paths)]
+        body = posted[0] if posted else b""
         headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
         if token:
             headers.append((b"authorization", f"Bearer {token}".encode()))
+        if posted:
+            headers.append((b"content-type", b"application/json"))
+            headers.append((b"content-length", str(len(body)).encode()))
         scope = {
             "type": "http",
             "asgi": {"version": "3.0", "spec_version": "2.3"},
             "http_version": "1.1",
-            "method": "GET",
+            "method": "POST" if posted else "GET",
             "scheme": "http",
             "path": path,
             "raw_path": path.encode(),
@@ -307,7 +373,7 @@ async def _drive(app: ASGIApp, paths: list[tuple[str, bytes, str | None]], count
         }
         answers.clear()
         await app(scope, receive, send)
-        if answers[0]["status"] != 200:
+        if answers[0]["status"] != expected:
             raise SystemExit(f"{path}?{query.decode()} answered {answers[0]['status']}")
 
 
