@@ -170,7 +170,9 @@ def start_ours(
     command = [str(QIYOU), "run", "--host", HOST, "--port", str(port), "--workers", str(workers)]
     name = "ours" if workers == 1 else f"ours-{workers}w"
     server = _spawn(name, command, environ, log_dir)
-    server.wait_ready("/health/ready")
+    # Under load, uvicorn's supervisor kills a worker that misses its 5 s health ping while it
+    # starts (seen 14 and 20 times on the shared machine), so several workers can take minutes.
+    server.wait_ready("/health/ready", timeout=90.0 if workers == 1 else 480.0)
     if workers > 1:
         _wait_workers(server, workers)
     return server
