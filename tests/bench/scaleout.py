@@ -415,6 +415,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {what} | {row['statuses']} | {row['redis_commands_per_request']} | "
             f"{row['commands'] or '-'} |"
         )
+    lines += [
+        "",
+        "MONITOR lists the commands a Lua script runs too: behind one `EVALSHA` (one round "
+        "trip) come the script's own `LINDEX`, `LPUSH`, `LTRIM`, `EXPIRE`; a `SELECT` is a new "
+        "connection of a worker's pool.",
+    ]
     if results["notes"]:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in results["notes"]]
     return "\n".join(lines) + "\n"
