@@ -172,7 +172,12 @@ def start_ours(
     server = _spawn(name, command, environ, log_dir)
     # Under load, uvicorn's supervisor kills a worker that misses its 5 s health ping while it
     # starts (seen 14 and 20 times on the shared machine), so several workers can take minutes.
-    server.wait_ready("/health/ready", timeout=90.0 if workers == 1 else 480.0)
+    try:
+        server.wait_ready("/health/ready", timeout=90.0 if workers == 1 else 480.0)
+    except RuntimeError:
+        # Not left behind holding its connections (an orphaned two-worker Qiyou did once).
+        server.stop()
+        raise
     if workers > 1:
         _wait_workers(server, workers)
     return server
