@@ -80,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ours-only", action="store_true", help="count Qiyou alone (the ceiling does not change)"
     )
+    parser.add_argument(
+        "--redis",
+        default="",
+        help="QIYOU_REDIS_URL for Qiyou (the stores and limits of several workers; issue 17)",
+    )
     parser.add_argument("--inside", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     reads = tuple(read for read in args.reads.split(",") if read)
@@ -88,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     apps = ("ours",) if args.ours_only else ("ours", "ceiling")
     if args.inside:
         # The server's event loop (uvicorn runs on uvloop in production).
-        uvloop.run(_inside(args.inside, args.requests, reads, apps))
+        uvloop.run(_inside(args.inside, args.requests, reads, apps, args.redis))
         return 0
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -110,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             "--reads",
             ",".join(reads),
             *(["--ours-only"] if args.ours_only else []),
+            *(["--redis", args.redis] if args.redis else []),
         ]
         minutes = max(1, round(5 * len(reads) * len(apps) / 8))
         print(f"counting {args.requests} requests per read under callgrind (about {minutes} min)")
@@ -164,7 +170,9 @@ def _total(dump: Path) -> int:
 # --- inside valgrind ----------------------------------------------------------------------------
 
 
-async def _inside(url: str, requests: int, reads: tuple[str, ...], apps: tuple[str, ...]) -> None:
+async def _inside(
+    url: str, requests: int, reads: tuple[str, ...], apps: tuple[str, ...], redis_url: str = ""
+) -> None:
     jwt_secret = secrets.token_urlsafe(48)
     # The key the benchmark's seed sealed the codes with (home opens the next booking's code).
     data_key = DATA_KEY_FILE.read_text().strip()
@@ -180,6 +188,7 @@ async def _inside(url: str, requests: int, reads: tuple[str, ...], apps: tuple[s
             "QIYOU_ACCESS_LOG": "true",
             "QIYOU_BENCH_DSN": dsn_of(url),
         }
+        | ({"QIYOU_REDIS_URL": redis_url} if redis_url else {})
     )
     paths = await _paths(dsn_of(url), jwt_secret)
     if meal_orders := [read for read in reads if read in MEAL_ORDERS]:

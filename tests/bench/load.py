@@ -112,20 +112,33 @@ class CpuMeter:
     """CPU time across one run: the server under load, PostgreSQL, wrk (this process's only
     child that ends during the run) and whatever else the machine was doing."""
 
-    def __init__(self, server_pid: int, postgres_seconds: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        server_pid: int,
+        postgres_seconds: Callable[[], float],
+        server_seconds: Callable[[], float] | None = None,
+    ) -> None:
         self.server_pid = server_pid
         self.postgres_seconds = postgres_seconds
+        # With several workers the server is a process tree (servers.tree_cpu_seconds).
+        self.server_seconds = server_seconds
         self._start: tuple[float, ...] = ()
 
-    def _read(self) -> tuple[float, ...]:
+    def _server_seconds(self) -> float:
+        if self.server_seconds is not None:
+            return self.server_seconds()
         proc = psutil.Process(self.server_pid).cpu_times()
+        return float(proc.user + proc.system)
+
+    def _read(self) -> tuple[float, ...]:
+        server = self._server_seconds()
         total = psutil.cpu_times()
         busy = sum(total) - total.idle - getattr(total, "iowait", 0.0)
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         me = resource.getrusage(resource.RUSAGE_SELF)
         return (
             time.monotonic(),
-            proc.user + proc.system,
+            server,
             float(self.postgres_seconds()),
             children.ru_utime + children.ru_stime,
             me.ru_utime + me.ru_stime,

@@ -168,7 +168,14 @@ class Bench:
         # codes (tickets and check-in codes are stored hashed and encrypted under it).
         self.data_key = new_data_key()
         database.DATA_KEY_FILE.write_text(self.data_key)
-        self.seeded = asyncio.run(seed.seed(self.dsn, self.config.data, _key_bytes(self.data_key)))
+        self.seeded = asyncio.run(
+            seed.seed(
+                self.dsn,
+                self.config.data,
+                _key_bytes(self.data_key),
+                scale_out=getattr(self.args, "workers", 1) > 1,
+            )
+        )
         say(seed.describe(self.seeded))
         history_scale = getattr(self.args, "scale", 1)
         if history_scale > 1:
@@ -319,7 +326,11 @@ class Bench:
         prefix = self.work / "samples" / label if samples else None
         if prefix:
             prefix.parent.mkdir(parents=True, exist_ok=True)
-        meter = load.CpuMeter(server.pid, lambda: servers.postgres_cpu_seconds(self.postmaster_pid))
+        meter = load.CpuMeter(
+            server.pid,
+            lambda: servers.postgres_cpu_seconds(self.postmaster_pid),
+            server.tree_cpu_seconds,
+        )
         result = load.run(
             self.wrk,
             server=which,
@@ -339,7 +350,7 @@ class Bench:
         total = servers.postgres_cpu_seconds(self.postmaster_pid)
         for server in (self.ours, self.ceiling):
             if server is not None:
-                total += server.cpu_seconds()
+                total += server.tree_cpu_seconds()
         return total
 
     def _wait_quiet(self, label: str) -> None:
@@ -518,6 +529,7 @@ class Bench:
         outcome: dict[str, Any] = {}
         for which in ("ours", "ceiling"):
             slot = self.seeded.storm_slots[which]
+            slot_must_be_free(self.dsn, slot, f"storm-{which}")
             result = self._run(
                 which,
                 self._bookings(slot, self.seeded.storm_residents),
@@ -613,6 +625,7 @@ class Bench:
             seconds=seconds,
             label="profile-rush-ours",
         )
+        slot_must_be_free(self.dsn, self.seeded.storm_slots["profile"], "profile-storm-ours")
         profiles["booking storm [ours]"] = self._profiled(
             "ours",
             self._bookings(self.seeded.storm_slots["profile"], self.seeded.storm_residents),
@@ -759,6 +772,18 @@ async def storm_check(dsn: str, slot: seed.Slot) -> dict[str, Any]:
     return dict(row)
 
 
+def slot_must_be_free(dsn: str, slot: seed.Slot, label: str) -> None:
+    """A storm on a slot that is already taken measures 200 refusals and proves nothing about
+    the lock (the full run of 2026-12-03 did: the seed had booked Qiyou's slot). Stop there."""
+    before = asyncio.run(storm_check(dsn, slot))
+    if before["bookings"]:
+        raise SystemExit(
+            f"{label}: the storm's slot {slot} already holds {before['bookings']} booking(s) "
+            f"({before['active']} active) before the storm; the seed or an earlier phase "
+            "booked it"
+        )
+
+
 def cpu_text(result: LoadResult) -> str:
     text = (
         f"cpu: server {result.server_cpu:.0%}, postgres {result.postgres_cpu:.0%}, "
@@ -857,10 +882,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-census", action="store_true", help="skip counting statements per request"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: the scale-out run (issue 17): one and two workers, Qiyou's two on --redis",
+    )
+    parser.add_argument(
+        "--redis", default=None, help="QIYOU_REDIS_URL for Qiyou's two workers (--workers 2)"
+    )
     args = parser.parse_args(argv)
     config = QUICK if args.quick else FULL
     if args.max_quiet_wait is None:
         args.max_quiet_wait = 0.0 if args.quick else 45.0
+    if args.workers > 1:
+        if not args.redis:
+            parser.error("--workers 2 needs --redis redis://host:6379/<db> (docs/operations.md)")
+        from tests.bench import scaleout
+
+        return scaleout.main(Bench(config, args))
     started = time.monotonic()
     bench = Bench(config, args)
     try:

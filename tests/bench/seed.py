@@ -273,8 +273,11 @@ class _Event:
 
 
 class _Builder:
-    def __init__(self, scale: DataScale, now: datetime, data_key: bytes) -> None:
+    def __init__(
+        self, scale: DataScale, now: datetime, data_key: bytes, *, scale_out: bool = False
+    ) -> None:
         self.scale = scale
+        self.scale_out = scale_out
         # Codes are stored as Qiyou stores them: keyed hash and encrypted, under the key the
         # server under test is given.
         self.data_key = data_key
@@ -426,8 +429,12 @@ class _Builder:
                     room_id, venue_id, spec, rules.hours_from_json(hours_json), self.workers[index]
                 )
                 self.rooms.append(room)
-        # One free slot each for Qiyou's storm, the ceiling's, and a storm under the profiler.
-        for which, venue_index, nth in (("ours", 0, 0), ("ceiling", 1, 0), ("profile", 0, 1)):
+        # One free slot each for Qiyou's storm, the ceiling's, and a storm under the profiler
+        # (and, for the scale-out run, the two storms with two workers).
+        slots = [("ours", 0, 0), ("ceiling", 1, 0), ("profile", 0, 1)]
+        if self.scale_out:
+            slots += [("ours-2w", 0, 2), ("ceiling-2w", 1, 1)]
+        for which, venue_index, nth in slots:
             room = self.rooms[venue_index * self.scale.rooms_per_venue]  # an activity room
             day = self.today + timedelta(days=2)
             grid = rules.slot_grid(room.hours, day, room.spec["slot_minutes"])
@@ -466,11 +473,15 @@ class _Builder:
         for room in self.rooms:
             self._tile(room, days_before=max(300, per_room * 2 // 5), days_after=90)
         storm_users = set(self.residents[-self.scale.storm_requests :])
-        storm_rooms = {slot.room_id: slot for slot in self.storm_slots.values()}
+        # Several storm slots share a room (Qiyou's and the profiler's): every one of them is
+        # kept free. A dict keyed by room kept only the last slot of each room, and the full
+        # data set then booked Qiyou's storm slot in advance (0 won, 200 x 409).
+        storm_rooms: dict[UUID, list[Slot]] = defaultdict(list)
+        for slot in self.storm_slots.values():
+            storm_rooms[slot.room_id].append(slot)
         used: set[tuple[UUID, datetime]] = set()
         for room in self.rooms:
-            slot = storm_rooms.get(room.id)
-            if slot is not None:
+            for slot in storm_rooms.get(room.id, []):
                 for starts, ends in room.tiles:
                     if starts < slot.ends_at and ends > slot.starts_at:
                         used.add((room.id, starts))
@@ -588,8 +599,12 @@ class _Builder:
 
     def _events(self, used: set[tuple[UUID, datetime]]) -> None:
         rng = self.rng
-        # Fresh events for Qiyou's rush, the ceiling's, and a rush under the profiler.
-        for which, session in (("ours", "第一场"), ("ceiling", "第二场"), ("profile", "第三场")):
+        # Fresh events for Qiyou's rush, the ceiling's, and a rush under the profiler (and, for
+        # the scale-out run, the two rushes with two workers).
+        sessions = [("ours", "第一场"), ("ceiling", "第二场"), ("profile", "第三场")]
+        if self.scale_out:
+            sessions += [("ours-2w", "第四场"), ("ceiling-2w", "第五场")]
+        for which, session in sessions:
             self.rush_events[which] = self._event(
                 title=f"艳阳高照·新春音乐会（{session}）",
                 category="festival",
@@ -1023,11 +1038,15 @@ LOAD_ORDER = (
 )
 
 
-async def seed(dsn: str, scale: DataScale, data_key: bytes) -> Seeded:
-    """Generate the data set and COPY it into the (migrated, empty) database at ``dsn``."""
+async def seed(dsn: str, scale: DataScale, data_key: bytes, *, scale_out: bool = False) -> Seeded:
+    """Generate the data set and COPY it into the (migrated, empty) database at ``dsn``.
+
+    ``scale_out`` adds a rush event and a storm slot each for Qiyou and the ceiling with two
+    workers (``run.py --workers 2``); without it the data set is the same as before.
+    """
     started = clock.perf_counter()
     now = datetime.now(UTC).replace(microsecond=0)
-    builder = _Builder(scale, now, data_key)
+    builder = _Builder(scale, now, data_key, scale_out=scale_out)
     builder.people()
     builder.hub()
     builder.bookings_and_events()

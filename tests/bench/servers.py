@@ -37,6 +37,8 @@ class ProductionSettings:
     access_log: bool = True
     # The in-process job worker of ``qiyou run`` (QIYOU_WORKER), on as in production.
     worker: bool = True
+    # QIYOU_REDIS_URL: what docs/operations.md asks for with more than one worker.
+    redis_url: str | None = None
 
     @property
     def connections(self) -> int:
@@ -57,7 +59,7 @@ class ProductionSettings:
             "QIYOU_DB_POOL_SIZE": str(self.pool_size),
             "QIYOU_DB_MAX_OVERFLOW": str(self.max_overflow),
             "QIYOU_DB_READ_POOL_SIZE": str(self.read_pool_size),
-        }
+        } | ({"QIYOU_REDIS_URL": self.redis_url} if self.redis_url else {})
 
 
 def free_port() -> int:
@@ -128,6 +130,11 @@ class Server:
         times = psutil.Process(self.pid).cpu_times()
         return float(times.user + times.system)
 
+    def tree_cpu_seconds(self) -> float:
+        """The process and its live children: with ``--workers N`` the workers are children of
+        a supervisor that does no request work itself."""
+        return tree_cpu_seconds(self.pid)
+
     def stop(self) -> None:
         self._stop.set()
         if self.process.poll() is None:
@@ -154,16 +161,31 @@ def _spawn(name: str, command: list[str], environ: dict[str, str], log_dir: Path
     )
 
 
-def start_ours(settings: ProductionSettings, port: int, log_dir: Path) -> Server:
-    """``qiyou run --workers 1`` in production settings: migrate, then uvicorn in-process."""
+def start_ours(
+    settings: ProductionSettings, port: int, log_dir: Path, *, workers: int = 1
+) -> Server:
+    """``qiyou run --workers N`` in production settings: migrate, then uvicorn (in-process
+    with one worker, N worker processes otherwise)."""
     environ = {**_clean_environ(), **settings.environ()}
-    command = [str(QIYOU), "run", "--host", HOST, "--port", str(port), "--workers", "1"]
-    server = _spawn("ours", command, environ, log_dir)
-    server.wait_ready("/health/ready")
+    command = [str(QIYOU), "run", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    name = "ours" if workers == 1 else f"ours-{workers}w"
+    server = _spawn(name, command, environ, log_dir)
+    # Under load, uvicorn's supervisor kills a worker that misses its 5 s health ping while it
+    # starts (seen 14 and 20 times on the shared machine), so several workers can take minutes.
+    try:
+        server.wait_ready("/health/ready", timeout=90.0 if workers == 1 else 480.0)
+    except RuntimeError:
+        # Not left behind holding its connections (an orphaned two-worker Qiyou did once).
+        server.stop()
+        raise
+    if workers > 1:
+        _wait_workers(server, workers)
     return server
 
 
-def start_ceiling(dsn: str, pool_size: int, port: int, log_dir: Path, *, data_key: str) -> Server:
+def start_ceiling(
+    dsn: str, pool_size: int, port: int, log_dir: Path, *, data_key: str, workers: int = 1
+) -> Server:
     """The ceiling under uvicorn with the flags ``qiyou run`` passes to ``uvicorn.run``."""
     environ = {
         **_clean_environ(),
@@ -183,16 +205,45 @@ def start_ceiling(dsn: str, pool_size: int, port: int, log_dir: Path, *, data_ke
         "--port",
         str(port),
         "--workers",
-        "1",
+        str(workers),
         "--no-proxy-headers",
         "--no-server-header",
         "--no-access-log",
         "--log-level",
         "info",
     ]
-    server = _spawn("ceiling", command, environ, log_dir)
+    server = _spawn("ceiling" if workers == 1 else f"ceiling-{workers}w", command, environ, log_dir)
     server.wait_ready("/health/live")
+    if workers > 1:
+        _wait_workers(server, workers)
     return server
+
+
+def _wait_workers(server: Server, workers: int, timeout: float = 90.0) -> None:
+    """The first worker answering is not all of them: wait until ``workers`` children of the
+    supervisor have each opened the listening socket's accept loop (their log says so), so
+    the first seconds of a run are not measured on one worker."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = server.log_path.read_text(errors="replace")
+        if text.count("Application startup complete") >= workers:
+            return
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited early; see {server.log_path}")
+        time.sleep(0.25)
+    # Measured anyway; the log line is uvicorn's and a logging change could rename it.
+    print(f"[bench] {server.name}: could not see {workers} workers start in {server.log_path}")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    total = 0.0
+    with contextlib.suppress(psutil.Error):
+        main = psutil.Process(pid)
+        for proc in [main, *main.children(recursive=True)]:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                total += times.user + times.system
+    return total
 
 
 def postgres_cpu_seconds(postmaster_pid: int) -> float:
