@@ -405,7 +405,7 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
 
 class Codes:
     """Qiyou's SealedCode and ``encrypt``, restated: a keyed hash to look up, AES-GCM to show
-    again (the keys derived once, where Qiyou derives them per call)."""
+    again (the keys derived once, as Qiyou's cache does)."""
 
     def __init__(self, master: bytes) -> None:
         self._aead = AESGCM(_derive(master, b"qiyou-encryption"))
