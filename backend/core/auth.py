@@ -13,7 +13,7 @@ Only the ``Bearer`` scheme authenticates (RFC 6750; the scheme name is case-inse
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID, uuid4
@@ -109,11 +109,14 @@ def issue_acting_token(
 
 
 def _user_from_token(token: Token) -> AuthUser:
-    extras = token.extras
+    return _user_from_claims(token.sub, token.extras)
+
+
+def _user_from_claims(sub: Any, extras: dict[str, Any]) -> AuthUser:
     try:
         act = extras.get("act")
         return AuthUser(
-            id=UUID(token.sub),
+            id=UUID(sub),
             role=Role(extras["role"]),
             session_id=UUID(extras["sid"]),
             # Only residents are acted for: an ``act`` on any other role is no token of ours.
@@ -220,18 +223,48 @@ async def optional_user(request: Request[Any, Any, Any], settings: Settings) -> 
     header = request.headers.get("authorization")
     if not header:
         return None
-    token = Token.decode(
-        bearer_token(header),
-        secret=settings.jwt_secret,
-        algorithm=ALGORITHM,
-        audience=[settings.jwt_audience],
-        issuer=[settings.jwt_issuer],
-        require_claims=list(REQUIRED_CLAIMS),
-        strict_audience=True,
-    )
-    if _session_revoked(request.app, token.extras.get("sid")):
+    claims = decode_access_token(settings, bearer_token(header))
+    if _session_revoked(request.app, claims.get("sid")):
         raise NotAuthorizedException()
-    return _user_from_token(token)
+    return _user_from_claims(claims["sub"], claims)
+
+
+# PyJWT's options as Litestar's ``Token.decode`` builds them for ``build_jwt_auth``'s settings.
+_DECODE_OPTIONS: Any = {
+    "verify_aud": True,
+    "verify_iss": True,
+    "require": list(REQUIRED_CLAIMS),
+    "strict_aud": True,
+}
+
+
+def decode_access_token(settings: Settings, encoded: str) -> dict[str, Any]:
+    """The claims of an access token, checked exactly as the JWT middleware's ``Token.decode``
+    checks them (PyJWT: HS256, issuer, strict audience, expiry, the required claims; then
+    ``exp`` and ``iat`` as moments and the types ``Token`` holds), without building the
+    ``Token``: on the home screen, the read every phone opens with, that object, its
+    ``msgspec.convert`` and the extras split cost more than the checks they add
+    (docs/performance.md, "The honest ceiling"). tests/unit/test_access_tokens.py holds the two
+    to the same verdicts."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            encoded,
+            settings.jwt_secret,
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=[settings.jwt_issuer],
+            options=_DECODE_OPTIONS,
+        )
+        datetime.fromtimestamp(claims["exp"], tz=UTC)
+        datetime.fromtimestamp(claims["iat"], tz=UTC)
+    except (jwt.InvalidTokenError, KeyError, OSError, OverflowError, TypeError, ValueError):
+        raise NotAuthorizedException("Invalid token") from None
+    jti = claims["jti"]
+    if not isinstance(claims["sub"], str) or not (
+        isinstance(jti, str) or (isinstance(jti, list) and all(isinstance(j, str) for j in jti))
+    ):
+        raise NotAuthorizedException("Invalid token")
+    return claims
 
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]

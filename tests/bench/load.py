@@ -53,9 +53,14 @@ class Request:
     path: str
     token: str | None = None
     body: str | None = None
+    # Sent as the Idempotency-Key header (bench.lua's optional fifth column).
+    idempotency_key: str | None = None
 
     def line(self) -> str:
-        return "\t".join((self.method, self.path, self.token or "-", self.body or "-"))
+        fields = [self.method, self.path, self.token or "-", self.body or "-"]
+        if self.idempotency_key is not None:
+            fields.append(self.idempotency_key)
+        return "\t".join(fields)
 
 
 def write_requests(path: Path, requests: list[Request]) -> Path:

@@ -35,6 +35,49 @@ def fetch(base_url: str, path: str, token: str | None = None) -> tuple[int, byte
         return int(error.code), bytes(error.read())
 
 
+def post(
+    base_url: str, path: str, token: str, body: bytes, idempotency_key: str
+) -> tuple[int, bytes, dict[str, str]]:
+    """A creating POST as the phones send it; its status, body and headers (names lower-case)."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+        "Idempotency-Key": idempotency_key,
+    }
+    request = urllib.request.Request(base_url + path, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = response.status, response.read(), response.headers
+    except urllib.error.HTTPError as error:
+        answer = error.code, error.read(), error.headers
+    status, content, found = answer
+    return int(status), bytes(content), {k.lower(): v for k, v in found.items()}
+
+
+def replay(
+    what: str, base_url: str, path: str, token: str, body: bytes, idempotency_key: str
+) -> Parity:
+    """One server honours ``Idempotency-Key`` as docs/events.md promises: a repeat replays the
+    first answer byte for byte (saying so in ``Idempotent-Replayed``), and the same key with
+    another body is refused (422 ``idempotency_key_reused``)."""
+    found: list[str] = []
+    first = post(base_url, path, token, body, idempotency_key)
+    again = post(base_url, path, token, body, idempotency_key)
+    other = post(base_url, path, token, body.rstrip(b"}") + b', "memberIds": []}', idempotency_key)
+    if first[0] != 201:
+        found.append(f"first answer {first[0]}: {first[1][:200]!r}")
+    if "idempotent-replayed" in first[2]:
+        found.append("the first answer says Idempotent-Replayed")
+    if (again[0], again[1]) != (first[0], first[1]):
+        found.append(f"the repeat answered {again[0]} {again[1][:200]!r}, not the first answer")
+    if again[2].get("idempotent-replayed") != "true":
+        found.append("the repeat does not say Idempotent-Replayed: true")
+    code = json.loads(other[1]).get("code") if other[1] else None
+    if (other[0], code) != (422, "idempotency_key_reused"):
+        found.append(f"the key with another body answered {other[0]} {code}")
+    return Parity(what, again[1] == first[1], not found, found)
+
+
 def differences(ours: Any, ceiling: Any, where: str = "$", *, values: bool = True) -> list[str]:
     """Where two JSON documents differ: keys, key order, types and (with ``values``) values."""
     found: list[str] = []

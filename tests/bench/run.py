@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import psutil
@@ -229,7 +229,12 @@ class Bench:
         pool = settings.connections
         say(f"starting the ceiling (uvicorn, 1 worker, asyncpg pool of {pool})")
         self.ceiling = servers.start_ceiling(
-            self.dsn, pool, servers.free_port(), logs, data_key=self.data_key
+            self.dsn,
+            pool,
+            servers.free_port(),
+            logs,
+            data_key=self.data_key,
+            jwt_secret=self.jwt_secret,
         )
         self.results["settings"] = {
             "QIYOU_ENV": "production",
@@ -286,8 +291,12 @@ class Bench:
         raise ValueError(endpoint)
 
     def _registrations(self, event_id: UUID, residents: list[UUID]) -> list[Request]:
+        # Each with an Idempotency-Key of its own, as docs/events.md tells every client to send.
         path = f"{API}/events/{event_id}/registrations"
-        return [Request("POST", path, self.tokens(u), '{"seats":1}') for u in residents]
+        return [
+            Request("POST", path, self.tokens(u), '{"seats":1}', idempotency_key=str(uuid4()))
+            for u in residents
+        ]
 
     def _bookings(self, slot: seed.Slot, residents: list[UUID]) -> list[Request]:
         body = json.dumps(
@@ -477,7 +486,33 @@ class Bench:
             ).as_dict()
             for kind in ("201-confirmed", "201-waitlisted")
         ]
+        outcome["replay"] = self.check_replay()
         self.results["rush"] = outcome
+
+    def check_replay(self) -> list[dict[str, Any]]:
+        """Both servers replay a repeated Idempotency-Key (on the profiler's event, by two
+        residents the other phases leave alone)."""
+        path = f"{API}/events/{self.seeded.rush_events['profile']}/registrations"
+        checks = []
+        residents = self.seeded.spare_residents[-2:]
+        for which, resident in zip(("ours", "ceiling"), residents, strict=True):
+            check = parity.replay(
+                f"registration replayed [{which}]",
+                self._server(which).base_url,
+                path,
+                self.tokens(resident),
+                b'{"seats":1}',
+                str(uuid4()),
+            )
+            say(f"  Idempotency-Key repeated [{which}]: {'replayed' if check.same_json else 'NO'}")
+            for line in check.differences:
+                say(f"    {line}")
+            if not check.same_json:
+                self.results["notes"].append(
+                    f"REPLAY: {which} does not replay a repeated Idempotency-Key (see rush.replay)"
+                )
+            checks.append(check.as_dict())
+        return checks
 
     def _meal_orders(self, meal_id: UUID, residents: list[UUID]) -> list[Request]:
         body = json.dumps({"mealId": str(meal_id), "portions": 1})

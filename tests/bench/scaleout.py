@@ -113,6 +113,7 @@ def _start(bench: Bench, workers: int) -> None:
         servers.free_port(),
         logs,
         data_key=bench.data_key,
+        jwt_secret=bench.jwt_secret,
         workers=workers,
     )
     bench.results["settings"][f"{workers}w"] = {

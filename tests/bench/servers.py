@@ -184,7 +184,14 @@ def start_ours(
 
 
 def start_ceiling(
-    dsn: str, pool_size: int, port: int, log_dir: Path, *, data_key: str, workers: int = 1
+    dsn: str,
+    pool_size: int,
+    port: int,
+    log_dir: Path,
+    *,
+    data_key: str,
+    jwt_secret: str,
+    workers: int = 1,
 ) -> Server:
     """The ceiling under uvicorn with the flags ``qiyou run`` passes to ``uvicorn.run``."""
     environ = {
@@ -193,6 +200,8 @@ def start_ceiling(
         "QIYOU_BENCH_POOL_SIZE": str(pool_size),
         # To seal and open codes as Qiyou does (URL-safe base64, as QIYOU_DATA_KEY).
         "QIYOU_BENCH_DATA_KEY": data_key,
+        # To verify the access tokens as Qiyou does.
+        "QIYOU_BENCH_JWT_SECRET": jwt_secret,
     }
     command = [
         str(PYTHON),

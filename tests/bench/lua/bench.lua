@@ -4,7 +4,9 @@
 --   MODE      "cycle": send the requests round and round until wrk's duration is over;
 --             "once":  send each request exactly once (the rush, the storm), then idle and
 --                      print QIYOU-BENCH-DONE so that the driver can stop wrk at once.
---   REQUESTS  a file with one request per line: METHOD<TAB>PATH<TAB>TOKEN<TAB>BODY ("-": none)
+--   REQUESTS  a file with one request per line: METHOD<TAB>PATH<TAB>TOKEN<TAB>BODY ("-": none),
+--             optionally <TAB>IDEMPOTENCY-KEY (sent as the Idempotency-Key header, as the
+--             phones send one with every creating POST: docs/events.md)
 --   SAMPLES   a file prefix: the first response body of each kind is written there ("-": none)
 --   THREADS   wrk's -t (in "once" mode each thread takes every THREADS-th line)
 --
@@ -60,10 +62,17 @@ function init(args)
   for line in file:lines() do
     number = number + 1
     if mode == "cycle" or (number - 1) % thread_total == thread_index - 1 then
-      local method, path, token, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      local method, path, token, body, key =
+        line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)$")
+      if method == nil then
+        method, path, token, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      end
       local headers = {}
       if token ~= "-" then
         headers["Authorization"] = "Bearer " .. token
+      end
+      if key ~= nil and key ~= "-" then
+        headers["Idempotency-Key"] = key
       end
       if body == "-" then
         body = nil
