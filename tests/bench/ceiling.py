@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from tests.bench import canteen, care_ceiling
+from tests.bench import canteen, care_ceiling, ceiling_auth, childcare_ceiling
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -60,6 +60,7 @@ PROBLEM = b"application/problem+json"
 PROBLEMS = {
     "not_found": (404, "未找到", "请求的资源不存在。"),
     "unauthorized": (401, "未登录", "请先登录。"),
+    "forbidden": (403, "没有权限", "当前账号无权执行此操作。"),
     "already_registered": (
         409,
         "已报名",
@@ -380,6 +381,8 @@ class Ceiling:
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self.programs = msgspec.Raw(b"[]")
+        # A caregiver's day and a childcare roster verify the token as Qiyou does (issue 17).
+        self.verifier = ceiling_auth.Verifier.from_env()
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -479,6 +482,12 @@ class Ceiling:
                         return 200, await care_ceiling.my_orders(self.pool, user_id, limit), JSON
                     day = date.fromisoformat(query["date"])
                     return 200, await care_ceiling.board(self.pool, user_id, day), JSON
+                if parts == ["caregiver", "visits"] or (
+                    len(parts) == 6
+                    and parts[:3] == ["manage", "childcare", "programs"]
+                    and parts[4] == "sessions"
+                ):
+                    return await self.verified_read(scope, parts, query)
                 if scope["path"] == "/health/live":
                     return 200, b'{"status":"ok"}', JSON
             elif method == "POST":
@@ -492,6 +501,28 @@ class Ceiling:
         except (ValueError, KeyError):
             pass
         return _problem("not_found")
+
+    async def verified_read(
+        self, scope: Scope, parts: list[str], query: dict[str, str]
+    ) -> tuple[int, bytes, bytes]:
+        """A caregiver's day, a session's roster: personal data, so the token is verified."""
+        caller = await self.verifier.user(self.pool, scope)
+        if caller is None:
+            return _problem("unauthorized")
+        user_id, role = caller
+        if parts[0] == "caregiver":
+            if role != "caregiver":
+                return _problem("forbidden")
+            day = date.fromisoformat(query["date"]) if "date" in query else None
+            limit = int(query.get("limit", 20))
+            body = await care_ceiling.caregiver_day(self.pool, self.codes, user_id, day, limit)
+            return 200, body, JSON
+        status, answer = await childcare_ceiling.roster(
+            self.pool, self.codes, user_id, role, UUID(parts[3]), date.fromisoformat(parts[5])
+        )
+        if isinstance(answer, str):
+            return _problem(answer)
+        return status, answer, JSON
 
     async def list_events(self, limit: int) -> tuple[int, bytes, bytes]:
         now = datetime.now(UTC)

@@ -163,7 +163,9 @@ def start_ours(settings: ProductionSettings, port: int, log_dir: Path) -> Server
     return server
 
 
-def start_ceiling(dsn: str, pool_size: int, port: int, log_dir: Path, *, data_key: str) -> Server:
+def start_ceiling(
+    dsn: str, pool_size: int, port: int, log_dir: Path, *, data_key: str, jwt_secret: str = ""
+) -> Server:
     """The ceiling under uvicorn with the flags ``qiyou run`` passes to ``uvicorn.run``."""
     environ = {
         **_clean_environ(),
@@ -171,6 +173,8 @@ def start_ceiling(dsn: str, pool_size: int, port: int, log_dir: Path, *, data_ke
         "QIYOU_BENCH_POOL_SIZE": str(pool_size),
         # To seal and open codes as Qiyou does (URL-safe base64, as QIYOU_DATA_KEY).
         "QIYOU_BENCH_DATA_KEY": data_key,
+        # Qiyou's token secret: the caregiver's day and the roster verify tokens as Qiyou does.
+        "QIYOU_BENCH_JWT_SECRET": jwt_secret,
     }
     command = [
         str(PYTHON),
