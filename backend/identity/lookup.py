@@ -50,6 +50,13 @@ def display_name_of(user_id: Any, *, active_only: bool = False) -> ScalarSelect[
     return query.scalar_subquery()
 
 
+def member_name_of(member_id: Any) -> ScalarSelect[str]:
+    """A household member's name (NULL if there is no such member) as a column another
+    domain's statement can carry (a childcare roster reads its children's names in its one
+    statement). ``member_id`` is a value or a column."""
+    return select(HouseholdMember.name).where(HouseholdMember.id == member_id).scalar_subquery()
+
+
 async def members_of(
     session: AsyncSession, owner_id: UUID, member_ids: Collection[UUID]
 ) -> list[MemberInfo]:
