@@ -103,7 +103,7 @@ def _first_read(*, for_member: bool) -> Select[*tuple[Any, ...]]:
     profile = eldercare.meal_profile_select(_USER_ID, _MEMBER_ID if for_member else None)
     mine = profile.subquery("profile")
     diner = (
-        lookup.member_name_of(_USER_ID, _MEMBER_ID)
+        lookup.member_name_of(_MEMBER_ID, owner_id=_USER_ID)
         if for_member
         else lookup.display_name_of(_USER_ID)
     )

@@ -9,21 +9,24 @@ left to undo).
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import Boolean, and_, case, func, select, tuple_, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.childcare import checkout_rules, pickups, wire_pickup
 from backend.childcare.checkout_rules import Verdict
-from backend.childcare.models import Application, Program, Session
+from backend.childcare.models import Application, Program, ProgramTeacher, Session
 from backend.childcare.models_pickup import Absence, Attendance, ChildProfile, Pickup
 from backend.childcare.teaching import enrolled, require_program, session_on
 from backend.core.auth import AuthUser, Role
 from backend.core.clock import local_date_of, to_local
 from backend.core.errors import AppError
+from backend.core.reads import Query, Reader, param
 from backend.core.security import code_digest, constant_time_equal, seal_code
 from backend.identity import lookup
 from backend.identity.service import clean_text
@@ -36,87 +39,126 @@ from schemas.childcare_pickup import (
     PickupMethod,
     RosterChild,
     RosterOut,
+    RosterPickup,
     RosterStatus,
 )
 
 
-async def roster(
-    session: AsyncSession,
-    actor: AuthUser,
-    program_id: UUID,
-    day: date,
-    *,
-    data_key: bytes,
-) -> RosterOut:
-    """The enrolled children and where each stands, and the people the guardians named. The
-    allergies, health notes and absence reasons only to the program's teachers, who care for
-    the children that day; an admin reads the roster without them."""
-    await require_program(session, actor, program_id, others=(Role.ADMIN,))
-    teacher = actor.role == Role.WORKER
-    row = await session_on(session, program_id, day)
-    children = await enrolled(session, program_id)
-    ids = [c.child_id for c in children]
-    names = await lookup.member_names(session, ids)
-    present = {
-        a.child_id: a
-        for a in await session.scalars(select(Attendance).where(Attendance.session_id == row.id))
-    }
-    absences = {
-        a.enrollment_id: a
-        for a in await session.scalars(select(Absence).where(Absence.session_id == row.id))
-    }
-    profiles = (
-        {
-            p.child_id: p
-            for p in await session.scalars(
-                select(ChildProfile).where(ChildProfile.child_id.in_(ids))
+@functools.cache
+def _roster_query() -> Query:
+    """A session's roster in one statement, compiled once: the program (no row: no such
+    program), whether the caller teaches it, the day's session (NULL: none that day), and one
+    row per enrolled child with the day's attendance and absence, their profile and the people
+    the guardians named. The absence reason, the allergies and the health notes leave the
+    database only for a teacher (``teacher``)."""
+    teacher = param("teacher", type_=Boolean)
+    pickups = (
+        select(
+            func.array_agg(
+                aggregate_order_by(
+                    tuple_(Pickup.id, Pickup.name, Pickup.relation, Pickup.blocked), Pickup.id
+                )
             )
-        }
-        if teacher
-        else {}
-    )
-    people: dict[UUID, list[Pickup]] = {}
-    for p in await session.scalars(
-        select(Pickup).where(Pickup.child_id.in_(ids)).order_by(Pickup.id)
-    ):
-        people.setdefault(p.child_id, []).append(p)
-    out: list[RosterChild] = []
-    for child in children:
-        seen, absence, profile = (
-            present.get(child.child_id),
-            absences.get(child.enrollment_id),
-            profiles.get(child.child_id),
         )
+        .where(Pickup.child_id == Application.child_id)
+        .scalar_subquery()
+    )
+    teaches = (
+        select(ProgramTeacher.user_id)
+        .where(ProgramTeacher.program_id == Program.id, ProgramTeacher.user_id == param("user_id"))
+        .exists()
+    )
+    return Query.compile(
+        select(
+            Session.id.label("session_id"),
+            Session.status.label("session_status"),
+            Session.starts_at,
+            Session.ends_at,
+            teaches.label("teaches"),
+            Application.id.label("enrollment_id"),
+            Application.child_id,
+            lookup.member_name_of(Application.child_id).label("name"),
+            Attendance.checked_in_at,
+            Attendance.brought_by,
+            Attendance.checked_out_at,
+            Attendance.picked_up_by,
+            Absence.id.is_not(None).label("excused"),
+            case((teacher, Absence.reason_enc)).label("reason_enc"),
+            case((teacher, ChildProfile.allergies_enc)).label("allergies_enc"),
+            case((teacher, ChildProfile.health_notes_enc)).label("health_notes_enc"),
+            pickups.label("pickups"),
+        )
+        .select_from(Program)
+        .outerjoin(Session, and_(Session.program_id == Program.id, Session.date == param("day")))
+        .outerjoin(
+            Application,
+            and_(
+                Application.program_id == Program.id,
+                Application.status == "enrolled",
+                Session.id.is_not(None),
+            ),
+        )
+        .outerjoin(
+            Attendance,
+            and_(Attendance.session_id == Session.id, Attendance.child_id == Application.child_id),
+        )
+        .outerjoin(
+            Absence, and_(Absence.session_id == Session.id, Absence.enrollment_id == Application.id)
+        )
+        .outerjoin(ChildProfile, ChildProfile.child_id == Application.child_id)
+        .where(Program.id == param("program_id"))
+    )
+
+
+async def roster(
+    reader: Reader, actor: AuthUser, program_id: UUID, day: date, *, data_key: bytes
+) -> RosterOut:
+    """The enrolled children and where each stands, and the people the guardians named, in one
+    statement read outside the session (a hot read, docs/architecture.md "Performance idioms").
+    Who may read it is ``teaching.require_program``'s rule (a program that does not exist: 404;
+    a worker who does not teach it: 403; admins: every program), then no session that day: 404.
+    The allergies, health notes and absence reasons only to the program's teachers, who care for
+    the children that day; an admin reads the roster without them."""
+    teacher = actor.role == Role.WORKER
+    rows = await reader.fetch(
+        _roster_query(), program_id=program_id, day=day, user_id=actor.id, teacher=teacher
+    )
+    if not rows:
+        raise AppError(404, "not_found")
+    first = rows[0]
+    if actor.role != Role.ADMIN and not first["teaches"]:
+        raise AppError(403, "forbidden")
+    if first["session_id"] is None:
+        raise AppError(404, "not_found")
+    out: list[RosterChild] = []
+    for row in rows:
+        if row["enrollment_id"] is None:
+            continue
         status: RosterStatus
-        if seen is not None:
-            status = "picked_up" if seen.checked_out_at is not None else "present"
+        if row["checked_in_at"] is not None:
+            status = "picked_up" if row["checked_out_at"] is not None else "present"
         else:
-            status = "excused" if absence is not None else "absent"
+            status = "excused" if row["excused"] else "absent"
         out.append(
             RosterChild(
-                child_id=child.child_id,
-                enrollment_id=child.enrollment_id,
-                name=names.get(child.child_id, ""),
+                child_id=row["child_id"],
+                enrollment_id=row["enrollment_id"],
+                name=row["name"] or "",
                 status=status,
-                pickups=[wire_pickup.roster_pickup(p) for p in people.get(child.child_id, [])],
-                checked_in_at=to_local(seen.checked_in_at) if seen else None,
-                brought_by=seen.brought_by if seen else None,
-                checked_out_at=to_local(seen.checked_out_at) if seen else None,
-                picked_up_by=seen.picked_up_by if seen else None,
-                absence_reason=(
-                    wire_pickup.opened(data_key, wire_pickup.ABSENCE_REASON, absence.reason_enc)
-                    if absence and teacher
-                    else None
+                pickups=[
+                    RosterPickup(id=p[0], name=p[1], relation=p[2], blocked=p[3])
+                    for p in row["pickups"] or ()
+                ],
+                checked_in_at=to_local(row["checked_in_at"]),
+                brought_by=row["brought_by"],
+                checked_out_at=to_local(row["checked_out_at"]),
+                picked_up_by=row["picked_up_by"],
+                absence_reason=wire_pickup.opened(
+                    data_key, wire_pickup.ABSENCE_REASON, row["reason_enc"]
                 ),
-                allergies=(
-                    wire_pickup.opened(data_key, wire_pickup.ALLERGIES, profile.allergies_enc)
-                    if profile
-                    else None
-                ),
-                health_notes=(
-                    wire_pickup.opened(data_key, wire_pickup.HEALTH_NOTES, profile.health_notes_enc)
-                    if profile
-                    else None
+                allergies=wire_pickup.opened(data_key, wire_pickup.ALLERGIES, row["allergies_enc"]),
+                health_notes=wire_pickup.opened(
+                    data_key, wire_pickup.HEALTH_NOTES, row["health_notes_enc"]
                 ),
             )
         )
@@ -124,9 +166,9 @@ async def roster(
     return RosterOut(
         program_id=program_id,
         date=day,
-        session_status=row.status,
-        starts_at=to_local(row.starts_at),
-        ends_at=to_local(row.ends_at),
+        session_status=first["session_status"],
+        starts_at=to_local(first["starts_at"]),
+        ends_at=to_local(first["ends_at"]),
         children=out,
     )
 

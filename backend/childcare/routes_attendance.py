@@ -25,6 +25,7 @@ from backend.core.clock import Clock
 from backend.core.errors import problem_responses
 from backend.core.idempotency import IdempotencyKeyHeader, idempotent
 from backend.core.months import RequiredMonthQuery
+from backend.core.reads import reader_of
 from backend.core.spreadsheets import csv_answer
 from schemas.childcare_pickup import (
     AbsenceIn,
@@ -61,19 +62,23 @@ class SessionDoorController(Controller):
     )
     async def get_session_roster(
         self,
+        request: Request[AuthUser, Any, Any],
         program_id: ProgramId,
         session_date: SessionDate,
-        db_session: NamedDependency[AsyncSession],
-        user: NamedDependency[AuthUser],
-        settings: NamedDependency[Settings],
     ) -> RosterOut:
         """The program's teachers (a worker who does not teach it: 403) and admins. Every
         enrolled child with their status, who brought and took them, the people the guardians
         named (blocked ones marked), and, to the teachers only (not to admins), the absence
         reason and the allergies and health notes for the day's care. No session that day:
         404."""
+        # A hot read (docs/architecture.md, "Performance idioms"): the user, the settings and
+        # the reader from the request, no dependency to resolve.
         return await service.roster(
-            db_session, user, program_id, session_date, data_key=settings.data_key
+            reader_of(request),
+            request.user,
+            program_id,
+            session_date,
+            data_key=request.app.state.settings.data_key,
         )
 
     @post(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime
-from typing import Any, get_args
+from typing import get_args
 from uuid import UUID
 
 from sqlalchemy import select, tuple_, update
@@ -151,20 +151,49 @@ async def board(reader: Reader, actor: AuthUser, day: date, *, now: datetime) ->
     )
 
 
-def _visit_rows() -> Any:
-    return select(
-        CareOrder,
-        CareProfile,
-        order_views.elder_name_of_order().label("elder_name"),
-        select(User.phone)
-        .where(User.id == CareOrder.household_id)
-        .scalar_subquery()
-        .label("contact_phone"),
-    ).join(CareProfile, CareProfile.id == CareOrder.care_profile_id)
+@functools.cache
+def _visits_query(*, after: bool) -> Query:
+    """A caregiver's visits of a day, with or without a cursor, compiled the first time it is
+    asked: the order's columns, the elder's name, the profile's address (sealed and masked),
+    place and health notes, the household's phone. Columns, not ORM entities (no object per
+    visit): :func:`wire.visit` reads them by name."""
+    query = (
+        select(
+            CareOrder.id,
+            CareOrder.status,
+            CareOrder.service_code,
+            CareOrder.starts_at,
+            CareOrder.ends_at,
+            CareOrder.note,
+            CareOrder.flags,
+            order_views.elder_name_of_order().label("elder_name"),
+            CareProfile.address_enc,
+            CareProfile.address_masked,
+            CareProfile.lat,
+            CareProfile.lng,
+            CareProfile.health_notes_enc,
+            select(User.phone)
+            .where(User.id == CareOrder.household_id)
+            .scalar_subquery()
+            .label("contact_phone"),
+        )
+        .join(CareProfile, CareProfile.id == CareOrder.care_profile_id)
+        .where(
+            CareOrder.caregiver_id == param("user_id"),
+            CareOrder.starts_at >= param("start"),
+            CareOrder.starts_at < param("end"),
+        )
+    )
+    if after:
+        query = query.where(
+            tuple_(CareOrder.starts_at, CareOrder.id)
+            > tuple_(param("after_starts_at"), param("after_id"))
+        )
+    return Query.compile(query.order_by(CareOrder.starts_at, CareOrder.id).limit(param("limit")))
 
 
 async def caregiver_visits(
-    session: AsyncSession,
+    reader: Reader,
     actor: AuthUser,
     day: date,
     *,
@@ -173,27 +202,26 @@ async def caregiver_visits(
     limit: int,
     cursor: str | None,
 ) -> Page[CaregiverVisitOut]:
-    """The caregiver's visits starting on ``day`` in visiting order. The address and the
-    household's phone and the health notes only on the day itself, for a visit assigned or under
-    way: what issue 14 allows a caregiver (docs/eldercare.md, data protection)."""
+    """The caregiver's visits starting on ``day`` in visiting order, in one statement read
+    outside the session (a hot read, docs/architecture.md "Performance idioms"). The address and
+    the household's phone and the health notes only on the day itself, for a visit assigned or
+    under way: what issue 14 allows a caregiver (docs/eldercare.md, data protection)."""
     after = VISITS.decode(cursor)
-    query = _visit_rows().where(CareOrder.caregiver_id == actor.id, order_views.on_day(day))
-    if after is not None:
-        query = query.where(tuple_(CareOrder.starts_at, CareOrder.id) > tuple_(*after))
-    query = query.order_by(CareOrder.starts_at, CareOrder.id).limit(limit + 1)
-    rows, next_cursor = VISITS.paginate(
-        (await session.execute(query)).all(), limit, lambda r: [r[0].starts_at, r[0].id]
+    order_rules.check_day(day)
+    start, end = order_rules.day_bounds(day)
+    rows = await reader.fetch(
+        _visits_query(after=after is not None),
+        user_id=actor.id,
+        start=start,
+        end=end,
+        after_starts_at=after[0] if after else None,
+        after_id=after[1] if after else None,
+        limit=limit + 1,
     )
+    page, next_cursor = VISITS.paginate(rows, limit, lambda r: (r["starts_at"], r["id"]))
     today = day == local_date_of(now)
-    return Page(
-        items=[
-            wire.visit(
-                row,
-                full=today and row[0].status in _ON_DUTY,
-                notes=today and row[0].status in _ON_DUTY,
-                data_key=data_key,
-            )
-            for row in rows
-        ],
-        next_cursor=next_cursor,
-    )
+    items = []
+    for row in page:
+        full = today and row["status"] in _ON_DUTY
+        items.append(wire.visit(row, full=full, notes=full, data_key=data_key))
+    return Page(items=items, next_cursor=next_cursor)

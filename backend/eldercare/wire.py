@@ -13,7 +13,6 @@ from backend.eldercare import order_rules
 from backend.eldercare.models import (
     CareCheckIn,
     CareCheckInAlert,
-    CareOrder,
     CareProfile,
     CareProvider,
     CareService,
@@ -196,27 +195,25 @@ def order(row: Any, *, now: datetime, household: bool) -> CareOrderOut:
 
 
 def visit(row: Any, *, full: bool, notes: bool, data_key: bytes) -> CaregiverVisitOut:
-    """A row of ``dispatch.visit_rows`` for the caregiver. ``full``: the address and phone
-    decrypted; ``notes``: the health notes too (a visit under way)."""
-    o: CareOrder = row[0]
-    profile: CareProfile = row.CareProfile
-    health = (
-        decrypt(data_key, HEALTH_NOTES, profile.health_notes_enc)
-        if notes and profile.health_notes_enc is not None
-        else None
-    )
+    """A row of ``dispatch._visits_query``, read by name, for the caregiver. ``full``: the
+    address and phone decrypted; ``notes``: the health notes too."""
+    sealed_notes = row["health_notes_enc"]
     return CaregiverVisitOut(
-        id=o.id,
-        status=o.status,
-        service_code=o.service_code,
-        elder_name=row.elder_name,
-        starts_at=to_local(o.starts_at),
-        ends_at=to_local(o.ends_at),
-        address=decrypt(data_key, ADDRESS, profile.address_enc) if full else profile.address_masked,
-        location=Location(lat=profile.lat, lng=profile.lng),
-        contact_phone=row.contact_phone if full else None,
-        note=o.note,
-        flags=list(o.flags),
+        id=row["id"],
+        status=row["status"],
+        service_code=row["service_code"],
+        elder_name=row["elder_name"],
+        starts_at=to_local(row["starts_at"]),
+        ends_at=to_local(row["ends_at"]),
+        address=decrypt(data_key, ADDRESS, row["address_enc"]) if full else row["address_masked"],
+        location=Location(lat=row["lat"], lng=row["lng"]),
+        contact_phone=row["contact_phone"] if full else None,
+        note=row["note"],
+        flags=list(row["flags"]),
         masked=not full,
-        health_notes=health,
+        health_notes=(
+            decrypt(data_key, HEALTH_NOTES, sealed_notes)
+            if notes and sealed_notes is not None
+            else None
+        ),
     )

@@ -50,15 +50,15 @@ def display_name_of(user_id: Any, *, active_only: bool = False) -> ScalarSelect[
     return query.scalar_subquery()
 
 
-def member_name_of(owner_id: Any, member_id: Any) -> ScalarSelect[str]:
-    """The name of ``member_id`` when it is a member of ``owner_id``'s household (NULL
-    otherwise), as a column another domain's statement can carry: the canteen's order reads the
-    diner's name in the statement that reads the meal. Either is a value or a bound parameter."""
-    return (
-        select(HouseholdMember.name)
-        .where(HouseholdMember.owner_id == owner_id, HouseholdMember.id == member_id)
-        .scalar_subquery()
-    )
+def member_name_of(member_id: Any, *, owner_id: Any = None) -> ScalarSelect[str]:
+    """A household member's name as a column another domain's statement can carry (the
+    canteen's order reads the diner's name with the meal, a childcare roster its children's
+    names). NULL when there is no such member, or, with ``owner_id``, when the member is not of
+    that household. Either is a value, a bound parameter or a column."""
+    query = select(HouseholdMember.name).where(HouseholdMember.id == member_id)
+    if owner_id is not None:
+        query = query.where(HouseholdMember.owner_id == owner_id)
+    return query.scalar_subquery()
 
 
 async def members_of(

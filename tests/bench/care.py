@@ -4,11 +4,13 @@ history, today's board, and the weeks ahead. Rows in the tables' column order, C
 rest (``seed.LOAD_ORDER``); a caregiver's assigned visits never overlap, as the exclusion
 constraint demands.
 
-The reads it serves: a resident's order list (``GET /me/care/orders``) and a dispatcher's board
-(``GET /manage/care/board?date=``)."""
+The reads it serves: a resident's order list (``GET /me/care/orders``), a dispatcher's board
+(``GET /manage/care/board?date=``) and a caregiver's day (``GET /caregiver/visits``: each
+caregiver has a login session and four visits today; most elders have health notes)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
@@ -16,7 +18,7 @@ from uuid import UUID
 
 from backend.core.clock import LOCAL_TZ
 from backend.core.security import encrypt
-from backend.eldercare.wire import ADDRESS, mask_address
+from backend.eldercare.wire import ADDRESS, HEALTH_NOTES, mask_address
 
 # The catalogue as migration 0013 seeds it: code → (minutes, price, subsidy percent).
 SERVICES = {
@@ -34,6 +36,14 @@ CAREGIVERS_PER_PROVIDER = 8
 # gets a today slot is 120 minutes): never overlapping.
 TODAY_SLOTS = (time(8, 0), time(10, 30), time(13, 0), time(15, 30))
 STREETS = ("东升路", "长水路", "中环南路", "由拳路", "昌盛南路", "越秀南路")
+# What a caregiver reads on the day of a visit (issue 14); two elders in three have some.
+HEALTH = (
+    "高血压，每日服药",
+    "糖尿病，注意饮食",
+    "行动不便，需搀扶",
+    "轻度认知障碍",
+    "听力较弱，请大声说话",
+)
 
 COLUMNS = {
     "care_providers": ("id", "name", "phone", "created_at", "updated_at"),
@@ -45,6 +55,7 @@ COLUMNS = {
         "member_id",
         "address_enc",
         "address_masked",
+        "health_notes_enc",
         "lat",
         "lng",
         "created_at",
@@ -95,6 +106,7 @@ class Builder(Protocol):
 class CareSeeded:
     households: list[UUID] = field(default_factory=list)
     dispatchers: list[UUID] = field(default_factory=list)
+    caregivers: list[UUID] = field(default_factory=list)
 
 
 def _uuid7(at: datetime) -> UUID:
@@ -147,6 +159,8 @@ def build(builder: Builder, *, households: int, orders_each: int) -> CareSeeded:
             caregiver = builder._user(
                 f"1390001{index}{n:02d}", f"护理员{builder._name()}", "caregiver"
             )
+            _session(builder, caregiver)
+            seeded.caregivers.append(caregiver)
             builder.rows["care_provider_staff"].append((caregiver, provider, created))
             caregivers[provider].append(caregiver)
 
@@ -164,6 +178,13 @@ def build(builder: Builder, *, households: int, orders_each: int) -> CareSeeded:
         street, number = rng.choice(STREETS), rng.randint(1, 300)
         building, room = rng.randint(1, 20), rng.randint(101, 1802)
         address = f"浙江省嘉兴市南湖区高照街道{street}{number}号{building}幢{room}室"
+        # A generator of its own: the orders below stay as they were before notes were seeded.
+        chance = random.Random(profile.int)
+        notes = (
+            encrypt(builder.data_key, HEALTH_NOTES, chance.choice(HEALTH))
+            if chance.random() < 2 / 3
+            else None
+        )
         builder.rows["care_profiles"].append(
             (
                 profile,
@@ -171,6 +192,7 @@ def build(builder: Builder, *, households: int, orders_each: int) -> CareSeeded:
                 member.id,
                 encrypt(builder.data_key, ADDRESS, address),
                 mask_address(address),
+                notes,
                 30.75 + rng.uniform(0, 0.05),
                 120.75 + rng.uniform(0, 0.05),
                 created,

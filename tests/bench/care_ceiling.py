@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -117,3 +117,74 @@ async def board(pool: asyncpg.Pool, user_id: UUID, day: date) -> bytes:
             "flagged": {"count": len(flagged), "orders": flagged},
         }
     )
+
+
+# --- a caregiver's day (issue 17) ---------------------------------------------------------------
+
+# The visits starting on the day, in visiting order. The address, the household's phone and the
+# health notes leave the database only for a visit of the caregiver's today that is assigned or
+# under way ($4): what Qiyou shows a caregiver (docs/eldercare.md, data protection).
+_ON_DUTY = "$4 AND o.status IN ('assigned', 'in_progress')"
+CAREGIVER_DAY = f"""
+SELECT o.id, o.status, o.service_code, coalesce(m.name, h.display_name) AS elder_name,
+       o.starts_at, o.ends_at, o.note, o.flags, p.address_masked, p.lat, p.lng,
+       CASE WHEN {_ON_DUTY} THEN p.address_enc END AS address_enc,
+       CASE WHEN {_ON_DUTY} THEN h.phone END AS contact_phone,
+       CASE WHEN {_ON_DUTY} THEN p.health_notes_enc END AS health_notes_enc
+FROM care_orders o
+JOIN care_profiles p ON p.id = o.care_profile_id
+LEFT JOIN household_members m ON m.id = o.member_id
+LEFT JOIN users h ON h.id = o.household_id
+WHERE o.caregiver_id = $1 AND o.starts_at >= $2 AND o.starts_at < $3
+ORDER BY o.starts_at, o.id
+LIMIT $5
+"""
+# The purposes Qiyou encrypts them under (backend.eldercare.wire).
+ADDRESS = "care-address"
+HEALTH_NOTES = "care-health-notes"
+
+
+class Opener(Protocol):
+    def open(self, purpose: str, sealed: bytes) -> str: ...
+
+
+async def caregiver_day(
+    pool: asyncpg.Pool, codes: Opener, user_id: UUID, day: date | None, limit: int
+) -> bytes:
+    now = datetime.now(UTC)
+    today = now.astimezone(LOCAL_TZ).date()
+    day = day or today
+    start = datetime.combine(day, time(0), LOCAL_TZ)
+    rows = await pool.fetch(
+        CAREGIVER_DAY, user_id, start, start + timedelta(days=1), day == today, limit + 1
+    )
+    page = rows[:limit]
+    cursor = (
+        _cursor("caregiver-visits", page[-1]["starts_at"], page[-1]["id"])
+        if len(rows) > limit
+        else None
+    )
+    items = []
+    for row in page:
+        full = row["address_enc"] is not None
+        notes = row["health_notes_enc"]
+        items.append(
+            {
+                "id": row["id"],
+                "status": row["status"],
+                "serviceCode": row["service_code"],
+                "elderName": row["elder_name"],
+                "startsAt": _local(row["starts_at"]),
+                "endsAt": _local(row["ends_at"]),
+                "address": codes.open(ADDRESS, row["address_enc"])
+                if full
+                else row["address_masked"],
+                "location": {"lat": row["lat"], "lng": row["lng"]},
+                "contactPhone": row["contact_phone"],
+                "note": row["note"],
+                "flags": list(row["flags"]),
+                "masked": not full,
+                "healthNotes": codes.open(HEALTH_NOTES, notes) if notes is not None else None,
+            }
+        )
+    return msgspec.json.encode({"items": items, "nextCursor": cursor})

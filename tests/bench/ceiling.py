@@ -65,7 +65,7 @@ from schemas.events import (
     RegistrationOut,
 )
 from schemas.hub import BookingIn, BookingOut, Interval, RoomAvailability, Slot, SlotState
-from tests.bench import canteen, care_ceiling
+from tests.bench import canteen, care_ceiling, childcare_ceiling
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -906,6 +906,12 @@ class Ceiling:
                         return 200, await care_ceiling.my_orders(self.pool, user_id, limit), JSON
                     day = date.fromisoformat(query["date"])
                     return 200, await care_ceiling.board(self.pool, user_id, day), JSON
+                if parts == ["caregiver", "visits"] or (
+                    len(parts) == 6
+                    and parts[:3] == ["manage", "childcare", "programs"]
+                    and parts[4] == "sessions"
+                ):
+                    return await self.verified_read(scope, parts, query)
                 if scope["path"] == "/health/live":
                     return 200, b'{"status":"ok"}', JSON
             elif method == "POST":
@@ -919,6 +925,31 @@ class Ceiling:
         except (ValueError, KeyError):
             pass
         return _problem("not_found")
+
+    async def verified_read(
+        self, scope: Scope, parts: list[str], query: dict[str, str]
+    ) -> tuple[int, bytes, bytes]:
+        """A caregiver's day, a session's roster: personal data, so the token is verified."""
+        try:
+            caller = self.tokens.caller(scope)
+        except RefusedError as refused:
+            return _problem(refused.code)
+        if caller is None:
+            return _problem("unauthorized")
+        user_id, role = caller.id, caller.role
+        if parts[0] == "caregiver":
+            if role != "caregiver":
+                return _problem("forbidden")
+            day = date.fromisoformat(query["date"]) if "date" in query else None
+            limit = int(query.get("limit", 20))
+            body = await care_ceiling.caregiver_day(self.pool, self.codes, user_id, day, limit)
+            return 200, body, JSON
+        status, answer = await childcare_ceiling.roster(
+            self.pool, self.codes, user_id, role, UUID(parts[3]), date.fromisoformat(parts[5])
+        )
+        if isinstance(answer, str):
+            return _problem(answer)
+        return status, answer, JSON
 
     async def list_events(self, limit: int) -> Reply:
         now = datetime.now(UTC)

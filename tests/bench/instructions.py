@@ -36,7 +36,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import uvloop
@@ -47,7 +47,16 @@ from tests.bench.database import DATA_KEY_FILE, DATABASE, dsn_of, start_server
 
 API = "/api/v1"
 WARM_UP = 200
-READS = ("events", "event", "availability", "home", "care-orders", "care-board")
+READS = (
+    "events",
+    "event",
+    "availability",
+    "home",
+    "care-orders",
+    "care-board",
+    "caregiver-day",
+    "childcare-roster",
+)
 # The meal-order rush's two answers (issue 15), each on a meal of its own per app: an order
 # taken (201: a portion for each warm-up and measured request, one resident each) and an
 # order refused because the meal is sold out (409, the rush's ~85 %).
@@ -85,12 +94,19 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="QIYOU_REDIS_URL for Qiyou (the stores and limits of several workers; issue 17)",
     )
+    parser.add_argument(
+        "--parity",
+        action="store_true",
+        help="no counting: answer every path of the reads once in each app, compare the bytes",
+    )
     parser.add_argument("--inside", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     reads = tuple(read for read in args.reads.split(",") if read)
     if unknown := set(reads) - {*READS, *MEAL_ORDERS}:
         parser.error(f"unknown reads: {', '.join(sorted(unknown))}")
     apps = ("ours",) if args.ours_only else ("ours", "ceiling")
+    if args.parity:
+        return uvloop.run(_parity(_benchmark_database(), reads))
     if args.inside:
         # The server's event loop (uvicorn runs on uvloop in production).
         uvloop.run(_inside(args.inside, args.requests, reads, apps, args.redis))
@@ -220,6 +236,107 @@ async def _inside(
                 os.getppid()
 
 
+async def _parity(url: str, reads: tuple[str, ...]) -> int:
+    """Every path of each read answered once by Qiyou and once by the ceiling, in-process: the
+    bodies must be the same bytes (a run checks one path per read; this checks them all). For
+    a caregiver's day and a roster, also the guarantees: the same refusals (401, 403, 404) and
+    the same answers to another day and to an admin."""
+    jwt_secret = secrets.token_urlsafe(48)
+    data_key = DATA_KEY_FILE.read_text().strip()
+    os.environ.update(
+        {
+            "QIYOU_ENV": "production",
+            "QIYOU_DATABASE_URL": url,
+            "QIYOU_JWT_SECRET": jwt_secret,
+            "QIYOU_DATA_KEY": data_key,
+            "QIYOU_BENCH_DATA_KEY": data_key,
+            "QIYOU_RATE_LIMIT_ENABLED": "true",
+            "QIYOU_ACCESS_LOG": "false",
+            "QIYOU_WORKER": "off",
+            "QIYOU_BENCH_DSN": dsn_of(url),
+        }
+    )
+    paths = await _paths(dsn_of(url), jwt_secret)
+    cases = {read: paths[read] for read in reads}
+    cases.update(await _guarantees(dsn_of(url), jwt_secret, reads))
+
+    from backend.app import create_app
+    from tests.bench.ceiling import create as create_ceiling
+
+    answers: dict[str, list[list[tuple[int, bytes]]]] = {name: [] for name in cases}
+    for app in (create_app(), create_ceiling()):
+        async with _lifespan(app):
+            for name, requests in cases.items():
+                answers[name].append([await _answer(app, path) for path in requests])
+    failed = 0
+    for name, (ours, theirs) in answers.items():
+        # A refusal's body carries its request id: the status is what must agree.
+        different = [
+            n
+            for n, (a, b) in enumerate(zip(ours, theirs, strict=True))
+            if a[0] != b[0] or (a[0] == 200 and a[1] != b[1])
+        ]
+        statuses = sorted({status for status, _ in ours})
+        print(f"{name}: {len(ours) - len(different)} of {len(ours)} alike (ours: {statuses})")
+        for n in different[:3]:
+            print(f"  {cases[name][n][0]}?{cases[name][n][1].decode()}")
+            print(f"    ours:    {ours[n][0]} {ours[n][1][:600]!r}")
+            print(f"    ceiling: {theirs[n][0]} {theirs[n][1][:600]!r}")
+        failed += len(different)
+    return 1 if failed else 0
+
+
+async def _guarantees(
+    dsn: str, jwt_secret: str, reads: tuple[str, ...]
+) -> dict[str, list[tuple[str, bytes, str | None]]]:
+    from tests.bench.run import Tokens
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        caregiver = await connection.fetchval("SELECT id FROM users WHERE role = 'caregiver'")
+        dispatcher = await connection.fetchval("SELECT id FROM users WHERE role = 'dispatcher'")
+        admin = await connection.fetchval("SELECT id FROM users WHERE role = 'admin'")
+        programs = await connection.fetch(
+            "SELECT t.program_id, min(t.user_id::text)::uuid AS teacher"
+            " FROM childcare_program_teachers AS t GROUP BY t.program_id ORDER BY t.program_id"
+            " LIMIT 2"
+        )
+    finally:
+        await connection.close()
+    people = [caregiver, dispatcher, admin, *(row["teacher"] for row in programs)]
+    # A session id of their own each: Qiyou checks the session against its revocations only.
+    tokens = Tokens(jwt_secret, {UUID(str(u)): uuid4() for u in people if u is not None})
+    stranger = Tokens(secrets.token_urlsafe(48), tokens.sessions)
+    today = datetime.now(LOCAL_TZ).date()
+    cases: dict[str, list[tuple[str, bytes, str | None]]] = {}
+    if "caregiver-day" in reads and caregiver is not None:
+        visits = f"{API}/caregiver/visits"
+        mine = tokens(caregiver, "caregiver")
+        cases["caregiver-day: refusals and other days"] = [
+            (visits, b"", None),
+            (visits, b"", stranger(caregiver, "caregiver")),
+            (visits, b"", tokens(dispatcher, "dispatcher")),
+            (visits, f"date={today + timedelta(days=1)}".encode(), mine),
+            (visits, f"date={today - timedelta(days=1)}".encode(), mine),
+            (visits, b"limit=2", mine),
+        ]
+    if "childcare-roster" in reads and len(programs) == 2:
+        (one, teacher), (other, _) = programs[0], programs[1]
+        day = f"{API}/manage/childcare/programs/{{}}/sessions/{{}}"
+        cases["childcare-roster: refusals, another day, an admin"] = [
+            (day.format(one, today), b"", None),
+            (day.format(one, today), b"", stranger(teacher, "worker")),
+            (day.format(one, today), b"", tokens(caregiver, "caregiver")),
+            (day.format(other, today), b"", tokens(teacher, "worker")),
+            (day.format(uuid4(), today), b"", tokens(teacher, "worker")),
+            (day.format(one, today + timedelta(days=400)), b"", tokens(teacher, "worker")),
+            (day.format(one, today - timedelta(days=1)), b"", tokens(teacher, "worker")),
+            (day.format(one, today), b"", tokens(admin, "admin")),
+            (day.format(other, today), b"", tokens(admin, "admin")),
+        ]
+    return cases
+
+
 async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[Call]]:
     # The benchmark's own tokens: minted as the app mints them, for a real login session each.
     from tests.bench.run import Tokens
@@ -244,6 +361,21 @@ async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[Call]]:
             "SELECT s.id, s.user_id FROM auth_sessions AS s JOIN users AS u ON u.id = s.user_id"
             " WHERE u.role = 'dispatcher' AND s.revoked_at IS NULL ORDER BY s.user_id"
         )
+        # Caregivers with visits today, and a teacher of each program with a session today
+        # (tests/bench/care.py, tests/bench/childcare.py).
+        caregivers = await connection.fetch(
+            "SELECT s.id, s.user_id FROM auth_sessions AS s JOIN users AS u ON u.id = s.user_id"
+            " WHERE u.role = 'caregiver' AND s.revoked_at IS NULL ORDER BY s.user_id"
+        )
+        today = datetime.now(LOCAL_TZ).date()
+        teachers = await connection.fetch(
+            "SELECT DISTINCT ON (t.program_id) t.program_id, s.id, s.user_id"
+            " FROM childcare_program_teachers AS t"
+            " JOIN auth_sessions AS s ON s.user_id = t.user_id AND s.revoked_at IS NULL"
+            " WHERE t.program_id IN (SELECT program_id FROM childcare_sessions WHERE date = $1)"
+            " ORDER BY t.program_id, s.user_id",
+            today,
+        )
     finally:
         await connection.close()
     residents = [UUID(str(row["user_id"])) for row in sessions]
@@ -251,10 +383,9 @@ async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[Call]]:
         jwt_secret,
         {
             UUID(str(row["user_id"])): UUID(str(row["id"]))
-            for row in (*sessions, *in_care, *dispatchers)
+            for row in (*sessions, *in_care, *dispatchers, *caregivers, *teachers)
         },
     )
-    today = datetime.now(LOCAL_TZ).date()
     return {
         "events": [(f"{API}/events", b"limit=20", None)],
         "event": [(f"{API}/events/{row['id']}", b"", None) for row in events],
@@ -278,6 +409,18 @@ async def _paths(dsn: str, jwt_secret: str) -> dict[str, list[Call]]:
                 tokens(UUID(str(row["user_id"])), "dispatcher"),
             )
             for row in dispatchers
+        ],
+        "caregiver-day": [
+            (f"{API}/caregiver/visits", b"", tokens(UUID(str(row["user_id"])), "caregiver"))
+            for row in caregivers
+        ],
+        "childcare-roster": [
+            (
+                f"{API}/manage/childcare/programs/{row['program_id']}/sessions/{today}",
+                b"",
+                tokens(UUID(str(row["user_id"])), "worker"),
+            )
+            for row in teachers
         ],
     }
 
@@ -348,6 +491,40 @@ class _asgi_lifespan:  # noqa: N801 - used as a context manager, like Litestar's
     async def __aexit__(self, *exc: object) -> None:
         await self.messages.put({"type": "lifespan.shutdown"})
         await self.task
+
+
+async def _answer(app: ASGIApp, path: tuple[str, bytes, str | None]) -> tuple[int, bytes]:
+    """One request: its status and body."""
+    answers: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        answers.append(message)
+
+    target, query, token = path
+    headers = [(b"host", b"127.0.0.1"), (b"accept", b"*/*")]
+    if token:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": target,
+        "raw_path": target.encode(),
+        "root_path": "",
+        "query_string": query,
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    await app(scope, receive, send)
+    body = b"".join(m.get("body", b"") for m in answers if m["type"] == "http.response.body")
+    return answers[0]["status"], body
 
 
 async def _drive(app: ASGIApp, paths: list[Call], count: int, expected: int = 200) -> None:

@@ -105,6 +105,8 @@ READS = {
     "home": "GET /api/v1/home (authenticated)",
     "care_orders": "GET /api/v1/me/care/orders (a household's care orders)",
     "care_board": "GET /api/v1/manage/care/board?date= (a dispatcher's day)",
+    "caregiver_day": "GET /api/v1/caregiver/visits (a caregiver's day)",
+    "childcare_roster": "GET /api/v1/manage/childcare/programs/{id}/sessions/{date} (a roster)",
 }
 
 
@@ -287,6 +289,22 @@ class Bench:
                     "GET", f"{API}/manage/care/board?date={today}", self.tokens(d, "dispatcher")
                 )
                 for d in self.seeded.dispatchers
+            ]
+        if endpoint == "caregiver_day":
+            # As the phone asks: no date, today's visits.
+            return [
+                Request("GET", f"{API}/caregiver/visits", self.tokens(c, "caregiver"))
+                for c in self.seeded.caregivers
+            ]
+        if endpoint == "childcare_roster":
+            today = datetime.now(LOCAL_TZ).date()
+            return [
+                Request(
+                    "GET",
+                    f"{API}/manage/childcare/programs/{program}/sessions/{today}",
+                    self.tokens(teacher, "worker"),
+                )
+                for program, teacher in self.seeded.rosters
             ]
         raise ValueError(endpoint)
 

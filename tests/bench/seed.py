@@ -39,7 +39,7 @@ from backend.hub import demo as hub_demo
 from backend.hub import rules
 from backend.hub.common import new_check_in_code
 from schemas.hub import RoomIn
-from tests.bench import care
+from tests.bench import care, childcare
 
 BENCH_PASSWORD = "Bench-Pass-2026"
 SEED = 20261125
@@ -112,6 +112,9 @@ class Seeded:
     # Elderly care (tests/bench/care.py): households with care orders, the two dispatchers.
     care_households: list[UUID] = field(default_factory=list)
     dispatchers: list[UUID] = field(default_factory=list)
+    # A caregiver's day and a childcare roster (issue 17): the caregivers, (program, teacher).
+    caregivers: list[UUID] = field(default_factory=list)
+    rosters: list[tuple[UUID, UUID]] = field(default_factory=list)
 
 
 # --- reference data ----------------------------------------------------------------------------
@@ -1055,17 +1058,19 @@ async def seed(dsn: str, scale: DataScale, data_key: bytes, *, scale_out: bool =
     builder.notifications()
     # A tenth of the households have an elder in care, a dozen orders each.
     cared = care.build(builder, households=scale.residents // 10, orders_each=12)
-    columns = {**COLUMNS, **care.COLUMNS}
+    # One after-school program of 20 children per 300 households (quick 10, full 66).
+    schooled = childcare.build(builder, programs=scale.residents // 300)
+    columns = {**COLUMNS, **care.COLUMNS, **childcare.COLUMNS}
     conn = await asyncpg.connect(dsn)
     try:
-        for table in (*LOAD_ORDER, *care.LOAD_ORDER):
+        for table in (*LOAD_ORDER, *care.LOAD_ORDER, *childcare.LOAD_ORDER):
             await conn.copy_records_to_table(
                 table, records=builder.rows[table], columns=list(columns[table])
             )
         await conn.execute("VACUUM ANALYZE")
         counts = {
             table: int(await conn.fetchval(f"SELECT count(*) FROM {table}"))
-            for table in (*LOAD_ORDER, *care.LOAD_ORDER)
+            for table in (*LOAD_ORDER, *care.LOAD_ORDER, *childcare.LOAD_ORDER)
         }
     finally:
         await conn.close()
@@ -1093,6 +1098,8 @@ async def seed(dsn: str, scale: DataScale, data_key: bytes, *, scale_out: bool =
         seconds=clock.perf_counter() - started,
         care_households=cared.households,
         dispatchers=cared.dispatchers,
+        caregivers=cared.caregivers,
+        rosters=schooled.rosters,
     )
 
 
