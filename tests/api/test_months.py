@@ -4,14 +4,15 @@ answered the same way. The attendance report let any four digits through and the
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID
 
 import httpx
 import pytest
 
 from tests.factories import MakeUser
 
-SOMEWHERE = uuid4()
+# A fixed id: the parameters must be the same in every xdist worker.
+SOMEWHERE = UUID("0193a0c4-0000-7000-8000-000000000001")
 PATHS = [
     ("resident", "/api/v1/me/meal-orders"),
     ("admin", f"/api/v1/manage/canteens/{SOMEWHERE}/statement"),
