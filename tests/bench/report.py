@@ -145,6 +145,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"# Qiyou benchmark — {results['mode']} run, {results['started_at']}",
         "",
+        f"Commit {results.get('commit', '?')[:12]}"
+        f"{' (dirty tree: uncommitted changes were measured)' if results.get('dirty') else ''}.",
+        "",
         f"Machine: {machine['nproc']} × {machine['cpu_model']}, {machine['memory_gib']} GiB, "
         f"Linux {machine['kernel']}; Python {machine['python']}, "
         f"PostgreSQL {machine.get('postgresql', '?')} (embedded), {machine.get('wrk', 'wrk')}. "

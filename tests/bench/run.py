@@ -49,6 +49,7 @@ from tests.bench import (
     parity,
     profiling,
     report,
+    scaleout,
     seed,
     servers,
 )
@@ -142,6 +143,8 @@ class Bench:
         self.results: dict[str, Any] = {
             "mode": config.name,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            # What was measured (issue 17): the commit, and whether the tree differed from it.
+            **scaleout.git_state(),
             "notes": [],
         }
         self.ours: servers.Server | None = None
