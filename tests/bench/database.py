@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -11,6 +13,19 @@ from backend.core import migrations
 from backend.core.database import plain_url, start_embedded, with_database
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def git_state() -> dict[str, Any]:
+    """What a run measured (issue 17): the commit, and whether the tree differed from it."""
+
+    def git(*argv: str) -> str:
+        return subprocess.run(
+            ["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
+
+
 DATA_DIR = ROOT / ".qiyou-bench"
 DATABASE = "qiyou_bench"
 # The data key the last seed sealed its codes with: tests.bench.instructions reuses the seeded

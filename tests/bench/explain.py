@@ -19,7 +19,6 @@ import asyncio
 import json
 import random
 import statistics
-import subprocess
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -182,15 +181,6 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def _commit() -> dict[str, Any]:
-    def git(*argv: str) -> str:
-        return subprocess.run(
-            ["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
-
-
 def _ratios(result: dict[str, Any], scale: int) -> dict[str, Any]:
     ratios = {}
     for name, statements in result["1"].items():
@@ -224,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "mode": mode,
         "scale": args.scale,
-        **_commit(),
+        **database.git_state(),
         "summary": _ratios(result, args.scale),
         **result,
     }

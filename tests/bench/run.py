@@ -49,7 +49,6 @@ from tests.bench import (
     parity,
     profiling,
     report,
-    scaleout,
     seed,
     servers,
 )
@@ -143,8 +142,7 @@ class Bench:
         self.results: dict[str, Any] = {
             "mode": config.name,
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            # What was measured (issue 17): the commit, and whether the tree differed from it.
-            **scaleout.git_state(),
+            **database.git_state(),
             "notes": [],
         }
         self.ours: servers.Server | None = None

