@@ -493,28 +493,24 @@ class _asgi_lifespan:  # noqa: N801 - used as a context manager, like Litestar's
         await self.task
 
 
-async def _answer(app: ASGIApp, path: tuple[str, bytes, str | None]) -> tuple[int, bytes]:
-    """One request: its status and body."""
-    answers: list[Message] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        answers.append(message)
-
-    target, query, token = path
-    headers = [(b"host", b"127.0.0.1"), (b"accept", b"*/*")]
+def _request(call: Call) -> tuple[Message, bytes]:
+    """The ASGI scope of one call, as wrk's request arrives, and its body."""
+    path, query, token, *posted = call
+    body = posted[0] if posted else b""
+    headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
     if token:
         headers.append((b"authorization", f"Bearer {token}".encode()))
+    if posted:
+        headers.append((b"content-type", b"application/json"))
+        headers.append((b"content-length", str(len(body)).encode()))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": "POST" if posted else "GET",
         "scheme": "http",
-        "path": target,
-        "raw_path": target.encode(),
+        "path": path,
+        "raw_path": path.encode(),
         "root_path": "",
         "query_string": query,
         "headers": headers,
@@ -522,9 +518,23 @@ async def _answer(app: ASGIApp, path: tuple[str, bytes, str | None]) -> tuple[in
         "server": ("127.0.0.1", 8000),
         "state": {},
     }
+    return scope, body
+
+
+async def _answer(app: ASGIApp, call: Call) -> tuple[int, bytes]:
+    """One request: its status and body."""
+    answers: list[Message] = []
+    scope, body = _request(call)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        answers.append(message)
+
     await app(scope, receive, send)
-    body = b"".join(m.get("body", b"") for m in answers if m["type"] == "http.response.body")
-    return answers[0]["status"], body
+    sent = b"".join(m.get("body", b"") for m in answers if m["type"] == "http.response.body")
+    return answers[0]["status"], sent
 
 
 async def _drive(app: ASGIApp, paths: list[Call], count: int, expected: int = 200) -> None:
@@ -538,33 +548,12 @@ async def _drive(app: ASGIApp, paths: list[Call], count: int, expected: int = 20
         answers.append(message)
 
     for n in range(count):
-        path, query, token, *posted = paths[n % len(paths)]
-        body = posted[0] if posted else b""
-        headers = [(b"host", b"127.0.0.1"), (b"user-agent", b"wrk"), (b"accept", b"*/*")]
-        if token:
-            headers.append((b"authorization", f"Bearer {token}".encode()))
-        if posted:
-            headers.append((b"content-type", b"application/json"))
-            headers.append((b"content-length", str(len(body)).encode()))
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": "POST" if posted else "GET",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "root_path": "",
-            "query_string": query,
-            "headers": headers,
-            "client": ("127.0.0.1", 40000),
-            "server": ("127.0.0.1", 8000),
-            "state": {},
-        }
+        call = paths[n % len(paths)]
+        scope, body = _request(call)
         answers.clear()
         await app(scope, receive, send)
         if answers[0]["status"] != expected:
-            raise SystemExit(f"{path}?{query.decode()} answered {answers[0]['status']}")
+            raise SystemExit(f"{call[0]}?{call[1].decode()} answered {answers[0]['status']}")
 
 
 if __name__ == "__main__":
