@@ -16,12 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, exists, func, literal, select, tuple_
+from sqlalchemy import and_, delete, exists, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.canteen.common import notice
 from backend.canteen.models import Canteen, Meal, MealOrder, MealReminderPref, MealReminderSent
+from backend.core.batches import delete_batch
 from backend.core.clock import to_local
 from backend.core.errors import invalid_field
 from backend.jobs import JobContext, periodic
@@ -131,15 +132,10 @@ async def cutoff_reminders(ctx: JobContext) -> None:
 
 async def delete_old(session: AsyncSession, *, now: datetime, limit: int) -> int:
     """Housekeeping: drop up to ``limit`` records sent over ``KEEP_AFTER_SENT`` ago."""
-    old = (
-        select(MealReminderSent.meal_id, MealReminderSent.user_id)
-        .where(MealReminderSent.sent_at < now - KEEP_AFTER_SENT)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    return await delete_batch(
+        session,
+        MealReminderSent,
+        (MealReminderSent.meal_id, MealReminderSent.user_id),
+        MealReminderSent.sent_at < now - KEEP_AFTER_SENT,
+        limit=limit,
     )
-    result = await session.execute(
-        delete(MealReminderSent)
-        .where(tuple_(MealReminderSent.meal_id, MealReminderSent.user_id).in_(old))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

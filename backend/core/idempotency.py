@@ -27,10 +27,11 @@ from uuid import UUID
 import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.core.batches import delete_batch
 from backend.core.errors import AppError
 from backend.core.models import IdempotencyKey
 from backend.core.responses import Answer
@@ -97,19 +98,14 @@ async def delete_expired(session: AsyncSession, *, now: datetime, limit: int) ->
     """Housekeeping (a periodic job, ``backend.jobs.housekeeping``): drop up to ``limit``
     expired answers, oldest first, skipping rows another run is dropping. Requests never
     delete: an expired row is ignored by the lookup and overwritten by a new answer."""
-    expired = (
-        select(IdempotencyKey.user_id, IdempotencyKey.key)
-        .where(IdempotencyKey.expires_at < now)
-        .order_by(IdempotencyKey.expires_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    return await delete_batch(
+        session,
+        IdempotencyKey,
+        (IdempotencyKey.user_id, IdempotencyKey.key),
+        IdempotencyKey.expires_at < now,
+        limit=limit,
+        oldest_first=IdempotencyKey.expires_at,
     )
-    result = await session.execute(
-        delete(IdempotencyKey)
-        .where(tuple_(IdempotencyKey.user_id, IdempotencyKey.key).in_(expired))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def idempotent(

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.core.batches import delete_batch
 from backend.core.clock import to_local
 from backend.core.errors import AppError
 from backend.core.pagination import Keyset
@@ -222,15 +223,5 @@ async def delete_ended_sessions(
         timedelta(seconds=settings.access_token_ttl_seconds + MARGIN_SECONDS),
     )
     cutoff = now - keep
-    ended = (
-        select(AuthSession.id)
-        .where(or_(AuthSession.revoked_at < cutoff, AuthSession.expires_at < cutoff))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    result = await session.execute(
-        delete(AuthSession)
-        .where(AuthSession.id.in_(ended))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    ended = or_(AuthSession.revoked_at < cutoff, AuthSession.expires_at < cutoff)
+    return await delete_batch(session, AuthSession, (AuthSession.id,), ended, limit=limit)

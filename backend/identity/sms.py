@@ -35,10 +35,11 @@ from urllib.parse import quote
 
 import httpx
 from litestar.stores.base import Store
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.core.batches import delete_batch
 from backend.core.clock import LOCAL_TZ
 from backend.core.errors import AppError, rate_limited
 from backend.core.security import constant_time_equal, decrypt, digits_code, encrypt, keyed_hash
@@ -370,13 +371,5 @@ async def consume_code(
 async def delete_old_codes(session: AsyncSession, *, now: datetime, limit: int) -> int:
     """Housekeeping (a periodic job, ``backend.jobs.housekeeping``): drop up to ``limit`` codes
     older than any rule looks back. Issuing a code no longer deletes."""
-    old = (
-        select(SmsCode.id)
-        .where(SmsCode.created_at < now - _KEEP_ROWS_FOR)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    result = await session.execute(
-        delete(SmsCode).where(SmsCode.id.in_(old)).execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    old = SmsCode.created_at < now - _KEEP_ROWS_FOR
+    return await delete_batch(session, SmsCode, (SmsCode.id,), old, limit=limit)

@@ -29,11 +29,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, and_, delete, exists, literal, select, tuple_
+from sqlalchemy import Select, and_, exists, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.core.batches import delete_batch
 from backend.eldercare import service as eldercare
 from backend.events import service as events
 from backend.hub import service as hub
@@ -175,16 +176,11 @@ async def send_reminders(ctx: JobContext) -> None:
 
 async def delete_old(session: AsyncSession, *, now: datetime, limit: int) -> int:
     """Housekeeping: drop up to ``limit`` records of subjects that started over a day ago."""
-    old = (
-        select(Reminder.starts_at, Reminder.kind, Reminder.subject_id)
-        .where(Reminder.starts_at < now - KEEP_AFTER_START)
-        .order_by(Reminder.starts_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    return await delete_batch(
+        session,
+        Reminder,
+        (Reminder.starts_at, Reminder.kind, Reminder.subject_id),
+        Reminder.starts_at < now - KEEP_AFTER_START,
+        limit=limit,
+        oldest_first=Reminder.starts_at,
     )
-    result = await session.execute(
-        delete(Reminder)
-        .where(tuple_(Reminder.starts_at, Reminder.kind, Reminder.subject_id).in_(old))
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
