@@ -17,6 +17,9 @@ from backend.core.auth import ALGORITHM, REQUIRED_CLAIMS, decode_access_token
 
 SETTINGS = Settings(env="production", jwt_secret="s" * 64)
 NOW = int(datetime.now(UTC).timestamp())
+# The tokens are made when the module is imported, which may be many minutes before a test of a
+# long run reads them: "valid" and "not yet valid" must stay so for longer than any run.
+DAY = 86_400
 
 
 def _claims(**changes: Any) -> dict[str, Any]:
@@ -25,7 +28,7 @@ def _claims(**changes: Any) -> dict[str, Any]:
         "iss": SETTINGS.jwt_issuer,
         "aud": SETTINGS.jwt_audience,
         "iat": NOW,
-        "exp": NOW + 600,
+        "exp": NOW + DAY,
         "jti": uuid4().hex,
         "sid": str(uuid4()),
         "role": "resident",
@@ -43,7 +46,7 @@ _MISSING = object()
 TOKENS: dict[str, str] = {
     "valid": jwt.encode(_claims(), SETTINGS.jwt_secret, algorithm=ALGORITHM),
     "expired": jwt.encode(_claims(exp=NOW - 10), SETTINGS.jwt_secret, algorithm=ALGORITHM),
-    "not yet valid": jwt.encode(_claims(nbf=NOW + 600), SETTINGS.jwt_secret, algorithm=ALGORITHM),
+    "not yet valid": jwt.encode(_claims(nbf=NOW + DAY), SETTINGS.jwt_secret, algorithm=ALGORITHM),
     "other issuer": jwt.encode(_claims(iss="else"), SETTINGS.jwt_secret, algorithm=ALGORITHM),
     "other audience": jwt.encode(_claims(aud="else"), SETTINGS.jwt_secret, algorithm=ALGORITHM),
     "audience list": jwt.encode(
@@ -59,7 +62,9 @@ TOKENS: dict[str, str] = {
     "exp beyond datetime": jwt.encode(
         _claims(exp=10**20), SETTINGS.jwt_secret, algorithm=ALGORITHM
     ),
-    "exp a float": jwt.encode(_claims(exp=NOW + 600.5), SETTINGS.jwt_secret, algorithm=ALGORITHM),
+    "exp a float": jwt.encode(
+        _claims(exp=NOW + DAY + 0.5), SETTINGS.jwt_secret, algorithm=ALGORITHM
+    ),
     "garbage": "not.a.token",
     "padded": jwt.encode(_claims(), SETTINGS.jwt_secret, algorithm=ALGORITHM) + "=",
     **{
