@@ -1,4 +1,3 @@
-
 import sys
 
 # Every test process imports the whole service and every test module (which pytest rewrites):

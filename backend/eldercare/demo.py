@@ -16,7 +16,7 @@ from backend.core.clock import LOCAL_TZ, local_date_of
 from backend.eldercare import demo_visits, dispatch, orders, profiles, providers
 from backend.eldercare.models import CareOrder, CareProfile, CareProvider, CareProviderService
 from backend.identity import service as identity
-from backend.identity.demo import DEMO_PASSWORD
+from backend.identity.demo import DEMO_PASSWORD, demo_password_hash
 from backend.identity.models import HouseholdMember
 from schemas.eldercare import (
     CareOrderIn,
@@ -90,6 +90,7 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
                 session,
                 phone=staff_phone,
                 password=DEMO_PASSWORD,
+                password_hash=demo_password_hash(),
                 role=role,
                 display_name=display_name,
             )

@@ -48,3 +48,28 @@ async def test_demo_accounts_load_once_and_can_log_in(
     assert len(groups) == len(demo.HOUSEHOLDS[resident])
     # The showcase is "one old, one young": every demo household has an elder or a child.
     assert set(groups.values()) & {"elder", "child"}
+
+
+async def test_a_demo_load_in_another_process_keeps_the_accounts_and_their_logins(
+    client: httpx.AsyncClient, db: async_sessionmaker[AsyncSession], settings: Settings
+) -> None:
+    """The demo accounts share one hash made per process; another process (another ``qiyou
+    demo``) has another hash of the same password, checks it, and changes nothing."""
+    async with db() as session, session.begin():
+        await demo.load(session, settings)
+    async with db() as session:
+        hashes = set((await session.scalars(select(User.password_hash))).all())
+    assert hashes == {demo.demo_password_hash()}
+    phone = demo.ACCOUNTS[0][0]
+    login = await client.post(
+        "/api/v1/auth/login", json={"phone": phone, "password": demo.DEMO_PASSWORD}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['accessToken']}"}
+
+    demo.demo_password_hash.cache_clear()  # as in a new process
+    async with db() as session, session.begin():
+        await demo.load(session, settings)
+    async with db() as session:
+        assert set((await session.scalars(select(User.password_hash))).all()) == hashes
+    # Nothing changed, so nothing ended: the login made before still works.
+    assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
