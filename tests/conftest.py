@@ -23,12 +23,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from filelock import FileLock
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from backend.config import Settings
-from backend.core import migrations
+from backend.core import migrations, security
 from backend.core.clock import Clock, FrozenClock
 from backend.core.database import EmbeddedPostgres, asyncpg_url, plain_url, with_database
 from tests import factories
@@ -126,6 +127,27 @@ def regex_classes_built_once() -> None:
     from tests.contract import regex_classes
 
     regex_classes.install()
+
+
+# The service's password hasher (argon2id, RFC 9106's low-memory profile), before the suite
+# swaps it for a cheap one (below); tests/unit/test_identity_rules.py holds its parameters.
+SERVICE_PASSWORD_HASHER = security._hasher
+
+
+@pytest.fixture(autouse=True, scope="session")
+def argon2_at_test_cost() -> Iterator[None]:
+    """Passwords are hashed with argon2id at the lowest cost in the tests' own processes.
+
+    At the service's cost each hash or check takes ~0.2 s of CPU on four threads, and the suite
+    makes hundreds of them (logins, accounts created by the contract fuzzing, the demo): ~10 %
+    of the suite's CPU, spent on a parameter choice tests/unit holds by itself. Every rule
+    around the hash (timing of unknown accounts, the memory slots, rehash on login) still runs;
+    only the work factor differs. Servers the tests start as processes keep the real cost."""
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    try:
+        yield
+    finally:
+        security._hasher = SERVICE_PASSWORD_HASHER
 
 
 @pytest.fixture(autouse=True)

@@ -107,3 +107,17 @@ def test_device_names_come_from_the_user_agent(agent: str | None, name: str | No
 
 def test_masked_phone() -> None:
     assert mask_phone("13812345678") == "138****5678"
+
+
+def test_the_service_hashes_passwords_with_argon2id_at_rfc_9106_low_memory_cost() -> None:
+    # The suite hashes at a lower cost (conftest.argon2_at_test_cost); the service must not.
+    from tests.conftest import SERVICE_PASSWORD_HASHER
+
+    assert (
+        SERVICE_PASSWORD_HASHER.time_cost,
+        SERVICE_PASSWORD_HASHER.memory_cost,
+        SERVICE_PASSWORD_HASHER.parallelism,
+    ) == (3, 65536, 4)
+    assert SERVICE_PASSWORD_HASHER.hash("Gaozhao-2026").startswith(
+        "$argon2id$v=19$m=65536,t=3,p=4$"
+    )
