@@ -32,7 +32,7 @@ from backend.resources import Resources, bind
 @dataclass
 class _Kept:
     app: Litestar
-    shape: Settings
+    shape: tuple[Settings, tuple[Any, ...]]
     routes: int
     handler: Any
     # The logging configuration the app set up (Litestar configures the process's logging when
@@ -44,12 +44,17 @@ class _Kept:
 class AppPool:
     """One per worker process (a session fixture of conftest)."""
 
-    idle: dict[Settings, list[_Kept]] = field(default_factory=dict)
+    idle: dict[tuple[Settings, tuple[Any, ...]], list[_Kept]] = field(default_factory=dict)
     lent: list[_Kept] = field(default_factory=list)
     built: int = 0
 
-    def lend(self, settings: Settings, database_url: str, clock: Clock) -> Litestar:
-        shape = replace(settings, data_dir=Path())
+    def lend(
+        self, settings: Settings, database_url: str, clock: Clock, routes: tuple[Any, ...] = ()
+    ) -> Litestar:
+        """An app of ``settings`` with the test's own ``routes`` registered (part of its
+        shape: a test that registers them itself changes the app, which is then built anew
+        for each of its tests)."""
+        shape = (replace(settings, data_dir=Path()), routes)
         idle = self.idle.get(shape)
         if idle:
             kept = idle.pop()
@@ -68,8 +73,10 @@ class AppPool:
                 self.idle.setdefault(kept.shape, []).append(kept)
         self.lent.clear()
 
-    def _build(self, settings: Settings, shape: Settings) -> _Kept:
+    def _build(self, settings: Settings, shape: tuple[Settings, tuple[Any, ...]]) -> _Kept:
         app = build_app(settings)
+        for route in shape[1]:
+            app.register(route)
         self.built += 1
         return _Kept(app, shape, len(app.routes), app.asgi_handler, _logging_now())
 

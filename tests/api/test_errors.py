@@ -16,8 +16,10 @@ from litestar.params import JSONBody
 
 from backend.config import Settings
 from backend.core.auth import admin_only
+from backend.core.clock import Clock
 from backend.core.errors import AppError, rate_limited
 from schemas.common import Wire
+from tests.apps import AppPool
 from tests.conftest import problem
 from tests.factories import MakeUser
 
@@ -66,10 +68,9 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def app(app: Litestar) -> Litestar:
-    for handler in (echo, only_for_admins, boom, domain_conflict, slow_down, unavailable):
-        app.register(handler)
-    return app
+def app(lent_apps: AppPool, settings: Settings, database_url: str, clock: Clock) -> Litestar:
+    routes = (echo, only_for_admins, boom, domain_conflict, slow_down, unavailable)
+    return lent_apps.lend(settings, database_url, clock, routes=routes)
 
 
 async def test_validation_errors_name_camel_case_fields(client: httpx.AsyncClient) -> None:

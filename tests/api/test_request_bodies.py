@@ -12,7 +12,10 @@ import pytest
 from litestar import Litestar, post
 from litestar.params import JSONBody
 
+from backend.config import Settings
+from backend.core.clock import Clock
 from schemas.common import Wire
+from tests.apps import AppPool
 from tests.conftest import problem
 
 EN = {"Accept-Language": "en"}
@@ -36,9 +39,8 @@ def echo(data: JSONBody[Booking]) -> Booking:
 
 
 @pytest.fixture
-def app(app: Litestar) -> Litestar:
-    app.register(echo)
-    return app
+def app(lent_apps: AppPool, settings: Settings, database_url: str, clock: Clock) -> Litestar:
+    return lent_apps.lend(settings, database_url, clock, routes=(echo,))
 
 
 async def test_a_well_formed_body_is_taken(client: httpx.AsyncClient) -> None:
