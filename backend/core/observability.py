@@ -105,9 +105,10 @@ def answered_status(exc: Exception) -> int:
     return status if isinstance(status, int) else 500
 
 
-async def echo_request_id(message: Message, scope: Scope) -> None:
-    """``before_send`` hook: every answer carries the request id, also those the app's outermost
-    exception handler sends (a refused token), which no middleware's ``send`` sees."""
+def echo_request_id(message: Message, scope: Scope) -> None:
+    """Called by the app's ``before_send`` hook (``resources.request_sessions``, ``on_send``):
+    every answer carries the request id, also those the app's outermost exception handler sends
+    (a refused token), which no middleware's ``send`` sees."""
     if message["type"] == "http.response.start":
         request_id = scope.get("state", {}).get("request_id")
         if request_id:
@@ -130,35 +131,24 @@ def add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[st
 
 class _Observer:
     """What both observers share: they pass anything but HTTP through, and begin every request
-    the same way, with its start time and its id (given by whichever sees it first)."""
+    the same way, with its start time and its id (given by whichever sees it first). The
+    beginning is a plain function (``_begin``) each one's ``__call__`` calls, not a coroutine
+    around theirs: a coroutine in the chain is paid again each time the request resumes."""
 
     def __init__(self, app: ASGIApp, *, access_log: AccessLog | None) -> None:
         self.app = app
         self.access_log = access_log
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        state = scope.setdefault("state", {})
-        request_id = state.get("request_id")
-        if request_id is None:
-            request_id = state["request_id"] = _new_request_id(scope)
-            # Each request runs in a task of its own, so the id set here leaves with it.
-            _REQUEST_ID.set(request_id)
-        await self.observe(scope, receive, send, state, request_id, started)
 
-    async def observe(
-        self,
-        scope: HTTPScope,
-        receive: Receive,
-        send: Send,
-        state: dict[str, Any],
-        request_id: str,
-        started: float,
-    ) -> None:
-        raise NotImplementedError
+def _begin(scope: Scope) -> tuple[dict[str, Any], str]:
+    """The request's state and id: the one it was given, or a new one."""
+    state = scope.setdefault("state", {})
+    request_id = state.get("request_id")
+    if request_id is None:
+        request_id = state["request_id"] = _new_request_id(scope)
+        # Each request runs in a task of its own, so the id set here leaves with it.
+        _REQUEST_ID.set(request_id)
+    return state, request_id
 
 
 class ObservedRequests(_Observer):
@@ -172,15 +162,12 @@ class ObservedRequests(_Observer):
     copied and scanned on every clear.
     """
 
-    async def observe(
-        self,
-        scope: HTTPScope,
-        receive: Receive,
-        send: Send,
-        state: dict[str, Any],
-        request_id: str,
-        started: float,
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state, request_id = _begin(scope)
         # The id was given before routing (``BeforeRouting``) when the app runs whole; only a
         # bare route in a unit test is given one here.
         state[OBSERVED] = True
@@ -249,15 +236,12 @@ class BeforeRouting(_Observer):
     and this way the answers of the routes pay for no wrapped ``send``.
     """
 
-    async def observe(
-        self,
-        scope: HTTPScope,
-        receive: Receive,
-        send: Send,
-        state: dict[str, Any],
-        request_id: str,
-        started: float,
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state, request_id = _begin(scope)
         status = 500
         try:
             await self.app(scope, receive, send)
