@@ -105,12 +105,19 @@ def answered_status(exc: Exception) -> int:
     return status if isinstance(status, int) else 500
 
 
+# Set in a request's state by ``echo_request_id``: the status of the answer sent.
+SENT_STATUS = "qiyou_sent_status"
+
+
 def echo_request_id(message: Message, scope: Scope) -> None:
     """Called by the app's ``before_send`` hook (``resources.request_sessions``, ``on_send``):
     every answer carries the request id, also those the app's outermost exception handler sends
-    (a refused token), which no middleware's ``send`` sees."""
+    (a refused token), which no middleware's ``send`` sees. It also notes the answer's status
+    for ``ObservedRequests``, which so wraps no ``send`` of its own."""
     if message["type"] == "http.response.start":
-        request_id = scope.get("state", {}).get("request_id")
+        state = scope.get("state", {})
+        state[SENT_STATUS] = message["status"]
+        request_id = state.get("request_id")
         if request_id:
             message["headers"] = [
                 *message.get("headers", ()),
@@ -153,7 +160,8 @@ def _begin(scope: Scope) -> tuple[dict[str, Any], str]:
 
 class ObservedRequests(_Observer):
     """Count and time every request that reached a route for Prometheus, and write its access
-    log line (``BeforeRouting`` gave it its id).
+    log line (``BeforeRouting`` gave it its id). The status is the one the app's ``before_send``
+    hook noted (``echo_request_id``): every answer's start passes it.
 
     One middleware for the three, placed in front of the JWT check: a refused token must still be
     logged, counted and carry its id. As two middlewares (Litestar's Prometheus one, slimmed,
@@ -179,15 +187,10 @@ class ObservedRequests(_Observer):
         if counted:
             REQUEST_METRICS.started(method, route)
         status = 500
-
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_recording_status)
+            await self.app(scope, receive, send)
+            # Noted by the app's ``before_send`` hook as the answer went out (``echo_request_id``).
+            status = state.get(SENT_STATUS, 500)
         except Exception as exc:
             # Raised by a middleware behind this one (the JWT check's 401); the app's
             # outermost exception handler answers it.
