@@ -288,8 +288,8 @@ def with_before_commit(
     """One ``before_send`` hook for every message: ``first``, then ``hook`` at the answer's
     start, then advanced-alchemy's ``commit`` (which commits or rolls back, and closes) when the
     request opened a session. Without one, ``commit`` has nothing to do; as three hooks (and
-    ``commit`` called anyway) they were six coroutines per answer on every read
-    (docs/performance.md, "Issue 17: the event read")."""
+    ``commit`` called anyway) they were seven coroutines per answer on every read, now three
+    (docs/performance.md, "Issue 17: the event read by instructions")."""
     from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 
     async def handler(message: Message, scope: Scope) -> None:

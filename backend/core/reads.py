@@ -96,7 +96,8 @@ class Reader:
         self.observers: list[Observer] = []
 
     # ``fetch`` and ``fetchrow`` are written out alike rather than sharing a coroutine: one
-    # coroutine less on every hot read (docs/performance.md, "Issue 17: the event read").
+    # coroutine less on every hot read (docs/performance.md, "Issue 17: the event read by
+    # instructions").
 
     async def fetch(self, query: Query, **params: Any) -> list[Record]:
         connection = await self.pool.acquire()
