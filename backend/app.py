@@ -48,7 +48,11 @@ from backend.core.openapi_schema import (
     contract_finisher,
 )
 from backend.core.responses import Answer
-from backend.core.routing import answer_head_like_get, answer_options_for_whole_paths
+from backend.core.routing import (
+    answer_head_like_get,
+    answer_options_for_whole_paths,
+    resolve_exception_handlers_once,
+)
 from backend.eldercare import routes as eldercare_routes
 from backend.events import routes as events_routes
 from backend.hub import routes as hub_routes
@@ -254,7 +258,12 @@ def build_app(settings: Settings) -> Litestar:
         plugins=[
             # Every write made with an acting token is recorded beside the action
             # (backend/assisted).
-            SQLAlchemyPlugin(config=request_sessions(before_commit=assisted_audit.record)),
+            # Its one ``before_send`` hook also puts the request id on every answer.
+            SQLAlchemyPlugin(
+                config=request_sessions(
+                    before_commit=assisted_audit.record, on_send=echo_request_id
+                )
+            ),
             structlog_plugin(settings),
             ConstrainedStructSchemaPlugin(),
         ],
@@ -267,7 +276,6 @@ def build_app(settings: Settings) -> Litestar:
             "language": Provide(request_language, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[echo_request_id],
         response_class=Answer,
         # Bodies are JSON only, decoded strictly (backend/core/bodies.py).
         request_class=JsonBodyRequest,
@@ -282,6 +290,7 @@ def build_app(settings: Settings) -> Litestar:
     )
     answer_options_for_whole_paths(app)
     answer_head_like_get(app)
+    resolve_exception_handlers_once(app)
     mark_public_reads(app)
     app.asgi_handler = _outermost(app, settings, requests_log)
     document_problems(app)

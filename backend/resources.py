@@ -30,6 +30,7 @@ from backend.core.clock import Clock
 from backend.core.database import (
     BeforeCommit,
     BeforeSend,
+    OnSend,
     build_read_pool,
     build_sqlalchemy_config,
     with_before_commit,
@@ -151,13 +152,22 @@ class RequestSessions(SQLAlchemyAsyncConfig):
         yield
 
 
-def request_sessions(*, before_commit: BeforeCommit | None = None) -> RequestSessions:
-    """``before_commit`` runs at the answer's start, before the commit or the rollback."""
+def request_sessions(
+    *, before_commit: BeforeCommit | None = None, on_send: OnSend | None = None
+) -> RequestSessions:
+    """``before_commit`` runs at the answer's start, before the commit or the rollback;
+    ``on_send`` before both, with every message sent (also those of requests without a
+    session)."""
     config = RequestSessions(
         before_send_handler="autocommit", create_all=False, session_dependency_key="db_session"
     )
     if before_commit is not None:
         config.before_send_handler = with_before_commit(
-            cast("BeforeSend", config.before_send_handler), config.session_scope_key, before_commit
+            cast("BeforeSend", config.before_send_handler),
+            config.session_scope_key,
+            before_commit,
+            first=on_send,
         )
+    elif on_send is not None:
+        raise ValueError("on_send needs before_commit (they share one hook)")
     return config

@@ -27,6 +27,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AuthenticationResult
 from litestar.routes import HTTPRoute
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+from litestar.types import Receive, Scope, Send
 
 from backend.config import Settings
 from backend.core.errors import AppError
@@ -151,6 +152,15 @@ def bearer_token(header: str) -> str:
 
 class BearerJWTMiddleware(JWTAuthenticationMiddleware):
     """Litestar's JWT middleware, reading the token only from a ``Bearer`` credential."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # A public route (``exclude_from_auth``) goes straight on, as Litestar's own check
+        # (``should_bypass_middleware``) would decide, without its call on every public read.
+        handler = scope.get("route_handler")
+        if handler is not None and handler.opt.get(self.exclude_opt_key):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]

@@ -7,7 +7,7 @@ Times are stored and compared in UTC; business rules that speak of "today" or op
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any, cast, overload
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -65,4 +65,5 @@ def local_date_of(moment: datetime) -> date:
 def clock_of(request: Any) -> Clock:
     """The app's clock, for hot routes that take the request rather than a ``clock``
     dependency (see ``backend.core.reads.reader_of``)."""
-    return cast(Clock, request.app.state.clock)
+    clock: Clock = request.app.state.clock
+    return clock

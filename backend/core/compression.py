@@ -19,17 +19,18 @@ from __future__ import annotations
 import gzip
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import brotli
 from litestar.config.compression import CompressionConfig
+from litestar.enums import ScopeType
 from litestar.middleware.compression import CompressionMiddleware
 from litestar.routes import HTTPRoute
 from xxhash import xxh3_128_hexdigest
 
 if TYPE_CHECKING:
     from litestar import Litestar
-    from litestar.types import HTTPResponseStartEvent, Message, Receive, Scope, Send
+    from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 
 # Below 2 kB an answer fits in two TCP segments either way; above it home (9.5 kB → 3.4 kB) and
 # the event lists save 1–8 kB (docs/performance.md, "Compressing answers").
@@ -151,8 +152,28 @@ def _headers_only(send: Send) -> Send:
     return send_headers
 
 
-class LazyCompression(CompressionMiddleware):
+class LazyCompression:
+    """The route's compression middleware (``CompressionConfig.middleware_class``, which Litestar
+    only calls as ``middleware_class(app=..., config=...)``).
+
+    Not a subclass of Litestar's ``CompressionMiddleware``: every subclass of its base wraps its
+    ``__call__`` in a check of the middleware's exclusions (``should_bypass_middleware``), a
+    coroutine and a function call more on every request. The config has no exclusions (refused
+    here if one is set), so only a non-HTTP scope passes through untouched, as Litestar's would.
+    Litestar's middleware is kept for a streamed answer, which it compresses chunk by chunk.
+    """
+
+    def __init__(self, app: ASGIApp, config: CompressionConfig) -> None:
+        if config.exclude is not None or config.exclude_opt_key is not None:
+            raise ValueError("LazyCompression takes no exclusions: it would not honour them")
+        self.app = app
+        self.config = config
+        self._streamed = CompressionMiddleware(app, config)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
         accept = b""
         condition: bytes | None = None
         for name, value in scope["headers"]:
@@ -162,7 +183,7 @@ class LazyCompression(CompressionMiddleware):
                 condition = value
         encoding = negotiate(accept) if accept else None
         tagged = bool(scope["route_handler"].opt.get(ETAG_OPT))
-        head = scope["method"] == "HEAD"  # type: ignore[typeddict-item]
+        head = scope["method"] == "HEAD"
         if encoding is None and not tagged and not head:
             await self.app(scope, receive, send)
             return
@@ -197,7 +218,7 @@ class LazyCompression(CompressionMiddleware):
             if message.get("more_body"):
                 # A streamed answer: Litestar's compression, chunk by chunk; no tag.
                 streaming = (
-                    self.create_compression_send_wrapper(send, encoding, scope)
+                    self._streamed.create_compression_send_wrapper(send, encoding, scope)
                     if encoding is not None
                     else send
                 )
@@ -239,7 +260,8 @@ def compression_config() -> CompressionConfig:
         brotli_quality=BROTLI_QUALITY,
         brotli_lgwin=BROTLI_LGWIN,
         brotli_gzip_fallback=True,
-        middleware_class=LazyCompression,
+        # Litestar calls it as it would call its own (``LazyCompression``'s docstring).
+        middleware_class=cast("type[CompressionMiddleware]", LazyCompression),
     )
 
 

@@ -278,13 +278,28 @@ def build_sqlalchemy_config(settings: Settings, url: str) -> SQLAlchemyAsyncConf
 BeforeSend = Callable[["Message", "Scope"], Awaitable[None]]
 
 
-def with_before_commit(commit: BeforeSend, scope_key: str, hook: BeforeCommit) -> BeforeSend:
+# Called first with every message sent, to add to it (the request id of every answer).
+OnSend = Callable[["Message", "Scope"], None]
+
+
+def with_before_commit(
+    commit: BeforeSend, scope_key: str, hook: BeforeCommit, *, first: OnSend | None = None
+) -> BeforeSend:
+    """One ``before_send`` hook for every message: ``first``, then ``hook`` at the answer's
+    start, then advanced-alchemy's ``commit`` (which commits or rolls back, and closes) when the
+    request opened a session. Without one, ``commit`` has nothing to do; as three hooks (and
+    ``commit`` called anyway) they were seven coroutines per answer on every read, now three
+    (docs/performance.md, "Issue 17: the event read by instructions")."""
     from advanced_alchemy.extensions.litestar._utils import get_aa_scope_state
 
     async def handler(message: Message, scope: Scope) -> None:
+        if first is not None:
+            first(message, scope)
+        session = get_aa_scope_state(scope, scope_key)
         if message["type"] == "http.response.start":
-            await hook(message, scope, get_aa_scope_state(scope, scope_key))
-        await commit(message, scope)
+            await hook(message, scope, session)
+        if session is not None:
+            await commit(message, scope)
 
     return handler
 

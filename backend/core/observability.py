@@ -105,11 +105,19 @@ def answered_status(exc: Exception) -> int:
     return status if isinstance(status, int) else 500
 
 
-async def echo_request_id(message: Message, scope: Scope) -> None:
-    """``before_send`` hook: every answer carries the request id, also those the app's outermost
-    exception handler sends (a refused token), which no middleware's ``send`` sees."""
+# Set in a request's state by ``echo_request_id``: the status of the answer sent.
+SENT_STATUS = "qiyou_sent_status"
+
+
+def echo_request_id(message: Message, scope: Scope) -> None:
+    """Called by the app's ``before_send`` hook (``resources.request_sessions``, ``on_send``):
+    every answer carries the request id, also those the app's outermost exception handler sends
+    (a refused token), which no middleware's ``send`` sees. It also notes the answer's status
+    for ``ObservedRequests``, which so wraps no ``send`` of its own."""
     if message["type"] == "http.response.start":
-        request_id = scope.get("state", {}).get("request_id")
+        state = scope.get("state", {})
+        state[SENT_STATUS] = message["status"]
+        request_id = state.get("request_id")
         if request_id:
             message["headers"] = [
                 *message.get("headers", ()),
@@ -130,40 +138,30 @@ def add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[st
 
 class _Observer:
     """What both observers share: they pass anything but HTTP through, and begin every request
-    the same way, with its start time and its id (given by whichever sees it first)."""
+    the same way, with its start time and its id (given by whichever sees it first). The
+    beginning is a plain function (``_begin``) each one's ``__call__`` calls, not a coroutine
+    around theirs: a coroutine in the chain is paid again each time the request resumes."""
 
     def __init__(self, app: ASGIApp, *, access_log: AccessLog | None) -> None:
         self.app = app
         self.access_log = access_log
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        state = scope.setdefault("state", {})
-        request_id = state.get("request_id")
-        if request_id is None:
-            request_id = state["request_id"] = _new_request_id(scope)
-            # Each request runs in a task of its own, so the id set here leaves with it.
-            _REQUEST_ID.set(request_id)
-        await self.observe(scope, receive, send, state, request_id, started)
 
-    async def observe(
-        self,
-        scope: HTTPScope,
-        receive: Receive,
-        send: Send,
-        state: dict[str, Any],
-        request_id: str,
-        started: float,
-    ) -> None:
-        raise NotImplementedError
+def _begin(scope: Scope) -> tuple[dict[str, Any], str]:
+    """The request's state and id: the one it was given, or a new one."""
+    state = scope.setdefault("state", {})
+    request_id = state.get("request_id")
+    if request_id is None:
+        request_id = state["request_id"] = _new_request_id(scope)
+        # Each request runs in a task of its own, so the id set here leaves with it.
+        _REQUEST_ID.set(request_id)
+    return state, request_id
 
 
 class ObservedRequests(_Observer):
     """Count and time every request that reached a route for Prometheus, and write its access
-    log line (``BeforeRouting`` gave it its id).
+    log line (``BeforeRouting`` gave it its id). The status is the one the app's ``before_send``
+    hook noted (``echo_request_id``): every answer's start passes it.
 
     One middleware for the three, placed in front of the JWT check: a refused token must still be
     logged, counted and carry its id. As two middlewares (Litestar's Prometheus one, slimmed,
@@ -172,15 +170,12 @@ class ObservedRequests(_Observer):
     copied and scanned on every clear.
     """
 
-    async def observe(
-        self,
-        scope: HTTPScope,
-        receive: Receive,
-        send: Send,
-        state: dict[str, Any],
-        request_id: str,
-        started: float,
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state, request_id = _begin(scope)
         # The id was given before routing (``BeforeRouting``) when the app runs whole; only a
         # bare route in a unit test is given one here.
         state[OBSERVED] = True
@@ -192,15 +187,10 @@ class ObservedRequests(_Observer):
         if counted:
             REQUEST_METRICS.started(method, route)
         status = 500
-
-        async def send_recording_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_recording_status)
+            await self.app(scope, receive, send)
+            # Noted by the app's ``before_send`` hook as the answer went out (``echo_request_id``).
+            status = state.get(SENT_STATUS, 500)
         except Exception as exc:
             # Raised by a middleware behind this one (the JWT check's 401); the app's
             # outermost exception handler answers it.
@@ -249,15 +239,12 @@ class BeforeRouting(_Observer):
     and this way the answers of the routes pay for no wrapped ``send``.
     """
 
-    async def observe(
-        self,
-        scope: HTTPScope,
-        receive: Receive,
-        send: Send,
-        state: dict[str, Any],
-        request_id: str,
-        started: float,
-    ) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state, request_id = _begin(scope)
         status = 500
         try:
             await self.app(scope, receive, send)

@@ -95,30 +95,46 @@ class Reader:
         # as they do on the engine for the session's).
         self.observers: list[Observer] = []
 
+    # ``fetch`` and ``fetchrow`` are written out alike rather than sharing a coroutine: one
+    # coroutine less on every hot read (docs/performance.md, "Issue 17: the event read by
+    # instructions").
+
     async def fetch(self, query: Query, **params: Any) -> list[Record]:
-        return cast(list[Record], await self._run("fetch", query, params))
-
-    async def fetchrow(self, query: Query, **params: Any) -> Record | None:
-        return cast(Record | None, await self._run("fetchrow", query, params))
-
-    async def _run(self, method: str, query: Query, params: Mapping[str, Any]) -> Any:
         connection = await self.pool.acquire()
         broken = False
         try:
             if self.observers:
                 _observe(self.observers, query.sql)
-            execute = getattr(connection, method)
-            return await execute(query.sql, *query.arguments(params))
+            rows: list[Record] = await connection.fetch(query.sql, *query.arguments(params))
+            return rows
         except BaseException as exc:
-            # A refusal by the server (a constraint, a bad value) leaves the connection as it
-            # was; anything else — a lost connection, a cancelled statement still being
-            # cancelled — and the pool must not hand it out again.
-            broken = not isinstance(exc, asyncpg.PostgresError) or isinstance(
-                exc, asyncpg.PostgresConnectionError
-            )
+            broken = _breaks(exc)
             raise
         finally:
             self.pool.release(connection, broken=broken)
+
+    async def fetchrow(self, query: Query, **params: Any) -> Record | None:
+        connection = await self.pool.acquire()
+        broken = False
+        try:
+            if self.observers:
+                _observe(self.observers, query.sql)
+            row: Record | None = await connection.fetchrow(query.sql, *query.arguments(params))
+            return row
+        except BaseException as exc:
+            broken = _breaks(exc)
+            raise
+        finally:
+            self.pool.release(connection, broken=broken)
+
+
+def _breaks(exc: BaseException) -> bool:
+    """Whether a statement that raised ``exc`` leaves its connection unfit to hand out again. A
+    refusal by the server (a constraint, a bad value) leaves the connection as it was; anything
+    else — a lost connection, a cancelled statement still being cancelled — does not."""
+    return not isinstance(exc, asyncpg.PostgresError) or isinstance(
+        exc, asyncpg.PostgresConnectionError
+    )
 
 
 def _observe(observers: list[Observer], sql: str) -> None:
@@ -129,7 +145,8 @@ def _observe(observers: list[Observer], sql: str) -> None:
 def reader_of(request: Request[Any, Any, Any]) -> Reader:
     """The app's reader. (Hot routes take the request rather than more dependencies: Litestar
     resolves two or more dependencies of one level in a task group, per request.)"""
-    return cast(Reader, request.app.state.reader)
+    reader: Reader = request.app.state.reader
+    return reader
 
 
 def autocommit_writer_of(request: Request[Any, Any, Any]) -> Reader:

@@ -31,12 +31,20 @@ if TYPE_CHECKING:
     from litestar import Litestar, Request
     from litestar.background_tasks import BackgroundTask, BackgroundTasks
     from litestar.datastructures import Cookie
-    from litestar.types import ResponseCookies, ResponseHeaders, TypeEncodersMap
+    from litestar.types import (
+        Receive,
+        ResponseCookies,
+        ResponseHeaders,
+        Scope,
+        Send,
+        TypeEncodersMap,
+    )
 
 T = TypeVar("T")
 
 # The statuses whose answer has no body (Litestar's rule: 1xx, 204, 304); they take Litestar's path.
 _BODYLESS = frozenset({204, 304})
+_NONE_GIVEN: frozenset[bytes] = frozenset()
 
 
 class Answer(Response[T]):
@@ -122,6 +130,26 @@ class Answer(Response[T]):
         return _ready(body, merged, media, self.encoding, status, self.background or background)
 
 
+class Ready(ASGIResponse):
+    """The ``ASGIResponse`` of the direct path: it sends the same two messages as Litestar's
+    (``__call__`` with ``start_response``, ``send_body`` and ``after_response``, three coroutines
+    more per answer), for what this path builds: no cookies, not a HEAD, a status with a body."""
+
+    __slots__ = ()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": self.status_code,
+                "headers": [*self.headers.headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": self.body, "more_body": False})
+        if self.background is not None:
+            await self.background()
+
+
 def _ready(
     body: bytes,
     headers: dict[str, Any],
@@ -134,17 +162,23 @@ def _ready(
     for a status with a body: the given headers in order, then ``content-type`` and
     ``content-length`` unless given."""
     length = len(body)
-    raw = [
-        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
-    ]
-    given = {name for name, _ in raw}
+    given: set[bytes] | frozenset[bytes]
+    if headers:
+        raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers.items()
+        ]
+        given = {name for name, _ in raw}
+    else:
+        # Most answers: a route's value with no headers of its own.
+        raw, given = [], _NONE_GIVEN
     if b"content-type" not in given:
         if media_type.startswith("text/"):
             media_type = f"{media_type}; charset={encoding}"
         raw.append((b"content-type", media_type.encode("latin-1")))
     if b"content-length" not in given:
         raw.append((b"content-length", str(length).encode("latin-1")))
-    answer = ASGIResponse.__new__(ASGIResponse)
+    answer = Ready.__new__(Ready)
     answer.headers = MutableScopeHeaders()
     answer.headers.headers = raw
     answer.background = background
@@ -157,4 +191,4 @@ def _ready(
     return answer
 
 
-__all__ = ["Answer"]
+__all__ = ["Answer", "Ready"]

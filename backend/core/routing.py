@@ -56,3 +56,29 @@ def answer_head_like_get(app: Litestar) -> None:
             # The GET's middleware stack too: authentication, guards, the compression layer.
             node.asgi_handlers["HEAD"] = node.asgi_handlers["GET"]
             node.path_parameters["HEAD"] = node.path_parameters["GET"]
+
+
+def resolve_exception_handlers_once(app: Litestar) -> None:
+    """Resolve each route handler's exception handlers once, when the app is built.
+
+    Litestar's router asks the matched handler for them on every request
+    (``route_handler.resolve_exception_handlers()``, whose docstring says it is memoized; in
+    2.25 it is not): it walks the handler's layers up to the app and merges their maps, 9k
+    instructions of an event read (docs/performance.md). The layers' maps are fixed once the
+    app is built, so the merged map is the same every time: each handler answers with the map
+    it resolved here. ``tests/unit/test_routing.py`` holds the map to Litestar's own result
+    and checks that the router still asks for it per request, so a Litestar that changes
+    either shows up there.
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if not hasattr(handler, "__dict__"):
+                # Litestar's own ``HTTPRouteHandler`` (the generated ``OPTIONS`` handlers) has
+                # slots only; the decorators' subclasses (``get``, ``post``…) do not.
+                continue
+            resolved = handler.resolve_exception_handlers()
+            # An attribute of the instance, which the method's name then finds first; a fresh
+            # copy per call (as Litestar's), made in C.
+            handler.resolve_exception_handlers = resolved.copy  # type: ignore[method-assign,attr-defined]

@@ -17,6 +17,7 @@ from backend.core.clock import clock_of
 from backend.core.errors import AppError, FieldError
 from backend.core.pagination import DEFAULT_LIMIT, Cursor, Limit
 from backend.core.reads import reader_of
+from backend.core.responses import Answer
 from backend.events import service
 from backend.events.routes import TAG, EventId, SearchText, search_words
 from schemas.common import Page
@@ -126,5 +127,9 @@ class PublicEventsController(Controller):
             "registrants can read why; a draft is a 404. Anyone may call it, without a token."
         ),
     )
-    async def get_event(self, request: Request[Any, Any, Any], event_id: EventId) -> EventOut:
-        return await service.get_event(reader_of(request), event_id, now=clock_of(request).now())
+    async def get_event(
+        self, request: Request[Any, Any, Any], event_id: EventId
+    ) -> Answer[EventOut]:
+        return Answer(
+            await service.get_event(reader_of(request), event_id, now=clock_of(request).now())
+        )

@@ -19,7 +19,6 @@ import asyncio
 import json
 import random
 import statistics
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -28,7 +27,7 @@ import asyncpg
 
 from backend.catalog import service as catalog
 from backend.core.clock import LOCAL_TZ
-from backend.core.reads import Query, Reader
+from backend.core.reads import Query, Reader, Record
 from backend.events import listing
 from backend.hub import availability
 from tests.bench import database, history, seed
@@ -58,9 +57,13 @@ class _Recorder(Reader):
         super().__init__(cast(Any, _OneConnection(conn)))
         self.sent: list[tuple[str, list[Any]]] = []
 
-    async def _run(self, method: str, query: Query, params: Mapping[str, Any]) -> Any:
+    async def fetch(self, query: Query, **params: Any) -> list[Record]:
         self.sent.append((query.sql, query.arguments(params)))
-        return await super()._run(method, query, params)
+        return await super().fetch(query, **params)
+
+    async def fetchrow(self, query: Query, **params: Any) -> Record | None:
+        self.sent.append((query.sql, query.arguments(params)))
+        return await super().fetchrow(query, **params)
 
 
 async def _statements(conn: asyncpg.Connection, seeded: seed.Seeded, key: bytes) -> dict[str, Any]:

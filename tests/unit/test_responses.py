@@ -17,7 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 from litestar.response.base import ASGIResponse
 
-from backend.core.responses import Answer
+from backend.core.responses import Answer, Ready
 
 
 class Point(msgspec.Struct, rename="camel"):
@@ -136,7 +136,7 @@ def test_an_answer_sends_what_litestar_sends(made: dict[str, Any], sent: dict[st
 
 def test_the_direct_path_is_taken_for_a_plain_json_answer() -> None:
     answer = Answer(POINT, status_code=201).to_asgi_response(None, None)  # type: ignore[arg-type]
-    assert type(answer) is ASGIResponse
+    assert type(answer) is Ready
     assert answer.headers.headers == [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(answer.body)).encode()),

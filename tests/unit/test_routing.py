@@ -1,0 +1,124 @@
+"""Each route handler's exception handlers, resolved once when the app is built
+(``routing.resolve_exception_handlers_once``), are the ones Litestar resolves itself, and the
+router still asks for them on every request: a Litestar that changes either fails here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from litestar import Controller, Litestar, Request, Response, Router, get
+from litestar.handlers.base import BaseRouteHandler
+from litestar.routes import HTTPRoute
+from litestar.testing import TestClient
+
+from backend.app import build_app
+from backend.config import Settings
+from backend.core.routing import resolve_exception_handlers_once
+
+
+class RefusedError(Exception):
+    pass
+
+
+def _by(layer: str) -> Any:
+    def handler(_request: Request[Any, Any, Any], _exc: Exception) -> Response[str]:
+        return Response(layer, status_code=418)
+
+    return handler
+
+
+class Layered(Controller):
+    path = "/controller"
+    exception_handlers = {RefusedError: _by("controller")}  # noqa: RUF012
+
+    @get("/own", exception_handlers={RefusedError: _by("handler")})
+    async def own(self) -> None:
+        raise RefusedError
+
+    @get("/inherited")
+    async def inherited(self) -> None:
+        raise RefusedError
+
+    @get("/value")
+    async def value(self) -> None:
+        raise ValueError
+
+
+@get("/bare")
+async def bare() -> None:
+    raise RefusedError
+
+
+def _app() -> Litestar:
+    router = Router(
+        path="/router",
+        route_handlers=[Layered],
+        exception_handlers={ValueError: _by("router")},
+    )
+    app = Litestar(route_handlers=[router, bare], exception_handlers={RefusedError: _by("app")})
+    resolve_exception_handlers_once(app)
+    return app
+
+
+def _handlers(app: Litestar) -> list[BaseRouteHandler]:
+    return [
+        handler
+        for route in app.routes
+        if isinstance(route, HTTPRoute)
+        for handler in route.route_handlers
+    ]
+
+
+def _litestars_own(handler: BaseRouteHandler) -> Any:
+    return type(handler).resolve_exception_handlers(handler)
+
+
+def test_the_maps_resolved_once_are_litestars() -> None:
+    app = _app()
+    handlers = _handlers(app)
+    assert len(handlers) > 4
+    for handler in handlers:
+        assert handler.resolve_exception_handlers() == _litestars_own(handler)
+
+
+def test_every_route_handler_of_the_service_keeps_its_map() -> None:
+    app = build_app(Settings(env="production", jwt_secret="s" * 64))
+    resolved = 0
+    for handler in _handlers(app):
+        assert handler.resolve_exception_handlers() == _litestars_own(handler)
+        resolved += "resolve_exception_handlers" in getattr(handler, "__dict__", {})
+    # Every handler of the app's own (the generated OPTIONS ones aside) answers from its map.
+    assert resolved > 100
+
+
+@pytest.mark.parametrize(
+    ("path", "answered_by"),
+    [
+        ("/router/controller/own", "handler"),
+        ("/router/controller/inherited", "controller"),
+        ("/router/controller/value", "router"),
+        ("/bare", "app"),
+    ],
+)
+def test_the_closest_layer_still_answers(path: str, answered_by: str) -> None:
+    with TestClient(_app()) as client:
+        answer = client.get(path)
+    assert (answer.status_code, answer.text) == (418, answered_by)
+
+
+def test_the_router_asks_the_matched_handler_on_every_request() -> None:
+    app = _app()
+    (handler,) = [h for h in _handlers(app) if getattr(h, "handler_name", "") == "inherited"]
+    asked: list[int] = []
+    resolved = handler.resolve_exception_handlers
+
+    def counted() -> Any:
+        asked.append(1)
+        return resolved()
+
+    handler.resolve_exception_handlers = counted  # type: ignore[method-assign]
+    with TestClient(app) as client:
+        client.get("/router/controller/inherited")
+        client.get("/router/controller/inherited")
+    assert len(asked) == 2
