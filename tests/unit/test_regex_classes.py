@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 import time
+from re import _constants as _sre  # type: ignore[attr-defined]
+from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies._internal import regex as hypothesis_regex
@@ -40,3 +43,67 @@ def test_a_text_pattern_is_built_once() -> None:
 @given(st.from_regex(re.compile(patterns.SINGLE_LINE_TEXT), fullmatch=True))
 def test_what_is_drawn_still_matches(text: str) -> None:
     assert re.fullmatch(patterns.SINGLE_LINE_TEXT, text)
+
+
+def _classes(pattern: str) -> list[tuple[int, list[tuple[Any, Any]]]]:
+    """Every character class of a pattern, as sre parses it (flags, members)."""
+    parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
+    found = []
+
+    def walk(items: Any) -> None:
+        for code, value in items:
+            if code == _sre.IN:
+                found.append((parsed.state.flags, value))
+            elif isinstance(value, (list, tuple)):
+                for part in value:
+                    if isinstance(part, re._parser.SubPattern):  # type: ignore[attr-defined]
+                        walk(part)
+                    elif isinstance(part, (list, tuple)):
+                        for inner in part:
+                            if isinstance(inner, re._parser.SubPattern):  # type: ignore[attr-defined]
+                                walk(inner)
+
+    walk(parsed)
+    return found
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        patterns.SINGLE_LINE_TEXT,
+        patterns.NOTES,
+        patterns.PHONE,
+        patterns.REAL_NAME,
+        patterns.IDEMPOTENCY_KEY,
+        "[^a-z0-9_]",
+        "[a-cb-fx]",
+        "[\\u00e9\\U0001f600-\\U0001f64f]",
+    ],
+)
+def test_classes_from_ranges_are_the_ones_hypothesis_builds(pattern: str) -> None:
+    alphabet = st.characters(codec=None)
+    classes = _classes(pattern)
+    assert classes, pattern
+    for flags, members in classes:
+        fast = regex_classes._from_ranges(members, flags, True, alphabet)
+        assert fast is not None
+        builder = hypothesis_regex.CharactersBuilder(
+            negate=members[0][0] == _sre.NEGATE, flags=re.RegexFlag(flags), alphabet=alphabet
+        )
+        for code, value in members:
+            if code == _sre.LITERAL:
+                builder.add_char(chr(value))
+            elif code == _sre.RANGE:
+                for point in range(value[0], value[1] + 1):
+                    builder.add_char(chr(point))
+        slow = builder.strategy
+        assert fast.intervals.intervals == slow.intervals.intervals  # type: ignore[attr-defined]
+        assert type(fast) is type(slow)
+
+
+def test_classes_with_categories_or_ignorecase_are_left_to_hypothesis() -> None:
+    alphabet = st.characters(codec=None)
+    ((flags, members),) = _classes("[\\w.]")
+    assert regex_classes._from_ranges(members, flags, True, alphabet) is None
+    ((flags, members),) = _classes("(?i)[a-z]")
+    assert regex_classes._from_ranges(members, flags, True, alphabet) is None
