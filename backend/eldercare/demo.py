@@ -16,7 +16,7 @@ from backend.core.clock import LOCAL_TZ, local_date_of
 from backend.eldercare import demo_visits, dispatch, orders, profiles, providers
 from backend.eldercare.models import CareOrder, CareProfile, CareProvider, CareProviderService
 from backend.identity import service as identity
-from backend.identity.demo import DEMO_PASSWORD, demo_password_hash
+from backend.identity.demo import DEMO_PASSWORD, upsert_demo_account
 from backend.identity.models import HouseholdMember
 from schemas.eldercare import (
     CareOrderIn,
@@ -86,13 +86,8 @@ async def load(session: AsyncSession, settings: Settings) -> list[str]:
     for name, phone, codes, staff in PROVIDERS:
         provider = await _provider(session, name, phone, codes)
         for staff_phone, role, display_name in staff:
-            user_id, _ = await identity.upsert_staff_account(
-                session,
-                phone=staff_phone,
-                password=DEMO_PASSWORD,
-                password_hash=demo_password_hash(),
-                role=role,
-                display_name=display_name,
+            user_id, _ = await upsert_demo_account(
+                session, phone=staff_phone, role=role, display_name=display_name
             )
             await providers.set_care_provider(session, UUID(str(user_id)), provider.id)
             staff_lines.append(f"  {role:<10} {staff_phone}  {display_name}")

@@ -27,6 +27,21 @@ def demo_password_hash() -> str:
     return hash_password(DEMO_PASSWORD)
 
 
+async def upsert_demo_account(
+    session: AsyncSession, *, phone: str, role: str, display_name: str
+) -> tuple[str, bool]:
+    """A demo account with the demo password (its hash made once per process): the account's
+    id, and whether it is new. Every domain's demo makes its staff with this."""
+    return await service.upsert_staff_account(
+        session,
+        phone=phone,
+        password=DEMO_PASSWORD,
+        password_hash=demo_password_hash(),
+        role=role,
+        display_name=display_name,
+    )
+
+
 ACCOUNTS = [
     ("13900000001", "admin", "高照管理员"),
     ("13900000002", "worker", "社区工作者 王芳"),
@@ -54,14 +69,7 @@ HOUSEHOLDS = {
 async def load(session: AsyncSession, settings: Settings) -> list[str]:
     created = 0
     for phone, role, name in ACCOUNTS:
-        _, new = await service.upsert_staff_account(
-            session,
-            phone=phone,
-            password=DEMO_PASSWORD,
-            password_hash=demo_password_hash(),
-            role=role,
-            display_name=name,
-        )
+        _, new = await upsert_demo_account(session, phone=phone, role=role, display_name=name)
         created += int(new)
     members = 0
     for phone, people in HOUSEHOLDS.items():
