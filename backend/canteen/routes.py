@@ -179,9 +179,7 @@ class MealOrdersController(Controller):
             )
             return 201, placed
 
-        return await idempotent(
-            request, db_session, user.id, now, create, sealed_with=settings.data_key
-        )
+        return await idempotent(request, db_session, user.id, now, create)
 
     @get(
         "/meal-orders/{orderId:uuid}",

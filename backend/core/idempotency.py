@@ -7,6 +7,10 @@ the lock answers 409 while the first runs. The answer is stored in that *same* t
 whatever the request created, so the record and the creation commit or vanish together. A repeat
 with the same key and body replays the first answer; the same key with another body is 422.
 
+Every answer is stored sealed with the data key: answers carry what the service otherwise keeps
+only hashed or encrypted (a ticket or pickup code, a refresh token, a child's health notes, a
+trusted person's phone), and a copy of them in clear would undo that for a day.
+
 Why a lock and not a committed "in progress" row: a row outlives the worker that wrote it. When a
 worker was killed mid-request its row stayed "running", and every retry was refused for a minute
 until the row counted as abandoned — and a request slower than that minute could be run twice.
@@ -35,7 +39,7 @@ from backend.core.batches import delete_batch
 from backend.core.errors import AppError
 from backend.core.models import IdempotencyKey
 from backend.core.responses import Answer
-from backend.core.security import decrypt, encrypt
+from backend.core.security import SEALED_VERSION, decrypt, encrypt
 from schemas import patterns
 
 HEADER = "idempotency-key"
@@ -82,10 +86,12 @@ def lock_key(user_id: UUID, key: str) -> int:
 _SEALED = "idempotency-answer"
 
 
-def _replay(row: Any, sealed_with: bytes | None) -> Response[bytes]:
+def _replay(row: Any, data_key: bytes) -> Response[bytes]:
     body = row.response_body or b""
-    if sealed_with is not None and body:
-        body = decrypt(sealed_with, _SEALED, body).encode()
+    # Releases before every answer was sealed stored most in clear (JSON, never starting with
+    # the sealed version byte); they expire within ``KEEP_FOR`` of the upgrade.
+    if body[:1] == SEALED_VERSION:
+        body = decrypt(data_key, _SEALED, body).encode()
     return Answer(
         content=body,
         status_code=row.response_status or 200,
@@ -114,14 +120,9 @@ async def idempotent(
     user_id: UUID,
     now: datetime,
     handler: Handler,
-    *,
-    sealed_with: bytes | None = None,
 ) -> Response[Any]:
-    """Run ``handler`` (which returns a status and a body) at most once per key.
-
-    ``sealed_with`` (the data key) stores the answer encrypted: for answers that carry secrets
-    (register's tokens, which are otherwise only ever stored hashed).
-    """
+    """Run ``handler`` (which returns a status and a body) at most once per key; the answer is
+    stored sealed with the app's data key."""
     key = request.headers.get(HEADER)
     if key is None:
         status, body = await handler()
@@ -152,16 +153,14 @@ async def idempotent(
     if earlier is not None:
         if earlier.fingerprint != fingerprint:
             raise AppError(422, "idempotency_key_reused")
-        return _replay(earlier, sealed_with)
+        return _replay(earlier, request.app.state.settings.data_key)
     status, body = await handler()
     encoded = msgspec.json.encode(body)
     answer = {
         "fingerprint": fingerprint,
         "state": _DONE,
         "response_status": status,
-        "response_body": encoded
-        if sealed_with is None
-        else encrypt(sealed_with, _SEALED, encoded.decode()),
+        "response_body": encrypt(request.app.state.settings.data_key, _SEALED, encoded.decode()),
         "created_at": now,
         "expires_at": now + KEEP_FOR,
     }

@@ -72,16 +72,22 @@ def _cipher(master: bytes) -> AESGCM:
     return AESGCM(_derive(master, b"qiyou-encryption"))
 
 
+# The first byte of everything ``encrypt`` returns: the format's version.
+SEALED_VERSION = b"\x01"
+
+
 def encrypt(master_key: bytes, purpose: str, plaintext: str) -> bytes:
     """AES-256-GCM; the purpose is bound as associated data so ciphertexts cannot be swapped."""
     nonce = os.urandom(12)
     return (
-        b"\x01" + nonce + _cipher(master_key).encrypt(nonce, plaintext.encode(), purpose.encode())
+        SEALED_VERSION
+        + nonce
+        + _cipher(master_key).encrypt(nonce, plaintext.encode(), purpose.encode())
     )
 
 
 def decrypt(master_key: bytes, purpose: str, blob: bytes) -> str:
-    if not blob or blob[:1] != b"\x01":
+    if not blob or blob[:1] != SEALED_VERSION:
         raise ValueError("unknown ciphertext version")
     nonce, body = blob[1:13], blob[13:]
     return _cipher(master_key).decrypt(nonce, body, purpose.encode()).decode()

@@ -236,11 +236,8 @@ class AuthController(Controller):
         # Nobody is logged in yet, so the key belongs to the phone being registered: the one
         # thing every retry of one registration shares and no other caller's registration
         # does. Two phones may use the same key; one phone's retries find each other.
-        # The answer holds a refresh token, kept nowhere else but as a hash: stored sealed.
         scope = login.registration_scope(normalize_phone(data.phone))
-        return await idempotent(
-            request, db_session, scope, now, create, sealed_with=settings.data_key
-        )
+        return await idempotent(request, db_session, scope, now, create)
 
     @post(
         "/login",

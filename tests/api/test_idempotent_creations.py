@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.core.clock import FrozenClock
 from backend.core.models import IdempotencyKey
+from backend.core.security import SEALED_VERSION
 from backend.eldercare.models import CareProvider
 from backend.events.models import Feedback
 from backend.hub.models import Room, Venue
@@ -157,3 +158,43 @@ async def test_create_care_provider_once(
         "p-1",
     )
     assert await _count(db, CareProvider.__table__) == 1
+
+
+async def test_every_stored_answer_is_sealed_and_one_stored_in_clear_still_replays(
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    clock: FrozenClock,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    # A registration's answer carries its ticket code, which the service keeps only hashed
+    # and encrypted: the stored copy of the answer must not give it away either.
+    staff = await make_user("staff")
+    resident = await make_user()
+    event = await published(client, staff.headers, clock)
+    headers = {**resident.headers, "Idempotency-Key": "tap-sealed"}
+    url = f"{API}/events/{event['id']}/registrations"
+    first = await client.post(url, json={"seats": 1}, headers=headers)
+    assert first.status_code == 201, first.text
+    ticket = first.json()["ticketCode"]
+    async with db() as session:
+        stored = await session.scalar(
+            select(IdempotencyKey.response_body).where(IdempotencyKey.key == "tap-sealed")
+        )
+    assert stored is not None
+    assert stored[:1] == SEALED_VERSION
+    assert ticket.encode() not in stored
+    assert event["title"].encode() not in stored
+    again = await client.post(url, json={"seats": 1}, headers=headers)
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+
+    # An answer an earlier release stored in clear is replayed as it was, until it expires.
+    async with db() as session, session.begin():
+        await session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == "tap-sealed")
+            .values(response_body=first.content)
+        )
+    legacy = await client.post(url, json={"seats": 1}, headers=headers)
+    assert legacy.headers.get("idempotent-replayed") == "true"
+    assert legacy.json() == first.json()
