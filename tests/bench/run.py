@@ -944,6 +944,11 @@ def main(argv: list[str] | None = None) -> int:
         help="2: the scale-out run (issue 17): one and two workers, Qiyou's two on --redis",
     )
     parser.add_argument(
+        "--writes-only",
+        action="store_true",
+        help="only the rushes and the storm (no reads, census or profile): a write path's change",
+    )
+    parser.add_argument(
         "--redis", default=None, help="QIYOU_REDIS_URL for Qiyou's two workers (--workers 2)"
     )
     args = parser.parse_args(argv)
@@ -963,14 +968,15 @@ def main(argv: list[str] | None = None) -> int:
         bench.start_servers()
         bench.check_parity()
         bench.warm_up()
-        say("reads")
-        bench.reads()
+        if not args.writes_only:
+            say("reads")
+            bench.reads()
         bench.rush()
         bench.meal_rush()
         bench.storm()
-        if not args.no_census:
+        if not (args.no_census or args.writes_only):
             bench.count_statements()
-        if not args.no_profile:
+        if not (args.no_profile or args.writes_only):
             bench.profile()
         bench.finish()
     finally:
