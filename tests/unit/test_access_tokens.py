@@ -1,9 +1,12 @@
-"""``decode_access_token`` (the home screen's check) refuses and admits exactly the tokens that
-Litestar's ``Token.decode`` (the JWT middleware's check) refuses and admits."""
+"""Our checks of an access token — the JWT middleware's ``authenticate_token`` and the home
+screen's ``decode_access_token``, both on ``decode_claims`` — refuse and admit exactly the
+tokens that Litestar's ``Token.decode`` (the check Litestar's JWT middleware makes) refuses and
+admits."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 from uuid import uuid4
 
@@ -13,7 +16,13 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import Token
 
 from backend.config import Settings
-from backend.core.auth import ALGORITHM, REQUIRED_CLAIMS, decode_access_token
+from backend.core.auth import (
+    ALGORITHM,
+    REQUIRED_CLAIMS,
+    AuthUser,
+    build_jwt_auth,
+    decode_access_token,
+)
 
 SETTINGS = Settings(env="production", jwt_secret="s" * 64)
 NOW = int(datetime.now(UTC).timestamp())
@@ -76,7 +85,7 @@ TOKENS: dict[str, str] = {
 }
 
 
-def _middleware_verdict(token: str) -> dict[str, Any] | None:
+def _litestar_verdict(token: str) -> dict[str, Any] | None:
     try:
         decoded = Token.decode(
             token,
@@ -100,10 +109,31 @@ def _home_verdict(token: str) -> dict[str, Any] | None:
     return {"sub": claims["sub"], "sid": claims["sid"], "role": claims["role"]}
 
 
+class _NothingRevoked:
+    def is_revoked(self, session_id: str) -> bool:
+        return False
+
+
+_CONNECTION: Any = SimpleNamespace(
+    app=SimpleNamespace(state=SimpleNamespace(revocations=_NothingRevoked()))
+)
+_MIDDLEWARE: Any = build_jwt_auth(SETTINGS).middleware(app=None)
+
+
+async def _middleware_verdict(token: str) -> dict[str, Any] | None:
+    try:
+        result = await _MIDDLEWARE.authenticate_token(token, _CONNECTION)
+    except NotAuthorizedException:
+        return None
+    user: AuthUser = result.user
+    return {"sub": str(user.id), "sid": str(user.session_id), "role": user.role.value}
+
+
 @pytest.mark.parametrize("name", sorted(TOKENS))
-def test_same_verdict_as_the_middleware(name: str) -> None:
-    expected = _middleware_verdict(TOKENS[name])
+async def test_same_verdict_as_litestar(name: str) -> None:
+    expected = _litestar_verdict(TOKENS[name])
     assert _home_verdict(TOKENS[name]) == expected
+    assert await _middleware_verdict(TOKENS[name]) == expected
     if name == "valid":
         assert expected is not None
 
