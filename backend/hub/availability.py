@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 from uuid import UUID
@@ -59,9 +58,11 @@ async def room_availability(
     if row is None:
         raise AppError(404, "not_found")
     # Every span read here concerns this room (closures of the whole venue included).
-    booked = [_Span(None, r.lower, r.upper) for r in row["booked"]]
-    closed = [_Span(None, r.lower, r.upper) for r in row["closed"]]
-    hours = rules.hours_from_json(row["opening_hours"])
+    booked = [(r.lower, r.upper) for r in row["booked"]]
+    closed = [(r.lower, r.upper) for r in row["closed"]]
+    # Only the day's weekday is parsed: the slots and the answer's hours read no other.
+    weekday = day.isoweekday()
+    hours = rules.hours_from_json(h for h in row["opening_hours"] if int(h["weekday"]) == weekday)
     return _room_slots(cast(Room, Attributes(row)), hours, day, now, booked, closed)
 
 
@@ -80,20 +81,12 @@ async def venue_availability(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
-    room_id: UUID | None
-    starts_at: datetime
-    ends_at: datetime
+# A booking's or a closure's span: (starts_at, ends_at).
+Span = tuple[datetime, datetime]
 
 
-def _hits(spans: Iterable[_Span], room_id: UUID, starts: datetime, ends: datetime) -> bool:
-    return any(
-        (span.room_id is None or span.room_id == room_id)
-        and span.starts_at < ends
-        and span.ends_at > starts
-        for span in spans
-    )
+def _hits(spans: Iterable[Span], starts: datetime, ends: datetime) -> bool:
+    return any(span_starts < ends and span_ends > starts for span_starts, span_ends in spans)
 
 
 async def _availability(
@@ -103,25 +96,26 @@ async def _availability(
         return []
     day_start, day_end = rules.day_bounds(day)
     room_ids = [room.id for room in rooms]
-    booked = [
-        _Span(row.room_id, row.starts_at, row.ends_at)
-        for row in await session.execute(
-            select(Booking.room_id, Booking.starts_at, Booking.ends_at).where(
-                Booking.room_id.in_(room_ids), booked_during(day_start, day_end)
-            )
+    booked: dict[UUID, list[Span]] = {room_id: [] for room_id in room_ids}
+    for booking in await session.execute(
+        select(Booking.room_id, Booking.starts_at, Booking.ends_at).where(
+            Booking.room_id.in_(room_ids), booked_during(day_start, day_end)
         )
-    ]
-    closed = [
-        _Span(row.room_id, row.starts_at, row.ends_at)
-        for row in await session.execute(
-            select(Closure.room_id, Closure.starts_at, Closure.ends_at).where(
-                Closure.venue_id == venue.id,
-                overlaps(Closure.starts_at, Closure.ends_at, day_start, day_end),
-            )
+    ):
+        booked[booking.room_id].append((booking.starts_at, booking.ends_at))
+    # A closure without a room closes the whole venue: every room's list holds it.
+    closed: dict[UUID, list[Span]] = {room_id: [] for room_id in room_ids}
+    for closure in await session.execute(
+        select(Closure.room_id, Closure.starts_at, Closure.ends_at).where(
+            Closure.venue_id == venue.id,
+            overlaps(Closure.starts_at, Closure.ends_at, day_start, day_end),
         )
-    ]
+    ):
+        for room_id in room_ids if closure.room_id is None else (closure.room_id,):
+            if room_id in closed:
+                closed[room_id].append((closure.starts_at, closure.ends_at))
     hours = rules.hours_from_json(venue.opening_hours)
-    return [_room_slots(room, hours, day, now, booked, closed) for room in rooms]
+    return [_room_slots(room, hours, day, now, booked[room.id], closed[room.id]) for room in rooms]
 
 
 def _room_slots(
@@ -129,9 +123,11 @@ def _room_slots(
     hours: list[rules.Hours],
     day: date,
     now: datetime,
-    booked: Sequence[_Span],
-    closed: Sequence[_Span],
+    booked: Sequence[Span],
+    closed: Sequence[Span],
 ) -> RoomAvailability:
+    """The room's slots, each free or why not: ``booked`` and ``closed`` are the spans that
+    concern this room on the day."""
     today = now.astimezone(LOCAL_TZ).date()
     beyond = day > rules.last_bookable_day(today, room.bookable_days_ahead)
     slots = []
@@ -139,9 +135,9 @@ def _room_slots(
         state: SlotState
         if starts < now:
             state = "past"
-        elif _hits(closed, room.id, starts, ends):
+        elif _hits(closed, starts, ends):
             state = "closed"
-        elif _hits(booked, room.id, starts, ends):
+        elif _hits(booked, starts, ends):
             state = "booked"
         elif beyond:
             state = "not_yet_bookable"

@@ -270,6 +270,17 @@ async def test_venue_availability_shows_every_room(
         },
         headers=hub.worker.headers,
     )
+    # A closure of one room closes that room only.
+    closed_room = await client.post(
+        f"{API}/manage/rooms/{hub.room_id}/closures",
+        json={
+            "startsAt": at(TUESDAY, 10).isoformat(),
+            "endsAt": at(TUESDAY, 11).isoformat(),
+            "reason": "保洁",
+        },
+        headers=hub.worker.headers,
+    )
+    assert closed_room.status_code == 201, closed_room.text
     response = await client.get(
         f"{API}/venues/{hub.venue_id}/availability", params={"date": TUESDAY.isoformat()}
     )
@@ -278,7 +289,12 @@ async def test_venue_availability_shows_every_room(
     activity, meeting = body["rooms"]
     assert activity["slots"][0]["state"] == "closed"
     assert meeting["slots"][0]["state"] == "closed"
-    assert {s["startsAt"][11:16]: s["state"] for s in meeting["slots"]}["14:30"] == "booked"
+    activity_states = {s["startsAt"][11:16]: s["state"] for s in activity["slots"]}
+    meeting_states = {s["startsAt"][11:16]: s["state"] for s in meeting["slots"]}
+    assert meeting_states["14:30"] == "booked"
+    assert activity_states["14:30"] == activity_states["15:00"] == "free"
+    assert activity_states["10:00"] == activity_states["10:30"] == "closed"
+    assert meeting_states["10:00"] == "free"
     # A pending booking holds its slot too.
     assert len(meeting["slots"]) == 4 + 7  # hour slots: 08–12, then 13:30–20:30
 
