@@ -69,10 +69,12 @@ async def test_a_storm_of_reads_shares_the_limit_and_is_served_in_arrival_order(
 
     assert results == list(range(60))
     assert most_open == 3
-    # The first three each made a connection, finishing in whatever order the server took;
-    # everyone after them waited in line and was served in turn.
-    assert sorted(served[:3]) == [0, 1, 2]
-    assert served[3:] == list(range(3, 60))
+    # The first three each made a connection, finishing in whatever order the server took
+    # (on a loaded machine one of them may still be connecting when another's connection is
+    # back and goes to the first in line); everyone after them waited in line and was served
+    # in turn.
+    assert sorted(n for n in served if n < 3) == [0, 1, 2]
+    assert [n for n in served if n >= 3] == list(range(3, 60))
     backends = await _run(
         pool,
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
