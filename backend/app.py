@@ -25,7 +25,12 @@ from backend.childcare import routes_pickups as childcare_pickup_routes
 from backend.config import Settings
 from backend.core import health
 from backend.core.admission import admission_gate
-from backend.core.auth import AuthUser, build_jwt_auth, document_security
+from backend.core.auth import (
+    AuthUser,
+    build_jwt_auth,
+    document_security,
+    skip_authentication_on_public_routes,
+)
 from backend.core.bodies import JsonBodyRequest
 from backend.core.clock import Clock, clock_of
 from backend.core.compression import compression_config, mark_public_reads
@@ -291,6 +296,7 @@ def build_app(settings: Settings) -> Litestar:
     answer_options_for_whole_paths(app)
     answer_head_like_get(app)
     resolve_exception_handlers_once(app)
+    skip_authentication_on_public_routes(app)
     mark_public_reads(app)
     app.asgi_handler = _outermost(app, settings, requests_log)
     document_problems(app)

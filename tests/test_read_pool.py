@@ -135,6 +135,41 @@ async def test_a_waiter_cancelled_in_line_loses_no_connection(
         await pool.close()
 
 
+async def test_a_wait_in_line_ends_at_its_time_and_the_line_goes_on(
+    connect: Callable[[], asyncpg.Connection],
+) -> None:
+    """One timer serves the whole line: each waiter fails with ``TimeoutError`` when its own
+    wait is over, those served or cancelled before leave no trace, and later waiters are still
+    served in order."""
+    pool = ReadPool(connect, size=1, wait_timeout=0.3)
+    try:
+        held = await pool.acquire()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first = asyncio.create_task(pool.acquire())
+        cancelled = asyncio.create_task(pool.acquire())
+        await asyncio.sleep(0.15)
+        late = asyncio.create_task(pool.acquire())
+        await asyncio.sleep(0.01)
+        cancelled.cancel()
+        with pytest.raises(TimeoutError):
+            await first
+        assert 0.25 <= loop.time() - started < 0.45
+        assert not late.done()  # its own time is not over yet
+        pool.release(held)
+        again = await asyncio.wait_for(late, timeout=1)
+        assert again is held
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        # Nobody waits now: the next one takes the idle connection at once.
+        pool.release(again)
+        assert pool.take() is held
+        pool.release(held)
+        assert pool.open_connections == 1
+    finally:
+        await pool.close()
+
+
 async def test_old_connections_are_renewed(connect: Callable[[], asyncpg.Connection]) -> None:
     pool = ReadPool(connect, size=2, recycle_seconds=0)
     try:

@@ -45,26 +45,25 @@ class AdmissionLine:
         if self.inside < self.limit and not self._waiting:
             self.inside += 1
         else:
-            await self._wait_for_a_place()
+            # Waited for here, not in a coroutine of its own: under load most requests wait,
+            # and each coroutine in the chain is paid again when the request resumes.
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiting.append(turn)
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    # Given a place and cancelled before taking it: the next in line gets it.
+                    self._leave()
+                elif turn in self._waiting:
+                    # Not if a place came free in the turn this one was cancelled: ``_leave``
+                    # passed over it already.
+                    self._waiting.remove(turn)
+                raise
         try:
             await self.app(scope, receive, send)
         finally:
             self._leave()
-
-    async def _wait_for_a_place(self) -> None:
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append(turn)
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():
-                # Given a place and cancelled before taking it: the next in line gets it.
-                self._leave()
-            elif turn in self._waiting:
-                # Not if a place came free in the turn this one was cancelled: ``_leave``
-                # passed over it already.
-                self._waiting.remove(turn)
-            raise
 
     def _leave(self) -> None:
         """A place comes free: handed straight to the first in line, who then is inside."""

@@ -193,6 +193,49 @@ class BearerJWTMiddleware(JWTAuthenticationMiddleware):
         return AuthenticationResult(user=user, auth=claims)
 
 
+def _without_authentication(stack: Any) -> Any:
+    """``stack`` without its ``BearerJWTMiddleware`` layer: the layer above it is rewired, or,
+    when it is the top, what it wraps is the new top."""
+    if isinstance(stack, BearerJWTMiddleware):
+        return stack.app
+    layer = stack
+    while layer is not None:
+        below = getattr(layer, "app", None)
+        if isinstance(below, BearerJWTMiddleware):
+            layer.app = below.app
+            break
+        layer = below
+    return stack
+
+
+def skip_authentication_on_public_routes(app: Litestar) -> None:
+    """Take the JWT middleware out of the middleware stack of every public route handler
+    (``exclude_from_auth``), once, when the app is built.
+
+    Litestar builds one stack per route handler and puts the authentication middleware in all
+    of them; on a public route it then decides per request to pass the request on (our
+    ``BearerJWTMiddleware.__call__`` on one ``opt`` lookup, after Litestar's wrapper of every
+    middleware's ``__call__``). The decision is fixed by the handler, so it is taken here: the
+    layer above the middleware calls what the middleware would have called. That is a
+    coroutine less per public request, and a frame less each time such a request resumes after
+    a wait (the admission line, the read pool, the database). Every other route keeps the
+    middleware (``tests/unit/test_routing.py``)."""
+    nodes = [app.asgi_router.root_route_map_node]
+    # A stack seen before (HEAD shares its GET's: routing.answer_head_like_get) -> what it is now.
+    done: dict[int, Any] = {}
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.children.values())
+        for method, entry in list(node.asgi_handlers.items()):
+            if not getattr(entry.handler, "opt", {}).get("exclude_from_auth"):
+                continue
+            stack = entry.asgi_app
+            if id(stack) not in done:
+                done[id(stack)] = _without_authentication(stack)
+            if done[id(stack)] is not stack:
+                node.asgi_handlers[method] = entry._replace(asgi_app=done[id(stack)])
+
+
 def revocation_list(app: Litestar) -> RevocationList:
     revocations: RevocationList = app.state.revocations
     return revocations

@@ -46,8 +46,12 @@ class ReadPool:
         # Counted from the moment one is being made, so concurrent callers never make more.
         self._open = 0
         self._born: dict[asyncpg.Connection, float] = {}
-        # Each waiter's future gets a connection, or None: "one may be made for you".
+        # Each waiter's future gets a connection, or None: "one may be made for you". Waiters
+        # come and leave in order and all wait as long, so the first in line is always the first
+        # to time out: one timer for the line (``_expire``), not one per waiter.
         self._waiting: deque[asyncio.Future[asyncpg.Connection | None]] = deque()
+        self._deadlines: deque[float] = deque()
+        self._timer: asyncio.TimerHandle | None = None
         self._closed = False
 
     @property
@@ -55,27 +59,54 @@ class ReadPool:
         """Connections made and not yet closed, idle or in use (and those being made)."""
         return self._open
 
+    def take(self) -> asyncpg.Connection | None:
+        """An idle connection when one is free and nobody waits, without a coroutine (the hot
+        reads' common case); ``None`` means: ``await acquire()``."""
+        if self._idle and not self._waiting and not self._closed:
+            # Most recently used first: it is the one most likely still warm in the server.
+            return self._idle.pop()
+        return None
+
     async def acquire(self) -> asyncpg.Connection:
         if self._closed:
             raise RuntimeError("the read pool is closed")
-        # Most recently used first: it is the one most likely still warm in the server.
         if self._idle and not self._waiting:
             return self._idle.pop()
         if self._open < self.size and not self._waiting:
             return await self._make()
-        future: asyncio.Future[asyncpg.Connection | None] = (
-            asyncio.get_running_loop().create_future()
-        )
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[asyncpg.Connection | None] = loop.create_future()
         self._waiting.append(future)
+        if self._wait_timeout is not None:
+            deadline = loop.time() + self._wait_timeout
+            self._deadlines.append(deadline)
+            if self._timer is None:
+                self._timer = loop.call_at(deadline, self._expire)
         try:
-            async with asyncio.timeout(self._wait_timeout):
-                connection = await future
-        except (asyncio.CancelledError, TimeoutError):
+            connection = await future
+        except asyncio.CancelledError:
             # Cancelled just after being handed a connection: pass it on, do not lose it.
             if future.done() and not future.cancelled():
                 self._hand_back(future.result())
             raise
         return connection if connection is not None else await self._make()
+
+    def _expire(self) -> None:
+        """The line's timer: every waiter whose wait is over fails with ``TimeoutError``; the
+        timer is set again for the next one in line. (A waiter served or cancelled before its
+        time leaves its future done: it only leaves the line here.)"""
+        self._timer = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        while self._waiting:
+            future, deadline = self._waiting[0], self._deadlines[0]
+            if not future.done() and deadline > now:
+                self._timer = loop.call_at(deadline, self._expire)
+                return
+            self._waiting.popleft()
+            self._deadlines.popleft()
+            if not future.done():
+                future.set_exception(TimeoutError())
 
     def release(self, connection: asyncpg.Connection, *, broken: bool = False) -> None:
         """Give a connection back; ``broken`` when its last use failed on the connection itself."""
@@ -101,6 +132,10 @@ class ReadPool:
             if not future.done():
                 future.cancel()
         self._waiting.clear()
+        self._deadlines.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         for connection in idle:
             self._forget(connection)
             try:
@@ -124,6 +159,8 @@ class ReadPool:
         """A connection (or the room for one) is free: to the longest waiter, else idle."""
         while self._waiting:
             future = self._waiting.popleft()
+            if self._deadlines:
+                self._deadlines.popleft()
             if not future.done():
                 future.set_result(connection)
                 return

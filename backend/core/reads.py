@@ -100,7 +100,9 @@ class Reader:
     # instructions").
 
     async def fetch(self, query: Query, **params: Any) -> list[Record]:
-        connection = await self.pool.acquire()
+        connection = self.pool.take()
+        if connection is None:
+            connection = await self.pool.acquire()
         broken = False
         try:
             if self.observers:
@@ -114,7 +116,9 @@ class Reader:
             self.pool.release(connection, broken=broken)
 
     async def fetchrow(self, query: Query, **params: Any) -> Record | None:
-        connection = await self.pool.acquire()
+        connection = self.pool.take()
+        if connection is None:
+            connection = await self.pool.acquire()
         broken = False
         try:
             if self.observers:

@@ -99,6 +99,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no counting: answer every path of the reads once in each app, compare the bytes",
     )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help=(
+            "requests in flight at once, each in a task of its own as uvicorn runs it (default 1:"
+            " one after another); 50 is wrk's load, which adds the waits in the admission line"
+            " and the pools and the event loop's turns they cost"
+        ),
+    )
     parser.add_argument("--inside", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     reads = tuple(read for read in args.reads.split(",") if read)
@@ -109,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return uvloop.run(_parity(_benchmark_database(), reads))
     if args.inside:
         # The server's event loop (uvicorn runs on uvloop in production).
-        uvloop.run(_inside(args.inside, args.requests, reads, apps, args.redis))
+        uvloop.run(_inside(args.inside, args.requests, reads, apps, args.redis, args.concurrency))
         return 0
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
@@ -132,9 +142,14 @@ def main(argv: list[str] | None = None) -> int:
             ",".join(reads),
             *(["--ours-only"] if args.ours_only else []),
             *(["--redis", args.redis] if args.redis else []),
+            "--concurrency",
+            str(args.concurrency),
         ]
         minutes = max(1, round(5 * len(reads) * len(apps) / 8))
-        print(f"counting {args.requests} requests per read under callgrind (about {minutes} min)")
+        print(
+            f"counting {args.requests} requests per read under callgrind (about {minutes} min)"
+            + (f", {args.concurrency} at once" if args.concurrency > 1 else "")
+        )
         log = Path(work) / "log"
         with log.open("w") as sink:
             done = subprocess.run(command, stdout=sink, stderr=subprocess.STDOUT, check=False)
@@ -187,7 +202,12 @@ def _total(dump: Path) -> int:
 
 
 async def _inside(
-    url: str, requests: int, reads: tuple[str, ...], apps: tuple[str, ...], redis_url: str = ""
+    url: str,
+    requests: int,
+    reads: tuple[str, ...],
+    apps: tuple[str, ...],
+    redis_url: str = "",
+    concurrency: int = 1,
 ) -> None:
     jwt_secret = secrets.token_urlsafe(48)
     # The key the benchmark's seed sealed the codes with (home opens the next booking's code).
@@ -230,9 +250,9 @@ async def _inside(
                     # A resident orders once: the measured requests are other residents'.
                     calls = paths[f"{read}/{name}"]
                     warm, measured = calls[:WARM_UP], calls[WARM_UP:]
-                await _drive(app, warm, WARM_UP, expected)
+                await _drive(app, warm, WARM_UP, expected, concurrency)
                 os.getppid()  # callgrind: the count so far is written out here
-                await _drive(app, measured, requests, expected)
+                await _drive(app, measured, requests, expected, concurrency)
                 os.getppid()
 
 
@@ -537,7 +557,12 @@ async def _answer(app: ASGIApp, call: Call) -> tuple[int, bytes]:
     return answers[0]["status"], sent
 
 
-async def _drive(app: ASGIApp, paths: list[Call], count: int, expected: int = 200) -> None:
+async def _drive(
+    app: ASGIApp, paths: list[Call], count: int, expected: int = 200, concurrency: int = 1
+) -> None:
+    if concurrency > 1:
+        await _drive_at_once(app, paths, count, expected, concurrency)
+        return
     answers: list[Message] = []
     body = b""
 
@@ -554,6 +579,53 @@ async def _drive(app: ASGIApp, paths: list[Call], count: int, expected: int = 20
         await app(scope, receive, send)
         if answers[0]["status"] != expected:
             raise SystemExit(f"{call[0]}?{call[1].decode()} answered {answers[0]['status']}")
+
+
+async def _drive_at_once(
+    app: ASGIApp, paths: list[Call], count: int, expected: int, concurrency: int
+) -> None:
+    """``count`` requests, ``concurrency`` of them in flight at once, each in a task of its own
+    (as uvicorn runs each request): as one finishes the next starts, as wrk's connections do."""
+    loop = asyncio.get_running_loop()
+    finished: asyncio.Future[None] = loop.create_future()
+    started = done = 0
+    failures: list[str] = []
+
+    async def one(call: Call) -> None:
+        answers: list[Message] = []
+        scope, body = _request(call)
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: Message) -> None:
+            answers.append(message)
+
+        await app(scope, receive, send)
+        if answers[0]["status"] != expected:
+            failures.append(f"{call[0]}?{call[1].decode()} answered {answers[0]['status']}")
+
+    def start() -> None:
+        nonlocal started
+        call = paths[started % len(paths)]
+        started += 1
+        loop.create_task(one(call)).add_done_callback(end)
+
+    def end(task: asyncio.Task[None]) -> None:
+        nonlocal done
+        done += 1
+        if task.exception() is not None:
+            failures.append(repr(task.exception()))
+        if started < count:
+            start()
+        elif done == count and not finished.done():
+            finished.set_result(None)
+
+    for _ in range(min(concurrency, count)):
+        start()
+    await finished
+    if failures:
+        raise SystemExit(failures[0])
 
 
 if __name__ == "__main__":

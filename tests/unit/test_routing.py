@@ -122,3 +122,38 @@ def test_the_router_asks_the_matched_handler_on_every_request() -> None:
         client.get("/router/controller/inherited")
         client.get("/router/controller/inherited")
     assert len(asked) == 2
+
+
+def _layers(stack: Any) -> list[type]:
+    found = []
+    while stack is not None:
+        found.append(type(stack))
+        stack = getattr(stack, "app", None)
+    return found
+
+
+def test_only_public_routes_go_without_the_authentication_layer() -> None:
+    """``auth.skip_authentication_on_public_routes``: a public handler's stack (its HEAD too)
+    has no JWT layer and keeps every other one; every other handler keeps it."""
+    from backend.core.auth import BearerJWTMiddleware
+    from backend.core.observability import ObservedRequests
+
+    app = build_app(Settings(env="production", jwt_secret="s" * 64))
+    public = guarded = 0
+    nodes = [app.asgi_router.root_route_map_node]
+    while nodes:
+        node = nodes.pop()
+        nodes.extend(node.children.values())
+        for method, entry in node.asgi_handlers.items():
+            layers = _layers(entry.asgi_app)
+            if method == "OPTIONS":
+                continue
+            assert layers[0] is ObservedRequests
+            if entry.handler.opt.get("exclude_from_auth"):
+                assert BearerJWTMiddleware not in layers, entry.handler
+                public += 1
+            else:
+                assert BearerJWTMiddleware in layers, entry.handler
+                guarded += 1
+    assert public > 20
+    assert guarded > 100
