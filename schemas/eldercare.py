@@ -276,8 +276,8 @@ class CareBoardOut(Wire):
 class CaregiverVisitOut(Wire):
     """One visit of a caregiver's day. On the day itself (Asia/Shanghai), while the visit is
     assigned or under way, the address and the household's phone are shown in full
-    (``masked: false``); on any other day, or once the visit is over or off, masked. Health
-    notes only while the visit is under way."""
+    (``masked: false``); on any other day, or once the visit is over or off, masked. The
+    elder's health notes follow the same rule: only on the day, while assigned or under way."""
 
     id: UUID
     status: CareOrderStatus

@@ -144,7 +144,7 @@ class CaregiverVisitsController(Controller):
         """Caregivers. Their visits starting on the date, in visiting order. On the day
         itself, a visit assigned or under way shows the full address and the household's
         phone; any other day, or a visit over or cancelled, the masked address
-        (`masked: true`). Health notes only for the visit under way."""
+        (`masked: true`). The health notes follow the same rule."""
         # A hot read (docs/architecture.md, "Performance idioms"): the user, the clock, the
         # settings and the reader from the request, no dependency to resolve.
         now = clock_of(request).now()
