@@ -1,6 +1,7 @@
 """The ceiling's elderly-care reads (see ``ceiling.py``): one SQL statement each, answered with
-the same JSON as Qiyou's ``listMyCareOrders`` and ``getCareBoard``. Self-contained like the
-ceiling: nothing from ``backend``."""
+the same JSON as Qiyou's ``listMyCareOrders`` and ``getCareBoard``, built from the same
+``schemas`` Structs and times as Qiyou builds them (issue 17: the ceiling shapes no answer
+slower than it must). Self-contained like the ceiling: nothing from ``backend``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,22 @@ import base64
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from schemas.eldercare import (
+    CareBoardColumn,
+    CareBoardGroup,
+    CareBoardOut,
+    CaregiverVisitOut,
+    CareOrderOut,
+    Location,
+)
+from tests.bench.shaping import LOCAL_TZ
+from tests.bench.shaping import local as _local
+
+_encode = msgspec.json.Encoder().encode
 # As schemas.eldercare.CareOrderStatus, in its order (the board's columns).
 STATUSES = (
     "requested", "assigned", "in_progress", "awaiting_confirmation", "completed", "disputed",
@@ -40,49 +51,47 @@ BOARD = (
 )
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(LOCAL_TZ) if moment is not None else None
-
-
 def _cursor(kind: str, *values: Any) -> str:
     tagged = [{"t": v.isoformat()} if isinstance(v, datetime) else {"u": str(v)} for v in values]
     return base64.urlsafe_b64encode(msgspec.json.encode([kind, *tagged])).decode().rstrip("=")
 
 
-def _order(row: asyncpg.Record, now: datetime, *, household: bool) -> dict[str, Any]:
-    deadline = row["starts_at"] - CANCEL_BEFORE
-    until = deadline if household and row["status"] in OPEN and now <= deadline else None
-    return {
-        "id": row["id"],
-        "status": row["status"],
-        "serviceCode": row["service_code"],
-        "careProfileId": row["care_profile_id"],
-        "memberId": row["member_id"],
-        "elderName": row["elder_name"],
-        "address": row["address_masked"],
-        "providerId": row["provider_id"],
-        "providerName": row["provider_name"],
-        "caregiverId": row["caregiver_id"],
-        "caregiverName": row["caregiver_name"],
-        "startsAt": _local(row["starts_at"]),
-        "endsAt": _local(row["ends_at"]),
-        "note": row["note"],
-        "price": row["price"],
-        "subsidy": row["subsidy"],
-        "payable": row["payable"],
-        "flags": list(row["flags"]),
-        "createdAt": _local(row["created_at"]),
-        "cancellableUntil": _local(until),
-        "assignedAt": _local(row["assigned_at"]),
-        "cancelledAt": _local(row["cancelled_at"]),
-        "cancelReason": row["cancel_reason"],
-        "completedAt": _local(row["completed_at"]),
-        "rating": row["rating"],
-        "comment": row["comment"],
-        "disputeReason": row["dispute_reason"],
-        "missedAt": _local(row["missed_at"]),
-        "onTheWayAt": _local(row["on_the_way_at"]),
-    }
+def _order(row: asyncpg.Record, now: datetime, *, household: bool) -> CareOrderOut:
+    starts_at = row["starts_at"]
+    until = None
+    if household and row["status"] in OPEN and now <= (deadline := starts_at - CANCEL_BEFORE):
+        until = deadline
+    return CareOrderOut(
+        id=row["id"],
+        status=row["status"],
+        service_code=row["service_code"],
+        care_profile_id=row["care_profile_id"],
+        member_id=row["member_id"],
+        elder_name=row["elder_name"],
+        address=row["address_masked"],
+        provider_id=row["provider_id"],
+        provider_name=row["provider_name"],
+        caregiver_id=row["caregiver_id"],
+        caregiver_name=row["caregiver_name"],
+        starts_at=_local(starts_at),
+        ends_at=_local(row["ends_at"]),
+        note=row["note"],
+        price=row["price"],
+        subsidy=row["subsidy"],
+        payable=row["payable"],
+        flags=list(row["flags"]),
+        created_at=_local(row["created_at"]),
+        cancellable_until=_local(until),
+        assigned_at=_local(row["assigned_at"]),
+        cancelled_at=_local(row["cancelled_at"]),
+        cancel_reason=row["cancel_reason"],
+        completed_at=_local(row["completed_at"]),
+        rating=row["rating"],
+        comment=row["comment"],
+        dispute_reason=row["dispute_reason"],
+        missed_at=_local(row["missed_at"]),
+        on_the_way_at=_local(row["on_the_way_at"]),
+    )
 
 
 async def my_orders(pool: asyncpg.Pool, user_id: UUID, limit: int) -> bytes:
@@ -95,7 +104,7 @@ async def my_orders(pool: asyncpg.Pool, user_id: UUID, limit: int) -> bytes:
         else None
     )
     items = [_order(row, now, household=True) for row in page]
-    return msgspec.json.encode({"items": items, "nextCursor": cursor})
+    return _encode({"items": items, "nextCursor": cursor})
 
 
 async def board(pool: asyncpg.Pool, user_id: UUID, day: date) -> bytes:
@@ -103,19 +112,21 @@ async def board(pool: asyncpg.Pool, user_id: UUID, day: date) -> bytes:
     start = datetime.combine(day, time(0), LOCAL_TZ)
     rows = await pool.fetch(BOARD, user_id, start, start + timedelta(days=1))
     orders = [_order(row, now, household=False) for row in rows]
-    columns = []
-    for status in STATUSES:
-        items = [o for o in orders if o["status"] == status]
-        columns.append({"status": status, "count": len(items), "orders": items})
-    unassigned = [o for o in orders if o["status"] == "requested"]
-    flagged = [o for o in orders if o["flags"]]
-    return msgspec.json.encode(
-        {
-            "date": day,
-            "columns": columns,
-            "unassigned": {"count": len(unassigned), "orders": unassigned},
-            "flagged": {"count": len(flagged), "orders": flagged},
-        }
+    by_status: dict[str, list[CareOrderOut]] = {status: [] for status in STATUSES}
+    for order in orders:
+        by_status[order.status].append(order)
+    unassigned = by_status["requested"]
+    flagged = [o for o in orders if o.flags]
+    return _encode(
+        CareBoardOut(
+            date=day,
+            columns=[
+                CareBoardColumn(status=status, count=len(items), orders=items)
+                for status, items in by_status.items()
+            ],
+            unassigned=CareBoardGroup(count=len(unassigned), orders=unassigned),
+            flagged=CareBoardGroup(count=len(flagged), orders=flagged),
+        )
     )
 
 
@@ -169,22 +180,22 @@ async def caregiver_day(
         full = row["address_enc"] is not None
         notes = row["health_notes_enc"]
         items.append(
-            {
-                "id": row["id"],
-                "status": row["status"],
-                "serviceCode": row["service_code"],
-                "elderName": row["elder_name"],
-                "startsAt": _local(row["starts_at"]),
-                "endsAt": _local(row["ends_at"]),
-                "address": codes.open(ADDRESS, row["address_enc"])
-                if full
-                else row["address_masked"],
-                "location": {"lat": row["lat"], "lng": row["lng"]},
-                "contactPhone": row["contact_phone"],
-                "note": row["note"],
-                "flags": list(row["flags"]),
-                "masked": not full,
-                "healthNotes": codes.open(HEALTH_NOTES, notes) if notes is not None else None,
-            }
+            CaregiverVisitOut(
+                id=row["id"],
+                status=row["status"],
+                service_code=row["service_code"],
+                elder_name=row["elder_name"],
+                starts_at=_local(row["starts_at"]),
+                ends_at=_local(row["ends_at"]),
+                address=(
+                    codes.open(ADDRESS, row["address_enc"]) if full else row["address_masked"]
+                ),
+                location=Location(lat=row["lat"], lng=row["lng"]),
+                contact_phone=row["contact_phone"],
+                note=row["note"],
+                flags=list(row["flags"]),
+                masked=not full,
+                health_notes=codes.open(HEALTH_NOTES, notes) if notes is not None else None,
+            )
         )
-    return msgspec.json.encode({"items": items, "nextCursor": cursor})
+    return _encode({"items": items, "nextCursor": cursor})

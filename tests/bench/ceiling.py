@@ -40,11 +40,10 @@ import re
 import secrets
 import time as monotonic_time
 from collections.abc import Awaitable, Callable, MutableMapping
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 from uuid import UUID, uuid4
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import jwt
@@ -66,6 +65,8 @@ from schemas.events import (
 )
 from schemas.hub import BookingIn, BookingOut, Interval, RoomAvailability, Slot, SlotState
 from tests.bench import canteen, care_ceiling, childcare_ceiling
+from tests.bench.shaping import LOCAL_TZ
+from tests.bench.shaping import local as _local
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -74,10 +75,6 @@ Send = Callable[[Message], Awaitable[None]]
 Headers = tuple[tuple[bytes, bytes], ...]
 Reply = tuple[int, bytes, bytes] | tuple[int, bytes, bytes, Headers]
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-# backend.core.clock.to_local: +08:00 without daylight saving since 1991, converted in C.
-CHINA = timezone(timedelta(hours=8))
-NO_DST_SINCE = datetime(1992, 1, 1, tzinfo=UTC)
 API = "/api/v1"
 TICKET_BYTES = 15
 CHECK_IN_BYTES = 12
@@ -573,12 +570,6 @@ class Tokens:
 
 
 # --- shaping ------------------------------------------------------------------------------------
-
-
-def _local(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment.astimezone(CHINA if moment >= NO_DST_SINCE else LOCAL_TZ)
 
 
 def _summary(row: Any) -> EventSummary:

@@ -2,20 +2,23 @@
 the same JSON as Qiyou's ``getSessionRoster``, with the same guarantees — the token verified
 (``ceiling.Tokens``), a worker who does not teach the program refused (403), a program or a
 session that does not exist 404, and the absence reasons, allergies and health notes only to the
-program's teachers (for an admin they never leave the database). Self-contained like the ceiling:
-nothing from ``backend``."""
+program's teachers (for an admin they never leave the database). The answer is built from the
+same ``schemas`` Structs and times as Qiyou's. Self-contained like the ceiling: nothing from
+``backend``."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any, Protocol
+from datetime import date
+from typing import Protocol
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 import msgspec
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+from schemas.childcare_pickup import RosterChild, RosterOut, RosterPickup, RosterStatus
+from tests.bench.shaping import local as _local
+
+_encode = msgspec.json.Encoder().encode
 # The purposes Qiyou encrypts them under (backend.childcare.wire_pickup).
 ALLERGIES = "childcare-allergies"
 HEALTH_NOTES = "childcare-health-notes"
@@ -54,10 +57,6 @@ class Opener(Protocol):
     def open(self, purpose: str, sealed: bytes) -> str: ...
 
 
-def _local(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(LOCAL_TZ) if moment is not None else None
-
-
 def _opened(codes: Opener, purpose: str, sealed: bytes | None) -> str | None:
     return codes.open(purpose, sealed) if sealed is not None else None
 
@@ -77,41 +76,41 @@ async def roster(
         return 403, "forbidden"
     if first["session_id"] is None:
         return 404, "not_found"
-    children: list[dict[str, Any]] = []
+    children: list[RosterChild] = []
     for row in rows:
         if row["enrollment_id"] is None:
             continue
-        seen = row["checked_in_at"] is not None
-        if seen:
+        status: RosterStatus
+        if row["checked_in_at"] is not None:
             status = "picked_up" if row["checked_out_at"] is not None else "present"
         else:
             status = "excused" if row["excused"] else "absent"
         children.append(
-            {
-                "childId": row["child_id"],
-                "enrollmentId": row["enrollment_id"],
-                "name": row["name"] or "",
-                "status": status,
-                "pickups": [
-                    {"id": p[0], "name": p[1], "relation": p[2], "blocked": p[3]}
+            RosterChild(
+                child_id=row["child_id"],
+                enrollment_id=row["enrollment_id"],
+                name=row["name"] or "",
+                status=status,
+                pickups=[
+                    RosterPickup(id=p[0], name=p[1], relation=p[2], blocked=p[3])
                     for p in row["pickups"]
                 ],
-                "checkedInAt": _local(row["checked_in_at"]),
-                "broughtBy": row["brought_by"],
-                "checkedOutAt": _local(row["checked_out_at"]),
-                "pickedUpBy": row["picked_up_by"],
-                "absenceReason": _opened(codes, ABSENCE_REASON, row["reason_enc"]),
-                "allergies": _opened(codes, ALLERGIES, row["allergies_enc"]),
-                "healthNotes": _opened(codes, HEALTH_NOTES, row["health_notes_enc"]),
-            }
+                checked_in_at=_local(row["checked_in_at"]),
+                brought_by=row["brought_by"],
+                checked_out_at=_local(row["checked_out_at"]),
+                picked_up_by=row["picked_up_by"],
+                absence_reason=_opened(codes, ABSENCE_REASON, row["reason_enc"]),
+                allergies=_opened(codes, ALLERGIES, row["allergies_enc"]),
+                health_notes=_opened(codes, HEALTH_NOTES, row["health_notes_enc"]),
+            )
         )
-    children.sort(key=lambda c: (c["name"], str(c["childId"])))
-    answer = {
-        "programId": program_id,
-        "date": day,
-        "sessionStatus": first["session_status"],
-        "startsAt": _local(first["starts_at"]),
-        "endsAt": _local(first["ends_at"]),
-        "children": children,
-    }
-    return 200, msgspec.json.encode(answer)
+    children.sort(key=lambda c: (c.name, str(c.child_id)))
+    answer = RosterOut(
+        program_id=program_id,
+        date=day,
+        session_status=first["session_status"],
+        starts_at=_local(first["starts_at"]),
+        ends_at=_local(first["ends_at"]),
+        children=children,
+    )
+    return 200, _encode(answer)
