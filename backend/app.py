@@ -56,6 +56,7 @@ from backend.core.responses import Answer
 from backend.core.routing import (
     answer_head_like_get,
     answer_options_for_whole_paths,
+    guard_without_copying_the_handler,
     resolve_exception_handlers_once,
 )
 from backend.eldercare import routes as eldercare_routes
@@ -296,6 +297,7 @@ def build_app(settings: Settings) -> Litestar:
     answer_options_for_whole_paths(app)
     answer_head_like_get(app)
     resolve_exception_handlers_once(app)
+    guard_without_copying_the_handler(app)
     skip_authentication_on_public_routes(app)
     mark_public_reads(app)
     app.asgi_handler = _outermost(app, settings, requests_log)

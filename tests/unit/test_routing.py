@@ -4,17 +4,19 @@ router still asks for them on every request: a Litestar that changes either fail
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytest
 from litestar import Controller, Litestar, Request, Response, Router, get
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from backend.app import build_app
 from backend.config import Settings
-from backend.core.routing import resolve_exception_handlers_once
+from backend.core.routing import guard_without_copying_the_handler, resolve_exception_handlers_once
 
 
 class RefusedError(Exception):
@@ -157,3 +159,79 @@ def test_only_public_routes_go_without_the_authentication_layer() -> None:
                 guarded += 1
     assert public > 20
     assert guarded > 100
+
+
+# --- routing.guard_without_copying_the_handler --------------------------------------------------
+
+
+class _Seen:
+    """Guards that note what they were given and refuse when told to."""
+
+    def __init__(self) -> None:
+        self.given: list[tuple[str, BaseRouteHandler]] = []
+
+    def guard(self, name: str, *, refuse: bool = False) -> Any:
+        async def check(_connection: Any, handler: BaseRouteHandler) -> None:
+            self.given.append((name, handler))
+            if refuse:
+                raise NotAuthorizedException()
+
+        return check
+
+
+def _guarded_app(seen: _Seen) -> Litestar:
+    class Guarded(Controller):
+        path = "/guarded"
+        guards = (seen.guard("controller"),)
+
+        @get("/open", guards=[seen.guard("handler")])
+        async def open_(self) -> str:
+            return "in"
+
+        @get("/shut", guards=[seen.guard("handler", refuse=True)])
+        async def shut(self) -> str:
+            return "in"
+
+    app = Litestar(route_handlers=[Guarded], guards=[seen.guard("app")])
+    guard_without_copying_the_handler(app)
+    return app
+
+
+def test_the_guards_run_in_litestars_order_and_see_the_handler_itself() -> None:
+    seen = _Seen()
+    app = _guarded_app(seen)
+    (open_,) = [h for h in _handlers(app) if getattr(h, "handler_name", "") == "open_"]
+    with TestClient(app) as client:
+        assert client.get("/guarded/open").text == "in"
+        assert client.get("/guarded/shut").status_code == 401
+    assert [name for name, _ in seen.given[:3]] == ["app", "controller", "handler"]
+    assert all(handler is open_ for _, handler in seen.given[:3])
+    # The refusing guard still refuses, after the layers above it have run.
+    assert [name for name, _ in seen.given[3:]] == ["app", "controller", "handler"]
+
+
+def test_every_guarded_handler_of_the_service_runs_litestars_guards() -> None:
+    """The guards each handler runs are Litestar's resolved list, in its order, and Litestar
+    still authorizes through the handler's ``authorize_connection`` (a Litestar that stops
+    asking, or asks another way, would leave our guards unrun: the matrices would show it, this
+    names the cause)."""
+    app = build_app(Settings(env="production", jwt_secret="s" * 64))
+    replaced = 0
+    for handler in _handlers(app):
+        if "authorize_connection" not in getattr(handler, "__dict__", {}):
+            continue
+        replaced += 1
+        cells = {
+            name: cell.cell_contents
+            for name, cell in zip(
+                handler.authorize_connection.__code__.co_freevars,
+                handler.authorize_connection.__closure__ or (),
+                strict=True,
+            )
+        }
+        assert cells["guards"] == tuple(handler.resolve_guards())
+        assert cells["handler"] is handler
+    assert replaced > 100
+    source = inspect.getsource(HTTPRoute.handle)
+    assert "route_handler.resolve_guards()" in source
+    assert "route_handler.authorize_connection(connection=request)" in source
