@@ -33,11 +33,14 @@ STATUSES = (
 OPEN = ("requested", "assigned")
 CANCEL_BEFORE = timedelta(hours=2)
 
+# The masked address looked up per order, as Qiyou's statement does (joined, the generic plan
+# hashed every care profile for each board).
 _ROWS = """
-SELECT o.*, coalesce(m.name, h.display_name) AS elder_name, p.address_masked,
+SELECT o.*, coalesce(m.name, h.display_name) AS elder_name,
+       (SELECT p.address_masked FROM care_profiles p WHERE p.id = o.care_profile_id)
+           AS address_masked,
        pr.name AS provider_name, c.display_name AS caregiver_name
 FROM care_orders o
-JOIN care_profiles p ON p.id = o.care_profile_id
 JOIN care_providers pr ON pr.id = o.provider_id
 LEFT JOIN household_members m ON m.id = o.member_id
 LEFT JOIN users h ON h.id = o.household_id
