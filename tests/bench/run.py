@@ -1,6 +1,6 @@
 """The benchmark: Qiyou in production settings against the bare asyncpg ceiling, in one run.
 
-    .venv/bin/python -m tests.bench.run            # full: about 8 minutes on 2 cores
+    .venv/bin/python -m tests.bench.run            # full: about 16 minutes on 2 cores
     .venv/bin/python -m tests.bench.run --quick    # a smaller data set, 3-second runs
 
 1. starts the benchmark's embedded PostgreSQL (``.qiyou-bench/``), creates a fresh database,
