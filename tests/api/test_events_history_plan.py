@@ -5,7 +5,6 @@ statement with its values and in the generic one asyncpg's prepared statements m
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backend.config import Settings
 from backend.core.clock import FrozenClock
 from backend.events import listing
-from tests import factories
+from tests import factories, plans
 
 _INSERT = (
     "INSERT INTO events (id, title, summary, body, category, audience, location, starts_at,"
@@ -52,7 +51,9 @@ async def test_the_events_page_walks_from_the_first_live_event(
     query = listing._list_query(
         until=False, category=False, audience=False, search=False, after=False
     )
-    arguments = query.arguments(
+    custom, generic = await plans.custom_and_generic(
+        db,
+        query,
         {
             "now": now,
             "starts_from": now,
@@ -63,17 +64,8 @@ async def test_the_events_page_walks_from_the_first_live_event(
             "after_starts_at": None,
             "after_id": None,
             "limit": 21,
-        }
+        },
     )
-    async with db() as session:
-        raw: Any = (await (await session.connection()).get_raw_connection()).driver_connection
-        custom = "\n".join(r[0] for r in await raw.fetch(f"EXPLAIN {query.sql}", *arguments))
-        await raw.execute("SET plan_cache_mode = force_generic_plan")
-        await raw.execute(f"PREPARE events_page AS {query.sql}")
-        values = ", ".join(f"'{value}'" for value in arguments)
-        generic = "\n".join(r[0] for r in await raw.fetch(f"EXPLAIN EXECUTE events_page({values})"))
-        await raw.execute("DEALLOCATE events_page")
-        await raw.execute("RESET plan_cache_mode")
     for plan in (custom, generic):
         assert "Index Scan using ix_events_published_starts_at" in plan, plan
         assert "Sort" not in plan, plan
