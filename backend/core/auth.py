@@ -25,13 +25,13 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.authentication import AuthenticationResult
-from litestar.routes import HTTPRoute
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 from litestar.types import Receive, Scope, Send
 
 from backend.config import Settings
 from backend.core.errors import AppError
 from backend.core.revocations import RevocationList, RevocationsUnavailableError
+from backend.core.routing import http_handlers
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "iss", "aud")
@@ -387,18 +387,15 @@ def document_security(app: Litestar) -> None:
     (``optional_user``) accepts either. Clients and contract tests then know not to send, or
     not to demand, a token there.
     """
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
+    for _, handler in http_handlers(app):
+        if not handler.opt.get("exclude_from_auth") or handler.security:
+            # Not public, or the route says itself which tokens it reads.
             continue
-        for handler in route.route_handlers:
-            if not handler.opt.get("exclude_from_auth") or handler.security:
-                # Not public, or the route says itself which tokens it reads.
-                continue
-            optional = any(
-                provider.dependency is optional_user
-                for provider in handler.resolve_dependencies().values()
-            )
-            handler.security = [{}, {BEARER_SCHEME: []}] if optional else [{}]
+        optional = any(
+            provider.dependency is optional_user
+            for provider in handler.resolve_dependencies().values()
+        )
+        handler.security = [{}, {BEARER_SCHEME: []}] if optional else [{}]
 
 
 resident_only = requires(Role.RESIDENT)

@@ -25,8 +25,9 @@ import brotli
 from litestar.config.compression import CompressionConfig
 from litestar.enums import ScopeType
 from litestar.middleware.compression import CompressionMiddleware
-from litestar.routes import HTTPRoute
 from xxhash import xxh3_128_hexdigest
+
+from backend.core.routing import http_handlers
 
 if TYPE_CHECKING:
     from litestar import Litestar
@@ -271,16 +272,13 @@ def mark_public_reads(app: Litestar, operation_ids: frozenset[str] = PUBLIC_READ
     no route (renamed?) or a route that needs a login is a mistake to catch at start, not in
     production."""
     found: set[str] = set()
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
+    for _, handler in http_handlers(app):
+        if handler.operation_id not in operation_ids or "GET" not in handler.http_methods:
             continue
-        for handler in route.route_handlers:
-            if handler.operation_id not in operation_ids or "GET" not in handler.http_methods:
-                continue
-            if not handler.opt.get("exclude_from_auth"):
-                raise RuntimeError(f"{handler.operation_id} needs a login: no ETag on it")
-            handler.opt[ETAG_OPT] = True
-            found.add(str(handler.operation_id))
+        if not handler.opt.get("exclude_from_auth"):
+            raise RuntimeError(f"{handler.operation_id} needs a login: no ETag on it")
+        handler.opt[ETAG_OPT] = True
+        found.add(str(handler.operation_id))
     if missing := operation_ids - found:
         raise RuntimeError(f"public reads without a route: {sorted(missing)}")
 

@@ -37,6 +37,7 @@ from litestar.types import ExceptionHandlersMap
 
 from backend.core import i18n
 from backend.core.responses import Answer
+from backend.core.routing import http_handlers
 from schemas.common import Problem
 
 log = logging.getLogger("qiyou.errors")
@@ -542,11 +543,8 @@ def document_problems(app: Litestar) -> None:
     it takes input, 413 and 415 when it takes a body, 500 always, 429 and 503 unless it is a
     health check or the metrics.
     """
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
+    for route, handler in http_handlers(app):
+        if not handler.resolve_include_in_schema():
             continue
-        for handler in route.route_handlers:
-            if not handler.resolve_include_in_schema():
-                continue
-            derived = problem_responses(*sorted(_problem_statuses(route, handler)))
-            handler.responses = {**derived, **(handler.responses or {})}
+        derived = problem_responses(*sorted(_problem_statuses(route, handler)))
+        handler.responses = {**derived, **(handler.responses or {})}

@@ -24,10 +24,10 @@ import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import OpenAPI, Schema
-from litestar.routes import HTTPRoute
 
 from backend.core.compression import ETAG_OPT
 from backend.core.errors import CURSOR_CODES, GENERIC_CODES, IDEMPOTENCY_CODES, declared_codes
+from backend.core.routing import http_handlers
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator
@@ -241,17 +241,14 @@ class OperationNotes:
 def operation_notes(app: Any) -> dict[str, OperationNotes]:
     """Operation id → its handler's declared problem codes and whether its body may be left out."""
     notes: dict[str, OperationNotes] = {}
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
+    for _, handler in http_handlers(app):
+        if not isinstance(handler.operation_id, str):
             continue
-        for handler in route.route_handlers:
-            if not isinstance(handler.operation_id, str):
-                continue
-            data = handler.parsed_fn_signature.parameters.get("data")
-            optional = data is not None and (data.is_optional or data.default is None)
-            notes[handler.operation_id] = OperationNotes(
-                declared_codes(handler), optional, bool(handler.opt.get(ETAG_OPT))
-            )
+        data = handler.parsed_fn_signature.parameters.get("data")
+        optional = data is not None and (data.is_optional or data.default is None)
+        notes[handler.operation_id] = OperationNotes(
+            declared_codes(handler), optional, bool(handler.opt.get(ETAG_OPT))
+        )
     return notes
 
 

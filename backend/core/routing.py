@@ -10,27 +10,34 @@ serves it makes ``Allow`` list them all.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from litestar import Litestar
 from litestar.connection import ASGIConnection
+from litestar.handlers import HTTPRouteHandler
 from litestar.handlers.base import BaseRouteHandler
 from litestar.routes import HTTPRoute
 from litestar.types import Guard
 
 
-def answer_options_for_whole_paths(app: Litestar) -> None:
+def http_handlers(app: Litestar) -> Iterator[tuple[HTTPRoute, HTTPRouteHandler]]:
+    """Every HTTP route of the built app with each of its handlers: what the build steps
+    (here, ``auth``, ``compression``, ``errors``, ``openapi_schema``) walk."""
     for route in app.routes:
-        if not isinstance(route, HTTPRoute):
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                yield route, handler
+
+
+def answer_options_for_whole_paths(app: Litestar) -> None:
+    for route, handler in http_handlers(app):
+        fn = handler.fn
+        if "OPTIONS" not in handler.http_methods or fn.__name__ != "options_handler":
             continue
-        for handler in route.route_handlers:
-            fn = handler.fn
-            if "OPTIONS" not in handler.http_methods or fn.__name__ != "options_handler":
-                continue
-            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
-                if name == "self" and isinstance(cell.cell_contents, HTTPRoute):
-                    cell.cell_contents = route
+        for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
+            if name == "self" and isinstance(cell.cell_contents, HTTPRoute):
+                cell.cell_contents = route
 
 
 class _GetAnswersHead(dict):  # type: ignore[type-arg]
@@ -74,18 +81,15 @@ def resolve_exception_handlers_once(app: Litestar) -> None:
     and checks that the router still asks for it per request, so a Litestar that changes
     either shows up there.
     """
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
+    for _, handler in http_handlers(app):
+        if not hasattr(handler, "__dict__"):
+            # Litestar's own ``HTTPRouteHandler`` (the generated ``OPTIONS`` handlers) has
+            # slots only; the decorators' subclasses (``get``, ``post``…) do not.
             continue
-        for handler in route.route_handlers:
-            if not hasattr(handler, "__dict__"):
-                # Litestar's own ``HTTPRouteHandler`` (the generated ``OPTIONS`` handlers) has
-                # slots only; the decorators' subclasses (``get``, ``post``…) do not.
-                continue
-            resolved = handler.resolve_exception_handlers()
-            # An attribute of the instance, which the method's name then finds first; a fresh
-            # copy per call (as Litestar's), made in C.
-            handler.resolve_exception_handlers = resolved.copy  # type: ignore[method-assign,attr-defined]
+        resolved = handler.resolve_exception_handlers()
+        # An attribute of the instance, which the method's name then finds first; a fresh
+        # copy per call (as Litestar's), made in C.
+        handler.resolve_exception_handlers = resolved.copy  # type: ignore[method-assign,attr-defined]
 
 
 def guard_without_copying_the_handler(app: Litestar) -> None:
@@ -101,13 +105,10 @@ def guard_without_copying_the_handler(app: Litestar) -> None:
     ``tests/unit/test_routing.py`` holds the guards to Litestar's list and checks that Litestar
     still asks the handler for them, so an upgrade that changes either shows up there.
     """
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
-            continue
-        for handler in route.route_handlers:
-            guards = tuple(handler.resolve_guards())
-            if guards and hasattr(handler, "__dict__"):
-                handler.authorize_connection = _authorizer(handler, guards)  # type: ignore[method-assign,assignment]
+    for _, handler in http_handlers(app):
+        guards = tuple(handler.resolve_guards())
+        if guards and hasattr(handler, "__dict__"):
+            handler.authorize_connection = _authorizer(handler, guards)  # type: ignore[method-assign,assignment]
 
 
 def _authorizer(

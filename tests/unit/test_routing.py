@@ -16,7 +16,11 @@ from litestar.testing import TestClient
 
 from backend.app import build_app
 from backend.config import Settings
-from backend.core.routing import guard_without_copying_the_handler, resolve_exception_handlers_once
+from backend.core.routing import (
+    guard_without_copying_the_handler,
+    http_handlers,
+    resolve_exception_handlers_once,
+)
 
 
 class RefusedError(Exception):
@@ -64,12 +68,7 @@ def _app() -> Litestar:
 
 
 def _handlers(app: Litestar) -> list[BaseRouteHandler]:
-    return [
-        handler
-        for route in app.routes
-        if isinstance(route, HTTPRoute)
-        for handler in route.route_handlers
-    ]
+    return [handler for _, handler in http_handlers(app)]
 
 
 def _litestars_own(handler: BaseRouteHandler) -> Any:
