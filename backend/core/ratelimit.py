@@ -50,11 +50,27 @@ class Rule:
         return RateLimitItemPerSecond(self.limit, self.window_seconds, namespace=self.name)
 
 
+class ProcessWindows(MemoryStorage):
+    """``limits``' memory store, with a ``clear`` its background sweep survives.
+
+    The sweep walks a snapshot of the keys, handing each key's entries to a thread; a key the
+    library's ``clear`` removed meanwhile (a good login clears its failures) raised ``KeyError``
+    and ended the sweep, logged as "Task exception was never retrieved". Emptying the key's
+    entries instead leaves the sweep to remove the key itself, under the key's lock.
+    """
+
+    async def clear(self, key: str) -> None:
+        self.storage.pop(key, None)
+        self.expirations.pop(key, None)
+        if key in self.events:
+            self.events[key] = []
+
+
 def build_storage(redis_url: str | None) -> Storage:
     if redis_url:
         # The redis-py client the app's stores already use, rather than a second Redis library.
         return RedisStorage("async+" + redis_url, implementation="redispy", key_prefix=KEY_PREFIX)
-    return MemoryStorage()
+    return ProcessWindows()
 
 
 def seconds_until(moment: float, *, strictly_after: bool) -> int:

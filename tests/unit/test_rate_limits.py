@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import pytest
-from limits.aio.storage import MemoryStorage
 
 from backend.core.errors import AppError
-from backend.core.ratelimit import Limiter, Rule, seconds_until
+from backend.core.ratelimit import Limiter, ProcessWindows, Rule, seconds_until
 from backend.identity import throttle
 from tests.limits_support import DrivenTime, limits_time
 
@@ -16,7 +16,7 @@ __all__ = ["limits_time"]
 
 
 def _limiter(enabled: bool = True) -> Limiter:
-    return Limiter(MemoryStorage(), enabled=enabled)
+    return Limiter(ProcessWindows(), enabled=enabled)
 
 
 async def _refusal(limiter: Limiter, rule: Rule, *subject: str) -> AppError:
@@ -180,3 +180,29 @@ def test_limits_keyed_on_an_address_tolerate_a_carrier_nat() -> None:
 )
 def test_an_ipv6_client_counts_as_its_64(address: str | None, key: str) -> None:
     assert throttle.address_key(address) == key
+
+
+async def test_clearing_a_window_never_breaks_the_memory_stores_sweep() -> None:
+    """A good login clears its failure windows while the store's sweep may be walking them."""
+    storage = ProcessWindows()
+    limiter = Limiter(storage, enabled=True)
+    rule = Rule("unit-sweep", 5, 60)
+    broken: list[BaseException] = []
+    for round_ in range(20):
+        subjects = [f"{round_}-{n}" for n in range(50)]
+        for subject in subjects:
+            await limiter.record(rule, subject=(subject,))
+        # The last record started a sweep over all fifty keys; clear them under it.
+        sweep = storage.timer
+        assert sweep is not None
+        for subject in subjects:
+            await limiter.clear(rule, subject=(subject,))
+            await asyncio.sleep(0)
+        await asyncio.wait([sweep])
+        if sweep.exception() is not None:
+            broken.append(sweep.exception())
+        # Cleared means cleared: a full window again for every subject.
+        for subject in subjects[:3]:
+            for _ in range(5):
+                await limiter.hit(rule, subject)
+    assert broken == []
