@@ -1,7 +1,8 @@
 """The test harness: a real PostgreSQL, a fresh database per test, the app over ASGI.
 
-The server is the embedded one (under ``.qiyou-test/``, shared by the parallel worker
-processes) unless ``QIYOU_TEST_DATABASE_URL`` names another. Each worker process migrates the
+The server is the embedded one (in ``/dev/shm`` when there is room, else under
+``.qiyou-test/``; see ``tests.databases.server_folder``), shared by the parallel worker
+processes, unless ``QIYOU_TEST_DATABASE_URL`` names another. Each worker process migrates the
 schema once into a template database of its own; every test gets its own copy of it, so tests
 are isolated without truncation and can run in any order, in any process.
 """
@@ -35,7 +36,7 @@ from backend.core.clock import Clock, FrozenClock
 from backend.core.database import EmbeddedPostgres, asyncpg_url, plain_url, with_database
 from tests import factories
 from tests.apps import AppPool
-from tests.databases import FreshDatabases
+from tests.databases import FreshDatabases, server_folder
 from tests.factories import MakeUser
 
 pytest_plugins = ["tests.contract.problems"]  # every problem answered is in the document
@@ -60,7 +61,7 @@ def pg_server_url() -> Iterator[str]:
     if configured:
         yield asyncpg_url(configured)
         return
-    data_dir = ROOT / ".qiyou-test"
+    data_dir = server_folder(ROOT)
     data_dir.mkdir(exist_ok=True)
     lock = FileLock(data_dir / "server.lock")
     server = EmbeddedPostgres(data_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,10 +21,10 @@ from backend.core.clock import FrozenClock
 from backend.core.database import plain_url, with_database
 from backend.core.ratelimit import limiter_for
 from backend.resources import resources_of
-from tests import factories
+from tests import databases, factories
 from tests.apps import AppPool
 from tests.conftest import serve
-from tests.databases import FreshDatabases
+from tests.databases import FreshDatabases, server_folder
 
 
 @pytest.mark.storm
@@ -136,3 +137,28 @@ async def _databases_with_qiyou_connections(server_url: str, names: list[str]) -
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def test_the_embedded_test_server_lives_in_memory_one_per_checkout(tmp_path: Path) -> None:
+    memory = tmp_path / "shm"
+    memory.mkdir()
+    one, other = tmp_path / "main", tmp_path / "clone"
+    folder = server_folder(one, memory)
+    assert folder.parent == memory
+    assert folder == server_folder(one, memory)
+    assert server_folder(other, memory) != folder
+
+
+def test_the_embedded_test_server_stays_in_the_checkout_without_room_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = tmp_path / "main"
+    assert server_folder(checkout, tmp_path / "no-such-folder") == checkout / ".qiyou-test"
+    monkeypatch.setattr(databases, "MEMORY_NEEDED", 2**62)
+    assert server_folder(checkout, tmp_path) == checkout / ".qiyou-test"
+
+
+def test_this_run_uses_the_folder_it_chose(pg_server_url: str) -> None:
+    if "QIYOU_TEST_DATABASE_URL" in os.environ:
+        pytest.skip("a server named by QIYOU_TEST_DATABASE_URL keeps its own folder")
+    assert f"host={server_folder(Path(__file__).resolve().parents[2]) / 'pg'}" in pg_server_url
