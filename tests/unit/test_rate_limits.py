@@ -83,6 +83,23 @@ async def test_retry_after_is_true_to_the_second(limits_time: DrivenTime) -> Non
         await limiter.hit(rule, "a")
 
 
+async def test_a_window_s_edge_answers_the_same_whatever_ran_before(
+    limits_time: DrivenTime,
+) -> None:
+    """Exactly one window after a hit, the hit still counts (``limits`` compares inclusively),
+    and a background task getting its turn first must not change that: stop 25's CI failed
+    when the memory store's sweep dropped the entry there first."""
+    limiter = _limiter()
+    rule = Rule("unit-edge", 1, 60)
+    await limiter.hit(rule, "a")
+    limits_time.advance(60)
+    await _refusal(limiter, rule, "a")
+    await asyncio.sleep(0.05)  # every task the refusal scheduled has run
+    await _refusal(limiter, rule, "a")
+    limits_time.advance(0.001)
+    await limiter.hit(rule, "a")
+
+
 async def test_steady_traffic_keeps_getting_through(limits_time: DrivenTime) -> None:
     """One request a second against 30 a minute: about half get in, in every minute."""
     limiter = _limiter()
