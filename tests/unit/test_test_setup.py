@@ -23,7 +23,7 @@ from backend.core.ratelimit import limiter_for
 from backend.resources import resources_of
 from tests import databases, factories
 from tests.apps import AppPool
-from tests.conftest import serve
+from tests.conftest import ROOT, serve
 from tests.databases import FreshDatabases, server_folder
 
 
@@ -161,4 +161,4 @@ def test_the_embedded_test_server_stays_in_the_checkout_without_room_in_memory(
 def test_this_run_uses_the_folder_it_chose(pg_server_url: str) -> None:
     if "QIYOU_TEST_DATABASE_URL" in os.environ:
         pytest.skip("a server named by QIYOU_TEST_DATABASE_URL keeps its own folder")
-    assert f"host={server_folder(Path(__file__).resolve().parents[2]) / 'pg'}" in pg_server_url
+    assert f"host={server_folder(ROOT) / 'pg'}" in pg_server_url
