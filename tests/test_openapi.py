@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from backend.core.routing import http_handlers
 from backend.openapi import offline_app, render_openapi
 from schemas import patterns
 
@@ -338,21 +339,16 @@ def test_a_body_the_handler_may_go_without_is_not_required() -> None:
 def test_every_list_answers_the_common_page() -> None:
     """Every operation that takes a cursor answers ``schemas.common.Page`` or a subclass of it
     (its extra members added to ``items`` and ``nextCursor``, never a shape of its own)."""
-    from litestar.routes import HTTPRoute
-
     from schemas.common import Page, wire_types
 
     wrong = []
-    for route in offline_app().routes:
-        if not isinstance(route, HTTPRoute):
+    for _, handler in http_handlers(offline_app()):
+        if "cursor" not in handler.parsed_fn_signature.parameters:
             continue
-        for handler in route.route_handlers:
-            if "cursor" not in handler.parsed_fn_signature.parameters:
-                continue
-            returned = handler.parsed_fn_signature.return_type
-            answer = returned.origin or returned.annotation
-            if not (isinstance(answer, type) and issubclass(answer, Page)):
-                wrong.append(f"{handler.operation_id}: {answer}")
+        returned = handler.parsed_fn_signature.return_type
+        answer = returned.origin or returned.annotation
+        if not (isinstance(answer, type) and issubclass(answer, Page)):
+            wrong.append(f"{handler.operation_id}: {answer}")
     assert not wrong, "lists not answering a Page:\n" + "\n".join(wrong)
     paged_shapes = [
         name

@@ -46,7 +46,6 @@ from litestar import Litestar, get, post
 from litestar.exceptions import NotFoundException
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
-from litestar.routes import HTTPRoute
 from schemathesis.checks import (
     CHECKS,
     CheckContext,
@@ -70,6 +69,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.auth import Role, RoleGuard, optional_user
+from backend.core.routing import http_handlers
 from backend.notifications import service as notifications
 from backend.notifications.messages import register_kinds
 from tests.conftest import running
@@ -431,24 +431,21 @@ def _describe(response: Response) -> str:
 def _admitted_roles(app: Litestar) -> dict[Key, frozenset[Role] | None]:
     """The roles each operation admits; ``None`` for public operations."""
     admitted: dict[Key, frozenset[Role] | None] = {}
-    for route in app.routes:
-        if not isinstance(route, HTTPRoute):
-            continue
+    for route, handler in http_handlers(app):
         # OpenAPI writes "{id}" where Litestar writes "{id:uuid}".
         path = _openapi_path(route.path)
-        for handler in route.route_handlers:
-            guards = [g.roles for g in handler.resolve_guards() if isinstance(g, RoleGuard)]
-            roles: frozenset[Role] | None = None
-            if not handler.opt.get("exclude_from_auth"):
-                roles = frozenset.intersection(*guards) if guards else frozenset(Role)
-            reads_token = any(
-                provider.dependency is optional_user
-                for provider in handler.resolve_dependencies().values()
-            )
-            if reads_token:
-                roles = frozenset(Role)
-            for method in handler.http_methods:
-                admitted[(method, path)] = roles
+        guards = [g.roles for g in handler.resolve_guards() if isinstance(g, RoleGuard)]
+        roles: frozenset[Role] | None = None
+        if not handler.opt.get("exclude_from_auth"):
+            roles = frozenset.intersection(*guards) if guards else frozenset(Role)
+        reads_token = any(
+            provider.dependency is optional_user
+            for provider in handler.resolve_dependencies().values()
+        )
+        if reads_token:
+            roles = frozenset(Role)
+        for method in handler.http_methods:
+            admitted[(method, path)] = roles
     return admitted
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backend.config import Settings
 from backend.core.clock import FrozenClock
+from backend.core.routing import http_handlers
 from tests import factories
 from tests.api.events_support import iso, register
 from tests.authz import ROLES
@@ -220,8 +221,7 @@ async def world(
 def test_every_events_route_is_in_the_matrix(app: Litestar) -> None:
     routes = {
         (method, route.path)
-        for route in app.routes
-        for handler in getattr(route, "route_handlers", [])
+        for route, handler in http_handlers(app)
         if "events" in handler.resolve_tags()
         for method in handler.http_methods - {"HEAD", "OPTIONS"}
     }

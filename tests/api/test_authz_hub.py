@@ -19,6 +19,7 @@ import pytest
 from litestar import Litestar
 
 from backend.core.clock import FrozenClock
+from backend.core.routing import http_handlers
 from backend.hub import routes as hub_routes
 from tests.api.hub_support import API, TUESDAY, Hub, at, booked, make_hub
 from tests.authz import ROLES
@@ -274,8 +275,7 @@ def test_every_hub_route_is_in_the_matrix(app: Litestar) -> None:
     # The app binds each controller's handlers to an instance of it.
     registered = {
         (method, route.path)
-        for route in app.routes
-        for handler in getattr(route, "route_handlers", [])
+        for route, handler in http_handlers(app)
         if isinstance(getattr(handler.fn, "__self__", None), tuple(hub_routes.ROUTES))
         for method in handler.http_methods
     }

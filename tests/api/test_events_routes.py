@@ -16,6 +16,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
 from backend.core.errors import ProblemSpec
+from backend.core.routing import http_handlers
 from backend.events import routes
 from backend.openapi import offline_app
 
@@ -25,9 +26,7 @@ _OWN = ("backend.events.",)
 def _events_handlers(app: Litestar) -> list[tuple[HTTPRoute, HTTPRouteHandler]]:
     return [
         (route, handler)
-        for route in app.routes
-        if isinstance(route, HTTPRoute)
-        for handler in route.route_handlers
+        for route, handler in http_handlers(app)
         if getattr(handler.fn, "__module__", "").startswith(_OWN)
     ]
 
