@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from backend.cli import _banner, _choose_dev_routes, is_loopback, main
 from backend.config import Settings
+from backend.core.database import plain_url
 from tests.unit.test_settings import BAD_VALUES
 
 # Never reached: every case here must be refused before the database is touched.
@@ -166,3 +167,21 @@ def test_the_banner_of_a_production_server(tmp_path: Path) -> None:
         f"  data:    {tmp_path.resolve()}; database: external (QIYOU_DATABASE_URL)",
     ]
     assert "http://[::1]:8080/api/v1" in _banner(settings, "::1", 8080, None)
+
+
+@pytest.mark.slow
+def test_qiyou_demo_loads_in_a_process_of_its_own(database_url: str, tmp_path: Path) -> None:
+    """The README's first command runs ``qiyou demo`` in a process that never builds the app:
+    every domain's demo must load there too (childcare's publishing once failed with "no handler
+    of childcare holds registered", which no test building the app could see)."""
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("QIYOU")}
+    environ |= {"QIYOU_DATA_DIR": str(tmp_path), "QIYOU_DATABASE_URL": plain_url(database_url)}
+    finished = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "demo"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "childcare: " in finished.stdout, finished.stdout  # the last domains' loaders ran
