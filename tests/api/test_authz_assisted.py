@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from backend.core.clock import FrozenClock
 from tests.api import assisted_support as support
-from tests.authz import ROLES
-from tests.conftest import problem
+from tests.authz import OK, ROLES, Call, check_every_role
 from tests.factories import Account, MakeUser, add_member
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -29,7 +29,6 @@ ENDPOINTS = [
     ("GET", "/api/v1/admin/acted-for"),
 ]
 
-OK = "ok"
 ADMIN = {**dict.fromkeys(ROLES, 403), "anonymous": 401, "admin": OK}
 RESIDENT = {**dict.fromkeys(ROLES, 403), "anonymous": 401, "resident": OK}
 WORKER_OR_ADMIN = {**ADMIN, "worker": OK}
@@ -103,27 +102,21 @@ def test_every_endpoint_has_its_row() -> None:
     assert set(EXPECTED) == set(ENDPOINTS) == set(BUILDERS)
 
 
-@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path"), ENDPOINTS)
 async def test_matrix(
     client: httpx.AsyncClient,
     db: Sessions,
     make_user: MakeUser,
+    clock: FrozenClock,
     method: str,
     path: str,
-    role: str,
 ) -> None:
-    caller = None if role == "anonymous" else await make_user(role)
-    url, body, success = await BUILDERS[(method, path)](client, db, make_user, caller)
-    response = await client.request(
-        method, url, json=body, headers=caller.headers if caller else None
+    async def arrange(caller: Account | None) -> Call:
+        return Call(*await BUILDERS[(method, path)](client, db, make_user, caller))
+
+    await check_every_role(
+        client, method, EXPECTED[(method, path)], clock=clock, caller_of=make_user, arrange=arrange
     )
-    expected = EXPECTED[(method, path)][role]
-    if expected == OK:
-        assert response.status_code == success, response.text
-    else:
-        assert response.status_code == expected, response.text
-        assert problem(response)["code"] == {401: "unauthorized", 403: "forbidden"}[expected]
 
 
 async def test_an_acting_token_reaches_only_its_elders_objects(
