@@ -291,9 +291,6 @@ async def test_matrix(
 ) -> None:
     build, success = BUILDERS[(method, path)]
 
-    async def caller_of(role: str) -> Account:
-        return await factories.user(db, settings, clock, role)
-
     async def arrange(caller: Account | None) -> Call:
         url, body, params = await build(Context(client, db, settings, clock, make_user, caller))
         return Call(url, body, success, params)
@@ -302,7 +299,7 @@ async def test_matrix(
     # route's seven arrangements send at most seven codes, registrations and code checks, well
     # under the per-address limits (30 or 60 a minute, backend/identity/throttle.py).
     await check_every_role(
-        client, method, EXPECTED[(method, path)], clock=clock, caller_of=caller_of, arrange=arrange
+        client, method, EXPECTED[(method, path)], clock=clock, caller_of=make_user, arrange=arrange
     )
 
 
