@@ -34,12 +34,13 @@ from backend.config import Settings
 from backend.core import migrations, security
 from backend.core.clock import Clock, FrozenClock
 from backend.core.database import EmbeddedPostgres, asyncpg_url, plain_url, with_database
-from tests import factories
+from tests import factories, statement_cache
 from tests.apps import AppPool
 from tests.databases import FreshDatabases, server_folder
 from tests.factories import MakeUser
 
 pytest_plugins = ["tests.contract.problems"]  # every problem answered is in the document
+statement_cache.install()  # before any engine: each statement compiled once per process
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 ROOT = Path(__file__).resolve().parents[1]
