@@ -6,7 +6,10 @@ faked with respx (HTTP/2 is the transport's business), JPush with a real local H
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from datetime import datetime
 from typing import Any
 
@@ -330,6 +333,7 @@ async def test_jpush_5xx_and_timeouts_are_retried_once_per_device(
 ) -> None:
     answers = iter(["500", "slow", "ok", "ok"])
     calls: list[str] = []
+    slow_answered = threading.Event()
 
     def handler(request: Request) -> Response:
         answer = next(answers)
@@ -337,9 +341,8 @@ async def test_jpush_5xx_and_timeouts_are_retried_once_per_device(
         if answer == "500":
             return Response('{"error": {"code": 1000, "message": "server error"}}', 500)
         if answer == "slow":
-            import time
-
             time.sleep(0.6)  # beyond the client's timeout below
+            slow_answered.set()
         return Response('{"sendno": "0", "msg_id": "1"}', 200)
 
     httpserver.expect_request("/v3/push", method="POST").respond_with_handler(handler)
@@ -353,6 +356,9 @@ async def test_jpush_5xx_and_timeouts_are_retried_once_per_device(
         await run_push(jpush, db, clock, ids, attempt=1)
     with pytest.raises(PushesFailedError):
         await run_push(jpush, db, clock, ids, attempt=2)
+    # The test server answers one request at a time: the retry sent while it still sleeps on the
+    # timed-out one would wait for it and time out too (it did, when the retry came quickly).
+    assert await asyncio.to_thread(slow_answered.wait, 10)
     await run_push(jpush, db, clock, ids, attempt=3)
     await run_push(jpush, db, clock, ids, attempt=4)  # a duplicate: nothing more
     assert calls == ["500", "slow", "ok"]
